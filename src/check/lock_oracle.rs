@@ -1,0 +1,420 @@
+//! The lock world's oracle: every metric of theory.md, from the true-time event stream.
+//!
+//! Definitions (theory.md, "Metric definitions"), as computed here:
+//! - **overlap**: an acquisition still inside its critical section (entered, not yet left) at the
+//!   moment the service granted the lock to another client. Counted once per acquisition.
+//! - **stale access**: a critical section that touched storage after its lock had been granted to
+//!   another client; *accepted* if storage accepted any such access, else *rejected*.
+//! - **stale effect**: a side effect the outbox sent after the sender's lock had been granted to
+//!   another client (the outbox cannot refuse it).
+//! - **lost updates**: accepted increments missing from the final counter. Every accepted write
+//!   sets the counter to a value read earlier plus one, so the counter never exceeds the number of
+//!   accepted writes, and the difference is exactly what was lost.
+//! - **duplicate effects**: side effects carrying a counter value already sent before.
+//! - **blocked**: clients still waiting for the lock when the run ended.
+//! - **unavailable**: fraction of the run in which the service's holder was crashed, stalled or
+//!   partitioned from the service while another client waited.
+//! - **disagreements**: consensus instances in which two decisions differ.
+
+use super::stats::wilson;
+use crate::engine::{Ending, FaultEvent, Observer, RunEnd};
+use crate::lock::client::{DecideBy, Workload};
+use crate::lock::config::{LockConfig, Target};
+use crate::lock::msg::{Exit, LockEvent, Op, Token};
+use crate::lock::world::{FIRST_CLIENT, client_of};
+use crate::node::NodeId;
+use crate::time::Nanos;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+const OVERLAP: u8 = 1;
+const STALE: u8 = 2;
+const STALE_ACCEPTED: u8 = 4;
+const STALE_EFFECT: u8 = 8;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Acquisition {
+    client: u32,
+    flags: u8,
+}
+
+/// A count out of a total, with its rate and 95% Wilson interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rate {
+    /// How many.
+    pub count: u64,
+    /// Out of how many.
+    pub of: u64,
+    /// `count / of` (0 when `of` is 0).
+    pub rate: f64,
+    /// 95% Wilson score interval of the rate.
+    pub ci95: [f64; 2],
+}
+
+impl Rate {
+    /// `count` out of `of`.
+    pub fn new(count: u64, of: u64) -> Rate {
+        let rate = if of == 0 { 0.0 } else { count as f64 / of as f64 };
+        Rate { count, of, rate, ci95: wilson(count, of) }
+    }
+}
+
+/// Acquire latency (request to grant receipt), in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Longest completed wait.
+    pub max: u64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// Every metric of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LockMetrics {
+    /// Grants received by clients.
+    pub acquisitions: u64,
+    /// Acquisitions still inside when the lock went to another client.
+    pub overlaps: u64,
+    /// `overlaps / acquisitions`.
+    pub overlap_rate: f64,
+    /// 95% Wilson interval of `overlap_rate`.
+    pub overlap_rate_ci95: [f64; 2],
+    /// Sections that touched storage after losing the lock, and storage accepted.
+    pub stale_accepted: u64,
+    /// Sections that touched storage after losing the lock, and storage refused every time.
+    pub stale_rejected: u64,
+    /// Accepted increments missing from the final counter.
+    pub lost_updates: u64,
+    /// Side effects repeating a counter value already sent.
+    pub duplicate_effects: u64,
+    /// Side effects sent after the sender lost the lock.
+    pub stale_effects: u64,
+    /// Margin checks that failed.
+    pub aborts: u64,
+    /// Clients still waiting for the lock when the run ended.
+    pub blocked: u64,
+    /// Consensus instances with two different decisions.
+    pub disagreements: u64,
+    /// Consensus instances with at least one decision.
+    pub instances: u64,
+    /// Accepted writes of the counter (increment workload).
+    pub accepted_writes: u64,
+    /// Side effects sent.
+    pub effects: u64,
+    /// Every rate with its interval.
+    pub rates: Rates,
+    /// Request-to-grant latency.
+    pub acquire_latency_ns: Latency,
+    /// Fraction of the run the lock sat with a faulty holder while someone waited.
+    pub unavailable: f64,
+    /// Why the run stopped.
+    pub ending: Ending,
+    /// True time at the end, in nanoseconds.
+    pub end_ns: u64,
+    /// Deliveries and timer firings the engine processed.
+    pub engine_events: u64,
+}
+
+/// The rates, each over its natural total.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rates {
+    /// Overlaps per acquisition.
+    pub overlap: Rate,
+    /// Stale-accepted sections per acquisition.
+    pub stale_accepted: Rate,
+    /// Stale-rejected sections per acquisition.
+    pub stale_rejected: Rate,
+    /// Lost updates per accepted write.
+    pub lost_update: Rate,
+    /// Duplicate effects per effect.
+    pub duplicate_effect: Rate,
+    /// Stale effects per effect.
+    pub stale_effect: Rate,
+    /// Aborts per acquisition.
+    pub abort: Rate,
+    /// Disagreements per decided instance.
+    pub disagreement: Rate,
+}
+
+/// Folds a run's events into [`LockMetrics`].
+#[derive(Debug)]
+pub struct LockOracle {
+    workload: Workload,
+    lock_partitions: Vec<(Nanos, Nanos)>,
+    waiting_since: Vec<Option<Nanos>>,
+    inside: Vec<Option<Token>>,
+    crashed: Vec<bool>,
+    stalled: Vec<bool>,
+    finished: Vec<bool>,
+    acquisitions: Vec<Acquisition>,
+    latest: Option<(Token, usize)>,
+    latest_other: Option<Token>,
+    holder: Option<(Token, usize)>,
+    entered: u64,
+    aborts: u64,
+    latency: Histogram<u64>,
+    accepted_writes: u64,
+    counter: u64,
+    effect_counts: Vec<u32>,
+    effects: u64,
+    duplicate_effects: u64,
+    decisions: Vec<Option<u64>>,
+    disagreed: Vec<bool>,
+    unavailable: Nanos,
+    last: Nanos,
+}
+
+impl LockOracle {
+    /// An oracle for a run of `cfg`.
+    pub fn new(cfg: &LockConfig) -> Self {
+        let p = cfg.clients;
+        LockOracle {
+            workload: cfg.workload,
+            lock_partitions: cfg
+                .partitions
+                .iter()
+                .filter(|w| w.target == Target::Lock)
+                .map(|w| (w.from, w.until))
+                .collect(),
+            waiting_since: vec![None; p],
+            inside: vec![None; p],
+            crashed: vec![false; p],
+            stalled: vec![false; p],
+            finished: vec![false; p],
+            acquisitions: vec![Acquisition::default()],
+            latest: None,
+            latest_other: None,
+            holder: None,
+            entered: 0,
+            aborts: 0,
+            latency: Histogram::new(3).expect("3 significant figures is a valid precision"),
+            accepted_writes: 0,
+            counter: 0,
+            effect_counts: Vec::new(),
+            effects: 0,
+            duplicate_effects: 0,
+            decisions: Vec::new(),
+            disagreed: Vec::new(),
+            unavailable: 0,
+            last: 0,
+        }
+    }
+
+    /// True when the lock has been granted to a client other than the holder of `token` since.
+    fn superseded(&self, token: Token) -> bool {
+        let owner = self.acquisitions.get(token as usize).map(|a| a.client as usize);
+        match (self.latest, owner) {
+            (Some((latest, client)), Some(owner)) if client != owner => latest > token,
+            (Some(_), Some(_)) => self.latest_other.is_some_and(|t| t > token),
+            _ => false,
+        }
+    }
+
+    fn flag(&mut self, token: Token, flag: u8) {
+        if let Some(a) = self.acquisitions.get_mut(token as usize) {
+            a.flags |= flag;
+        }
+    }
+
+    /// Adds the time since the last event to `unavailable` if the lock sat with a faulty holder
+    /// while somebody else waited.
+    fn advance(&mut self, now: Nanos) {
+        let (from, to) = (self.last, now.max(self.last));
+        self.last = to;
+        let Some((_, holder)) = self.holder else { return };
+        let someone_waits = (0..self.waiting_since.len())
+            .any(|c| c != holder && self.waiting_since[c].is_some() && !self.crashed[c]);
+        if !someone_waits || from == to {
+            return;
+        }
+        if self.crashed[holder] || self.stalled[holder] {
+            self.unavailable += to - from;
+        } else if holder == 0 {
+            for &(a, b) in &self.lock_partitions {
+                let (lo, hi) = (a.max(from), b.min(to));
+                if hi > lo {
+                    self.unavailable += hi - lo;
+                }
+            }
+        }
+    }
+
+    fn decide(&mut self, instance: u64, value: u64) {
+        let i = instance as usize;
+        if self.decisions.len() <= i {
+            self.decisions.resize(i + 1, None);
+            self.disagreed.resize(i + 1, false);
+        }
+        match self.decisions[i] {
+            None => self.decisions[i] = Some(value),
+            Some(v) if v != value => self.disagreed[i] = true,
+            Some(_) => {}
+        }
+    }
+
+    /// The metrics, once the run has ended.
+    pub fn finish(mut self, end: RunEnd) -> LockMetrics {
+        self.advance(end.at);
+        let count = |flag: u8, not: u8| {
+            self.acquisitions.iter().filter(|a| a.flags & flag != 0 && a.flags & not == 0).count() as u64
+        };
+        let overlaps = count(OVERLAP, 0);
+        let stale_accepted = count(STALE_ACCEPTED, 0);
+        let stale_rejected = count(STALE, STALE_ACCEPTED);
+        let stale_effects = count(STALE_EFFECT, 0);
+        let blocked = (0..self.waiting_since.len())
+            .filter(|&c| self.waiting_since[c].is_some() && !self.crashed[c])
+            .count() as u64;
+        let lost_updates = self.accepted_writes - self.counter.min(self.accepted_writes);
+        let disagreements = self.disagreed.iter().filter(|&&d| d).count() as u64;
+        let instances = self.decisions.iter().filter(|d| d.is_some()).count() as u64;
+        let n = self.entered;
+        let overlap = Rate::new(overlaps, n);
+        let latency = &self.latency;
+        LockMetrics {
+            acquisitions: n,
+            overlaps,
+            overlap_rate: overlap.rate,
+            overlap_rate_ci95: overlap.ci95,
+            stale_accepted,
+            stale_rejected,
+            lost_updates,
+            duplicate_effects: self.duplicate_effects,
+            stale_effects,
+            aborts: self.aborts,
+            blocked,
+            disagreements,
+            instances,
+            accepted_writes: self.accepted_writes,
+            effects: self.effects,
+            rates: Rates {
+                overlap,
+                stale_accepted: Rate::new(stale_accepted, n),
+                stale_rejected: Rate::new(stale_rejected, n),
+                lost_update: Rate::new(lost_updates, self.accepted_writes),
+                duplicate_effect: Rate::new(self.duplicate_effects, self.effects),
+                stale_effect: Rate::new(stale_effects, self.effects),
+                abort: Rate::new(self.aborts, n),
+                disagreement: Rate::new(disagreements, instances),
+            },
+            acquire_latency_ns: Latency {
+                p50: latency.value_at_quantile(0.5),
+                p99: latency.value_at_quantile(0.99),
+                max: latency.max(),
+                mean: if latency.is_empty() { 0.0 } else { latency.mean() },
+            },
+            unavailable: if end.at == 0 { 0.0 } else { self.unavailable as f64 / end.at as f64 },
+            ending: end.ending,
+            end_ns: end.at,
+            engine_events: end.events,
+        }
+    }
+}
+
+impl Observer<LockEvent> for LockOracle {
+    fn observe(&mut self, at: Nanos, _node: NodeId, event: &LockEvent) {
+        self.advance(at);
+        match *event {
+            LockEvent::Requested { client } => {
+                self.waiting_since[client].get_or_insert(at);
+            }
+            LockEvent::Granted { client, token } => {
+                let i = token as usize;
+                if self.acquisitions.len() <= i {
+                    self.acquisitions.resize(i + 1, Acquisition::default());
+                }
+                self.acquisitions[i].client = client as u32;
+                for other in 0..self.inside.len() {
+                    if other != client
+                        && let Some(a) = self.inside[other]
+                    {
+                        self.flag(a, OVERLAP);
+                    }
+                }
+                match self.latest {
+                    Some((_, c)) if c == client => {}
+                    Some((t, _)) => self.latest_other = Some(t),
+                    None => {}
+                }
+                self.latest = Some((token, client));
+                self.holder = Some((token, client));
+            }
+            LockEvent::Freed { token, .. } => {
+                if self.holder.is_some_and(|(t, _)| t == token) {
+                    self.holder = None;
+                }
+            }
+            LockEvent::Entered { client, token } => {
+                if let Some(since) = self.waiting_since[client].take() {
+                    self.latency.saturating_record(at - since);
+                }
+                self.inside[client] = Some(token);
+                self.entered += 1;
+            }
+            LockEvent::Left { client, exit, .. } => {
+                self.inside[client] = None;
+                if exit == Exit::Aborted {
+                    self.aborts += 1;
+                }
+            }
+            LockEvent::Accessed { token, key, op, accepted } => {
+                if self.superseded(token) {
+                    self.flag(token, if accepted { STALE | STALE_ACCEPTED } else { STALE });
+                }
+                if let (Op::Write(value), true, Workload::Increment) = (op, accepted, self.workload)
+                    && key == 0
+                {
+                    self.accepted_writes += 1;
+                    self.counter = value;
+                }
+            }
+            LockEvent::Effect { token, key, value, .. } => {
+                self.effects += 1;
+                if self.superseded(token) {
+                    self.flag(token, STALE_EFFECT);
+                }
+                match self.workload {
+                    Workload::Increment => {
+                        let v = value as usize;
+                        if self.effect_counts.len() <= v {
+                            self.effect_counts.resize(v + 1, 0);
+                        }
+                        self.effect_counts[v] += 1;
+                        if self.effect_counts[v] > 1 {
+                            self.duplicate_effects += 1;
+                        }
+                    }
+                    Workload::Consensus { decide_by: DecideBy::Effect } => self.decide(key, value),
+                    Workload::Consensus { decide_by: DecideBy::Ack } => {}
+                }
+            }
+            LockEvent::Decided { instance, value, .. } => self.decide(instance, value),
+            LockEvent::Finished { client } => self.finished[client] = true,
+        }
+    }
+
+    fn fault(&mut self, at: Nanos, node: NodeId, fault: FaultEvent) {
+        self.advance(at);
+        if node < FIRST_CLIENT {
+            return;
+        }
+        let client = client_of(node);
+        match fault {
+            FaultEvent::StallBegin { .. } => self.stalled[client] = true,
+            FaultEvent::StallEnd => self.stalled[client] = false,
+            FaultEvent::Crash => {
+                self.crashed[client] = true;
+                self.inside[client] = None;
+                self.waiting_since[client] = None;
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        (0..self.finished.len()).all(|c| self.finished[c] || self.crashed[c])
+    }
+}

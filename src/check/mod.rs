@@ -1,0 +1,11 @@
+//! Oracles: ground truth in, metrics out.
+//!
+//! The oracles see what no participant can: every event of every node stamped with true time. They
+//! are folds over that stream, computed online so a simulated run of millions of acquisitions needs
+//! no trace, and they are the only place the metrics of theory.md are defined.
+
+pub mod lock_oracle;
+pub mod stats;
+
+pub use lock_oracle::{LockMetrics, LockOracle, Rate};
+pub use stats::wilson;

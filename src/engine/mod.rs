@@ -1,0 +1,109 @@
+//! Engines drive [`Node`](crate::node::Node)s: they own time, links and faults.
+//!
+//! | engine | time | what it is for |
+//! |---|---|---|
+//! | [`sim`] | virtual integer nanoseconds, one event queue, a seeded RNG | exact, reproducible runs: the curves, the sweeps, the tests |
+//! | `threads` | wall clock, one OS thread per node, real sleeps for stalls | the stress runs, where real scheduling noise is part of what is measured |
+//!
+//! Both ask the same two questions of the world they run, through [`Env`] (how long is this node
+//! frozen at its pause point? what happens to this message?) and report to the same
+//! [`Observer`], so every oracle and metric is computed once, from one event stream.
+
+pub mod sim;
+#[cfg(not(loom))]
+pub mod threads;
+
+use crate::fault::Clock;
+use crate::node::{NodeId, PausePoint};
+use crate::time::Nanos;
+use serde::Serialize;
+
+/// What the environment does to a node that reached a pause point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseOutcome {
+    /// Carry on at once.
+    Continue,
+    /// Freeze for this many true nanoseconds: no messages, no timers, nothing.
+    Stall(Nanos),
+    /// Stop for good: the node never runs again and never releases what it holds.
+    Crash,
+}
+
+/// Faults the engine inflicts and reports, beside the nodes' own observations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultEvent {
+    /// The node froze at a pause point and will thaw at `until` (true time).
+    StallBegin { until: Nanos },
+    /// The node thawed.
+    StallEnd,
+    /// The node crashed.
+    Crash,
+}
+
+/// The world's answers to the engine: clocks, pauses and links.
+pub trait Env {
+    /// The node's clock; asked once per node when the run starts.
+    fn clock(&self, node: NodeId) -> Clock;
+    /// Node `node` reached `point` at true time `now`.
+    fn pause(&mut self, node: NodeId, point: PausePoint, now: Nanos) -> PauseOutcome;
+    /// A message from `from` to `to` sent at true time `now`: append one delay per copy that will
+    /// arrive (none if it is lost).
+    fn route(&mut self, from: NodeId, to: NodeId, now: Nanos, deliveries: &mut Vec<Nanos>);
+}
+
+/// Receives everything that happens, stamped with true time.
+pub trait Observer<O> {
+    /// Node `node` reported `obs` at true time `at`.
+    fn observe(&mut self, at: Nanos, node: NodeId, obs: &O);
+    /// The engine inflicted `fault` on `node` at true time `at`.
+    fn fault(&mut self, at: Nanos, node: NodeId, fault: FaultEvent);
+    /// True once the workload is complete and the run may stop early.
+    fn finished(&self) -> bool;
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// The workload completed.
+    Finished,
+    /// The horizon passed with work outstanding.
+    Horizon,
+    /// Nothing was left to happen (every live node waits for something that will never come).
+    Quiescent,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RunEnd {
+    /// True time of the end.
+    pub at: Nanos,
+    /// Why it ended.
+    pub ending: Ending,
+    /// Events the engine processed (deliveries and timer firings).
+    pub events: u64,
+}
+
+/// The observer that sees nothing and never says the workload is finished.
+impl<O> Observer<O> for () {
+    fn observe(&mut self, _: Nanos, _: NodeId, _: &O) {}
+    fn fault(&mut self, _: Nanos, _: NodeId, _: FaultEvent) {}
+    fn finished(&self) -> bool {
+        false
+    }
+}
+
+/// Two observers see everything; the first decides when the workload is finished.
+impl<O, A: Observer<O>, B: Observer<O>> Observer<O> for (A, &mut B) {
+    fn observe(&mut self, at: Nanos, node: NodeId, obs: &O) {
+        self.0.observe(at, node, obs);
+        self.1.observe(at, node, obs);
+    }
+    fn fault(&mut self, at: Nanos, node: NodeId, fault: FaultEvent) {
+        self.0.fault(at, node, fault);
+        self.1.fault(at, node, fault);
+    }
+    fn finished(&self) -> bool {
+        self.0.finished()
+    }
+}

@@ -1,0 +1,11 @@
+#![forbid(unsafe_code)]
+//! faultline (crate docs being written)
+
+pub mod check;
+pub mod engine;
+pub mod fault;
+pub mod lock;
+pub mod node;
+pub mod rng;
+pub mod sync;
+pub mod time;

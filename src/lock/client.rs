@@ -1,0 +1,300 @@
+//! A lock client running theory.md's critical section, in a loop.
+//!
+//! ```text
+//! request ─▶ grant ─▶ P1 ─▶ margin check ─▶ read ─▶ P2 ─▶ work w ─▶ write ─▶ effect ─▶ release ─▶ repeat
+//! ```
+//!
+//! P1 and P2 are [pause points](crate::node::PausePoint): the environment decides whether the
+//! client freezes there. The margin check (margin variants only) aborts when the client's *local*
+//! clock says the lease has less than `m` left; that is all a client can do, and a slow clock or a
+//! pause after the check defeats it. The write and the effect go out back to back: the effect is a
+//! generic side effect, so nothing waits for storage's verdict before sending it.
+//!
+//! The consensus workload ([`Workload::Consensus`]) uses the same skeleton on one register per
+//! instance: read; if empty, write my value; decide what I read or wrote.
+
+use super::msg::{Exit, Key, LockEvent, LockMsg, Token};
+use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
+use crate::time::Nanos;
+use serde::Serialize;
+
+const RETRY: TimerId = 0;
+const RESUME: TimerId = 1;
+const WORK: TimerId = 2;
+const RENEW: TimerId = 3;
+
+/// When a client starts counting down its lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerStart {
+    /// When the grant arrives (what most clients do; blind to a delayed grant).
+    Grant,
+    /// When the request was first sent (conservative: covers queueing and network delay).
+    Request,
+}
+
+/// How a consensus client makes its decision known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum DecideBy {
+    /// Decide on storage's verdict: an accepted write decides my value, a refused one makes me try
+    /// the instance again. Fencing then protects the decision.
+    Ack,
+    /// Announce the decision as a side effect (an SMS) right after writing, without waiting: no
+    /// token can protect it.
+    Effect,
+}
+
+/// What the clients do inside the critical section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Workload {
+    /// Read the counter, add one, write it back, send the new value as the side effect.
+    Increment,
+    /// Consensus from a lock: each client proposes once per instance.
+    Consensus { decide_by: DecideBy },
+}
+
+/// Everything a client needs to know, fixed for the run.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientPolicy {
+    /// The client's number (0-based), also its proposal in the consensus workload.
+    pub index: usize,
+    /// Safety margin `m`: abort when the local clock says less than this is left of the lease.
+    pub margin: Option<Nanos>,
+    /// When the local lease countdown starts.
+    pub timer_start: TimerStart,
+    /// Re-send an unanswered request after this long (0: never).
+    pub retry: Nanos,
+    /// Renew the lease this often while holding it (0: never).
+    pub renew: Nanos,
+    /// Work `w` inside the critical section.
+    pub work: Nanos,
+    /// The workload.
+    pub workload: Workload,
+    /// Acquisitions (increment) or decided instances (consensus) before the client stops.
+    pub quota: u64,
+    /// Node ids of the service, storage and outbox.
+    pub server: NodeId,
+    /// Storage's node id.
+    pub storage: NodeId,
+    /// The outbox's node id.
+    pub outbox: NodeId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Waiting,
+    AtP1,
+    Reading,
+    AtP2 { read: Option<u64> },
+    Working { read: Option<u64> },
+    AwaitingAck { value: u64 },
+    Done,
+}
+
+/// A client's state machine.
+#[derive(Debug)]
+pub struct LockClient {
+    policy: ClientPolicy,
+    step: Step,
+    req: u64,
+    requested_at: Nanos,
+    token: Token,
+    lease: Option<Nanos>,
+    lease_from: Nanos,
+    completed: u64,
+    instance: u64,
+}
+
+impl LockClient {
+    /// A client that will start requesting when the run starts.
+    pub fn new(policy: ClientPolicy) -> Self {
+        LockClient {
+            policy,
+            step: Step::Waiting,
+            req: 0,
+            requested_at: 0,
+            token: 0,
+            lease: None,
+            lease_from: 0,
+            completed: 0,
+            instance: 0,
+        }
+    }
+
+    fn key(&self) -> Key {
+        match self.policy.workload {
+            Workload::Increment => 0,
+            Workload::Consensus { .. } => self.instance,
+        }
+    }
+
+    fn in_section(&self) -> bool {
+        !matches!(self.step, Step::Waiting | Step::Done)
+    }
+
+    fn request(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+        self.req += 1;
+        self.requested_at = now;
+        self.step = Step::Waiting;
+        out.observe(LockEvent::Requested { client: self.policy.index });
+        out.send(self.policy.server, LockMsg::Request { req: self.req });
+        if self.policy.retry > 0 {
+            out.set_timer(RETRY, self.policy.retry);
+        }
+    }
+
+    fn leave(&mut self, now: Nanos, exit: Exit, out: &mut Out<LockMsg, LockEvent>) {
+        let index = self.policy.index;
+        out.cancel_timer(RENEW);
+        out.cancel_timer(WORK);
+        out.observe(LockEvent::Left { client: index, token: self.token, exit });
+        out.send(self.policy.server, LockMsg::Release { token: self.token });
+        let done = match self.policy.workload {
+            Workload::Increment => self.completed + 1,
+            Workload::Consensus { .. } => self.instance,
+        };
+        self.completed += 1;
+        if done >= self.policy.quota {
+            self.step = Step::Done;
+            out.observe(LockEvent::Finished { client: index });
+        } else {
+            self.request(now, out);
+        }
+    }
+
+    /// Makes the decision for the current instance known: to the oracles directly when it rests on
+    /// storage's verdict, or as a side effect the outbox sends.
+    fn decide(&mut self, value: u64, decide_by: DecideBy, out: &mut Out<LockMsg, LockEvent>) {
+        let (client, instance) = (self.policy.index, self.instance);
+        match decide_by {
+            DecideBy::Ack => out.observe(LockEvent::Decided { client, instance, value }),
+            DecideBy::Effect => out.send(self.policy.outbox, LockMsg::Effect { token: self.token, key: instance, value }),
+        }
+        self.instance += 1;
+    }
+
+    /// Local lease time left, by this client's own clock (negative when it believes it expired).
+    fn lease_left(&self, now: Nanos, lease: Nanos) -> i128 {
+        i128::from(self.lease_from) + i128::from(lease) - i128::from(now)
+    }
+
+    fn after_work(&mut self, now: Nanos, read: Option<u64>, out: &mut Out<LockMsg, LockEvent>) {
+        let (token, key) = (self.token, self.key());
+        match self.policy.workload {
+            Workload::Increment => {
+                let value = read.unwrap_or(0) + 1;
+                out.send(self.policy.storage, LockMsg::Write { token, key, value });
+                out.send(self.policy.outbox, LockMsg::Effect { token, key, value });
+                self.leave(now, Exit::Released, out);
+            }
+            Workload::Consensus { decide_by } => match read {
+                Some(decided) => {
+                    self.decide(decided, decide_by, out);
+                    self.leave(now, Exit::Released, out);
+                }
+                None => {
+                    let value = self.policy.index as u64;
+                    out.send(self.policy.storage, LockMsg::Write { token, key, value });
+                    match decide_by {
+                        DecideBy::Ack => self.step = Step::AwaitingAck { value },
+                        DecideBy::Effect => {
+                            self.decide(value, decide_by, out);
+                            self.leave(now, Exit::Released, out);
+                        }
+                    }
+                }
+            },
+        }
+    }
+}
+
+impl Node for LockClient {
+    type Msg = LockMsg;
+    type Obs = LockEvent;
+
+    fn on_start(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+        if self.policy.quota == 0 {
+            self.step = Step::Done;
+            out.observe(LockEvent::Finished { client: self.policy.index });
+        } else {
+            self.request(now, out);
+        }
+    }
+
+    fn on_msg(&mut self, now: Nanos, _from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
+        match msg {
+            LockMsg::Grant { req, token, lease } if self.step == Step::Waiting && req == self.req => {
+                out.cancel_timer(RETRY);
+                self.token = token;
+                self.lease = lease;
+                self.lease_from = match self.policy.timer_start {
+                    TimerStart::Grant => now,
+                    TimerStart::Request => self.requested_at,
+                };
+                out.observe(LockEvent::Entered { client: self.policy.index, token });
+                if self.policy.renew > 0 && lease.is_some() {
+                    out.set_timer(RENEW, self.policy.renew);
+                }
+                self.step = Step::AtP1;
+                out.pause(PausePoint::P1, RESUME);
+            }
+            LockMsg::Renewed { token, sent_at } if token == self.token && self.in_section() => {
+                self.lease_from = self.lease_from.max(sent_at);
+            }
+            LockMsg::ReadReply { token, value, accepted, .. } if token == self.token && self.step == Step::Reading => {
+                if accepted {
+                    self.step = Step::AtP2 { read: value };
+                    out.pause(PausePoint::P2, RESUME);
+                } else {
+                    self.leave(now, Exit::Rejected, out);
+                }
+            }
+            LockMsg::WriteAck { token, accepted, .. } if token == self.token => {
+                if let Step::AwaitingAck { value } = self.step {
+                    if accepted {
+                        self.decide(value, DecideBy::Ack, out);
+                        self.leave(now, Exit::Released, out);
+                    } else {
+                        self.leave(now, Exit::Rejected, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) {
+        match (timer, self.step) {
+            (RETRY, Step::Waiting) => {
+                out.send(self.policy.server, LockMsg::Request { req: self.req });
+                out.set_timer(RETRY, self.policy.retry);
+            }
+            (RESUME, Step::AtP1) => {
+                if let (Some(margin), Some(lease)) = (self.policy.margin, self.lease)
+                    && self.lease_left(now, lease) < i128::from(margin)
+                {
+                    self.leave(now, Exit::Aborted, out);
+                    return;
+                }
+                self.step = Step::Reading;
+                out.send(self.policy.storage, LockMsg::Read { token: self.token, key: self.key() });
+            }
+            (RESUME, Step::AtP2 { read }) => {
+                if self.policy.work > 0 {
+                    self.step = Step::Working { read };
+                    out.set_timer(WORK, self.policy.work);
+                } else {
+                    self.after_work(now, read, out);
+                }
+            }
+            (WORK, Step::Working { read }) => self.after_work(now, read, out),
+            (RENEW, _) if self.in_section() => {
+                out.send(self.policy.server, LockMsg::Renew { token: self.token, sent_at: now });
+                out.set_timer(RENEW, self.policy.renew);
+            }
+            _ => {}
+        }
+    }
+}

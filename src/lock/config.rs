@@ -1,0 +1,409 @@
+//! One run's configuration: the variant, the workload, the faults, the engine and the seed.
+//!
+//! [`LockConfig::new`] gives the documented defaults for a variant and engine; every field can then
+//! be changed, and [`LockConfig::validate`] says, in one line, what is wrong with a combination.
+
+use super::client::{DecideBy, TimerStart, Workload};
+use super::storage::Fencing;
+use crate::fault::{Dist, LinkPlan};
+use crate::node::PausePoint;
+use crate::time::{Human, MS, Nanos, SEC};
+use serde::Serialize;
+
+/// The lock designs under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Variant {
+    /// Held until released; never taken away.
+    NonPreemptive,
+    /// A lease of `L`: the service takes the lock back when it expires.
+    Lease,
+    /// A lease plus a client-side safety margin `m` checked before touching storage.
+    LeaseMargin,
+    /// A lease plus Chubby's lock-delay `D` after an expiry.
+    LockDelay,
+    /// A lease plus fencing tokens checked by storage on every access.
+    Fenced,
+    /// A lease plus fencing tokens checked on writes only (deliberately flawed).
+    FencedWrites,
+}
+
+impl Variant {
+    /// Every variant, in the order tables list them.
+    pub const ALL: [Variant; 6] = [
+        Variant::NonPreemptive,
+        Variant::Lease,
+        Variant::LeaseMargin,
+        Variant::Fenced,
+        Variant::FencedWrites,
+        Variant::LockDelay,
+    ];
+
+    /// The name the command line uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::NonPreemptive => "non-preemptive",
+            Variant::Lease => "lease",
+            Variant::LeaseMargin => "lease-margin",
+            Variant::LockDelay => "lock-delay",
+            Variant::Fenced => "fenced",
+            Variant::FencedWrites => "fenced-writes",
+        }
+    }
+
+    /// True for the variants whose service takes the lock back.
+    pub fn preemptive(self) -> bool {
+        self != Variant::NonPreemptive
+    }
+
+    /// What storage checks under this variant.
+    pub fn fencing(self) -> Fencing {
+        match self {
+            Variant::Fenced => Fencing::All,
+            Variant::FencedWrites => Fencing::WritesOnly,
+            _ => Fencing::None,
+        }
+    }
+}
+
+/// Which engine runs the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineKind {
+    /// The deterministic simulator (virtual time).
+    Sim,
+    /// One OS thread per node, wall-clock time, real sleeps.
+    Threads,
+}
+
+/// What a partition cuts the faulty client (client 1) off from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The lock service (requests, grants, releases, renewals).
+    Lock,
+    /// Storage (reads, writes and their replies).
+    Storage,
+}
+
+/// A window of true time in which every message between client 1 and `target` is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Partition {
+    /// What client 1 is cut off from.
+    pub target: Target,
+    /// Start of the window.
+    #[serde(with = "crate::time::human")]
+    pub from: Nanos,
+    /// End of the window (exclusive).
+    #[serde(with = "crate::time::human")]
+    pub until: Nanos,
+}
+
+impl Partition {
+    /// Parses `lock:10ms..200ms` or `storage:0..50ms`.
+    pub fn parse(text: &str) -> Result<Partition, String> {
+        let usage = || format!("'{text}' is not a partition: expected lock:FROM..UNTIL or storage:FROM..UNTIL, e.g. lock:10ms..200ms");
+        let (target, window) = text.split_once(':').ok_or_else(usage)?;
+        let target = match target {
+            "lock" => Target::Lock,
+            "storage" => Target::Storage,
+            _ => return Err(usage()),
+        };
+        let (from, until) = window.split_once("..").ok_or_else(usage)?;
+        let from = crate::time::parse_duration(from).map_err(|e| e.to_string())?;
+        let until = crate::time::parse_duration(until).map_err(|e| e.to_string())?;
+        Ok(Partition { target, from, until })
+    }
+
+    /// True when the window covers true time `t`.
+    pub fn covers(&self, t: Nanos) -> bool {
+        (self.from..self.until).contains(&t)
+    }
+}
+
+/// Which links the link plan (drop, delay, duplicate, reorder) applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LinkScope {
+    /// Client ↔ lock service.
+    pub lock: bool,
+    /// Client ↔ storage.
+    pub storage: bool,
+    /// Client → outbox.
+    pub effect: bool,
+}
+
+impl LinkScope {
+    /// Every link.
+    pub const ALL: LinkScope = LinkScope { lock: true, storage: true, effect: true };
+
+    /// Parses `all` or a comma-separated subset of `lock,storage,effect`.
+    pub fn parse(text: &str) -> Result<LinkScope, String> {
+        if text == "all" {
+            return Ok(LinkScope::ALL);
+        }
+        let mut scope = LinkScope { lock: false, storage: false, effect: false };
+        for part in text.split(',') {
+            match part.trim() {
+                "lock" => scope.lock = true,
+                "storage" => scope.storage = true,
+                "effect" => scope.effect = true,
+                other => return Err(format!("'{other}' is not a link: use all, or a list of lock, storage, effect")),
+            }
+        }
+        Ok(scope)
+    }
+}
+
+/// A fault scripted for one acquisition of one client, overriding the stall distribution there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Scripted {
+    /// The client (0-based).
+    pub client: usize,
+    /// Its acquisition (1 = its first grant).
+    pub acquisition: u64,
+    /// Where in that critical section.
+    pub at: PausePoint,
+    /// What happens there.
+    pub fault: ScriptedFault,
+}
+
+/// What a scripted fault does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScriptedFault {
+    /// Freeze for this long.
+    Stall(#[serde(with = "crate::time::human")] Nanos),
+    /// Crash while holding the lock.
+    Crash,
+}
+
+/// Everything one run needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LockConfig {
+    /// The lock design.
+    pub variant: Variant,
+    /// The engine.
+    pub engine: EngineKind,
+    /// Number of clients `p` (at least 2).
+    pub clients: usize,
+    /// Lease `L` (preemptive variants).
+    #[serde(with = "crate::time::human_opt")]
+    pub lease: Option<Nanos>,
+    /// Safety margin `m` (checked at the margin step when set).
+    #[serde(with = "crate::time::human_opt")]
+    pub margin: Option<Nanos>,
+    /// Chubby lock-delay `D` after an expiry.
+    #[serde(with = "crate::time::human")]
+    pub lock_delay: Nanos,
+    /// When the client's lease countdown starts.
+    pub timer_start: TimerStart,
+    /// Re-send interval of an unanswered request (0: never).
+    #[serde(with = "crate::time::human")]
+    pub retry: Nanos,
+    /// Lease renewal interval while holding (0: never).
+    #[serde(with = "crate::time::human")]
+    pub renew: Nanos,
+    /// Work `w` inside the critical section.
+    #[serde(with = "crate::time::human")]
+    pub work: Nanos,
+    /// Stall distribution, drawn at every pass through `pause_at`.
+    pub pause: Dist,
+    /// Where stalls happen.
+    pub pause_at: PausePoint,
+    /// Faults scripted for particular acquisitions (crashes, single long stalls).
+    pub script: Vec<Scripted>,
+    /// Partition windows of client 1.
+    pub partitions: Vec<Partition>,
+    /// Client clock drift ρ: client clocks run at `1 - ρ`.
+    pub drift: f64,
+    /// What links do to messages.
+    pub link: LinkPlan,
+    /// Which links `link` applies to.
+    pub links: LinkScope,
+    /// What clients do in the critical section.
+    pub workload: Workload,
+    /// Acquisitions in the run (increment workload), split evenly between clients.
+    pub acquisitions: u64,
+    /// Instances (consensus workload).
+    pub instances: u64,
+    /// The run stops here whatever happens; clients still waiting then are `blocked`.
+    #[serde(with = "crate::time::human")]
+    pub horizon: Nanos,
+    /// Master seed of every random stream.
+    pub seed: u64,
+}
+
+/// What is wrong with a configuration.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// Fewer than two clients: without contention nothing can overlap or block.
+    #[error("--clients must be at least 2 (got {0}): the results need contention")]
+    TooFewClients(usize),
+    /// More clients than the engines are built for.
+    #[error("--clients must be at most {max} (got {got})")]
+    TooManyClients { got: usize, max: usize },
+    /// A non-preemptive lock was given a lease-only setting.
+    #[error("{0} needs a preemptive variant; the non-preemptive lock has no lease")]
+    NeedsLease(&'static str),
+    /// A preemptive variant with a zero lease.
+    #[error("--lease must be greater than 0")]
+    ZeroLease,
+    /// The lease-margin variant without a margin.
+    #[error("the lease-margin variant needs --margin greater than 0")]
+    MissingMargin,
+    /// The lock-delay variant without a delay.
+    #[error("the lock-delay variant needs --lock-delay greater than 0")]
+    MissingLockDelay,
+    /// A margin at least as long as the lease would abort every section.
+    #[error("--margin ({margin}) must be shorter than --lease ({lease})")]
+    MarginTooLarge { margin: String, lease: String },
+    /// Renewals no more frequent than the lease cannot keep it.
+    #[error("--renew ({renew}) must be shorter than --lease ({lease})")]
+    RenewTooSlow { renew: String, lease: String },
+    /// Drift outside `[0, 1)`.
+    #[error("--drift must be at least 0 and below 1 (got {0})")]
+    Drift(f64),
+    /// A probability outside `[0, 1]`.
+    #[error("{flag} must be a probability between 0 and 1 (got {value})")]
+    Probability { flag: &'static str, value: f64 },
+    /// Nothing to do.
+    #[error("{0} must be at least 1")]
+    ZeroWork(&'static str),
+    /// No time to do it in.
+    #[error("--horizon must be greater than 0")]
+    ZeroHorizon,
+    /// A threaded run longer than the engine allows, to keep runs from seeming to hang.
+    #[error("--horizon of a threads run must be at most {max} (got {got})")]
+    HorizonTooLong { got: String, max: String },
+    /// A partition window that ends before it starts.
+    #[error("partition {0} ends before it starts")]
+    EmptyPartition(String),
+    /// A scripted fault for a client that does not exist, or at acquisition 0.
+    #[error("--crash must name acquisition 1 or later of an existing client")]
+    BadScript,
+}
+
+/// Most clients an engine runs (threads: one OS thread each).
+pub const MAX_CLIENTS: usize = 256;
+/// Longest threaded run.
+pub const MAX_THREADS_HORIZON: Nanos = 600 * SEC;
+
+impl LockConfig {
+    /// The defaults for `variant` on `engine`: 2 clients, L = 10 ms, w = 1 ms, exponential stalls
+    /// of mean 5 ms after the check, perfect links, and a workload sized for the engine.
+    pub fn new(variant: Variant, engine: EngineKind) -> Self {
+        let sim = engine == EngineKind::Sim;
+        LockConfig {
+            variant,
+            engine,
+            clients: 2,
+            lease: variant.preemptive().then_some(10 * MS),
+            margin: (variant == Variant::LeaseMargin).then_some(2 * MS),
+            lock_delay: if variant == Variant::LockDelay { 5 * MS } else { 0 },
+            timer_start: TimerStart::Grant,
+            retry: 20 * MS,
+            renew: 0,
+            work: MS,
+            pause: Dist::Exp { mean: 5 * MS },
+            pause_at: PausePoint::P2,
+            script: Vec::new(),
+            partitions: Vec::new(),
+            drift: 0.0,
+            link: LinkPlan::PERFECT,
+            links: LinkScope::ALL,
+            workload: Workload::Increment,
+            acquisitions: if sim { 10_000 } else { 500 },
+            instances: if sim { 1_000 } else { 100 },
+            horizon: if sim { 3_600 * SEC } else { 10 * SEC },
+            seed: 1,
+        }
+    }
+
+    /// The consensus workload deciding by `decide_by`.
+    pub fn consensus(mut self, decide_by: DecideBy) -> Self {
+        self.workload = Workload::Consensus { decide_by };
+        self
+    }
+
+    /// Checks every field and combination; the error says what to change.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.clients < 2 {
+            return Err(ConfigError::TooFewClients(self.clients));
+        }
+        if self.clients > MAX_CLIENTS {
+            return Err(ConfigError::TooManyClients { got: self.clients, max: MAX_CLIENTS });
+        }
+        match (self.variant.preemptive(), self.lease) {
+            (false, Some(_)) => return Err(ConfigError::NeedsLease("--lease")),
+            (true, None | Some(0)) => return Err(ConfigError::ZeroLease),
+            _ => {}
+        }
+        if !self.variant.preemptive() {
+            if self.margin.is_some() {
+                return Err(ConfigError::NeedsLease("--margin"));
+            }
+            if self.lock_delay > 0 {
+                return Err(ConfigError::NeedsLease("--lock-delay"));
+            }
+            if self.renew > 0 {
+                return Err(ConfigError::NeedsLease("--renew"));
+            }
+        }
+        if self.variant == Variant::LeaseMargin && self.margin.unwrap_or(0) == 0 {
+            return Err(ConfigError::MissingMargin);
+        }
+        if self.variant == Variant::LockDelay && self.lock_delay == 0 {
+            return Err(ConfigError::MissingLockDelay);
+        }
+        if let Some(lease) = self.lease {
+            if let Some(margin) = self.margin.filter(|&m| m >= lease) {
+                return Err(ConfigError::MarginTooLarge { margin: Human(margin).to_string(), lease: Human(lease).to_string() });
+            }
+            if self.renew >= lease {
+                return Err(ConfigError::RenewTooSlow { renew: Human(self.renew).to_string(), lease: Human(lease).to_string() });
+            }
+        }
+        if !(0.0..1.0).contains(&self.drift) {
+            return Err(ConfigError::Drift(self.drift));
+        }
+        for (flag, value) in [("--drop", self.link.drop), ("--duplicate", self.link.duplicate), ("--reorder", self.link.reorder)] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(ConfigError::Probability { flag, value });
+            }
+        }
+        match self.workload {
+            Workload::Increment if self.acquisitions == 0 => return Err(ConfigError::ZeroWork("--acquisitions")),
+            Workload::Consensus { .. } if self.instances == 0 => return Err(ConfigError::ZeroWork("--instances")),
+            _ => {}
+        }
+        if self.horizon == 0 {
+            return Err(ConfigError::ZeroHorizon);
+        }
+        if self.engine == EngineKind::Threads && self.horizon > MAX_THREADS_HORIZON {
+            return Err(ConfigError::HorizonTooLong {
+                got: Human(self.horizon).to_string(),
+                max: Human(MAX_THREADS_HORIZON).to_string(),
+            });
+        }
+        if let Some(p) = self.partitions.iter().find(|p| p.until <= p.from) {
+            return Err(ConfigError::EmptyPartition(format!("{}..{}", Human(p.from), Human(p.until))));
+        }
+        if self.script.iter().any(|s| s.client >= self.clients || s.acquisition == 0) {
+            return Err(ConfigError::BadScript);
+        }
+        Ok(())
+    }
+
+    /// Each client's quota: acquisitions split evenly (rounded up), or every instance.
+    pub fn quota(&self) -> u64 {
+        match self.workload {
+            Workload::Increment => self.acquisitions.div_ceil(self.clients as u64),
+            Workload::Consensus { .. } => self.instances,
+        }
+    }
+
+    /// What storage checks.
+    pub fn fencing(&self) -> Fencing {
+        self.variant.fencing()
+    }
+}

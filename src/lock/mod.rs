@@ -1,0 +1,19 @@
+//! The lock laboratory: lock services, clients, storage and the side-effect outbox.
+//!
+//! Variants ([`Variant`]) combine a service policy (non-preemptive, lease, lease with lock-delay),
+//! a client policy (safety margin or not, lease countdown from grant or from request) and a storage
+//! policy (plain, fenced, fenced on writes only). [`run`] runs one [`LockConfig`] and returns its
+//! metrics; [`scenario`] names the configurations that reproduce theory.md's outcome table.
+
+pub mod client;
+pub mod config;
+pub mod env;
+pub mod msg;
+pub mod run;
+pub mod server;
+pub mod storage;
+pub mod world;
+
+pub use client::{DecideBy, TimerStart, Workload};
+pub use config::{ConfigError, EngineKind, LockConfig, Variant};
+pub use run::{LockReport, run};

@@ -1,0 +1,83 @@
+//! What travels between the lock world's nodes, and what they report.
+
+use crate::time::Nanos;
+use serde::Serialize;
+
+/// A grant's sequence number. The lock service hands them out in increasing order, so it doubles as
+/// the *fencing token* (Chubby's sequencer) and, for the oracles, as the acquisition's name.
+pub type Token = u64;
+
+/// A storage key: the counter lives at key 0; the consensus workload uses one register per
+/// instance.
+pub type Key = u64;
+
+/// Messages of the lock world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMsg {
+    /// Client → service: I want the lock (`req` numbers my attempts; retries repeat it).
+    Request { req: u64 },
+    /// Service → client: the lock is yours for attempt `req`; `lease` is how long, if preemptive.
+    Grant { req: u64, token: Token, lease: Option<Nanos> },
+    /// Client → service: I am done with the grant `token`.
+    Release { token: Token },
+    /// Client → service: extend my lease; `sent_at` is my local time, echoed back.
+    Renew { token: Token, sent_at: Nanos },
+    /// Service → client: the lease of `token` was extended from the moment you sent `sent_at`.
+    Renewed { token: Token, sent_at: Nanos },
+    /// Client → storage: read `key`, presenting `token`.
+    Read { token: Token, key: Key },
+    /// Storage → client: the value (`None`: never written), or a refusal of a stale token.
+    ReadReply { token: Token, key: Key, value: Option<u64>, accepted: bool },
+    /// Client → storage: write `value` at `key`, presenting `token`.
+    Write { token: Token, key: Key, value: u64 },
+    /// Storage → client: whether the write was applied.
+    WriteAck { token: Token, key: Key, accepted: bool },
+    /// Client → outbox: the side effect (the "SMS"), which no token can guard.
+    Effect { token: Token, key: Key, value: u64 },
+}
+
+/// How a client left its critical section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exit {
+    /// Finished and released.
+    Released,
+    /// The safety-margin check failed; released without touching storage.
+    Aborted,
+    /// Storage refused its token; released.
+    Rejected,
+}
+
+/// A storage operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// A read.
+    Read,
+    /// A write of this value.
+    Write(u64),
+}
+
+/// What the lock world's nodes report to the oracles. Clients are numbered from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum LockEvent {
+    /// A client started waiting for the lock.
+    Requested { client: usize },
+    /// The service granted `token` to `client` (service time).
+    Granted { client: usize, token: Token },
+    /// The service considers `token` over: released, or its lease expired.
+    Freed { token: Token, expired: bool },
+    /// The client received `token` and entered its critical section.
+    Entered { client: usize, token: Token },
+    /// The client left the critical section of `token`.
+    Left { client: usize, token: Token, exit: Exit },
+    /// Storage served `op` at `key` for a client presenting `token`.
+    Accessed { token: Token, key: Key, op: Op, accepted: bool },
+    /// The outbox sent a side effect on behalf of `client`.
+    Effect { client: usize, token: Token, key: Key, value: u64 },
+    /// A consensus client decided `value` for `instance`.
+    Decided { client: usize, instance: u64, value: u64 },
+    /// The client completed its share of the workload.
+    Finished { client: usize },
+}

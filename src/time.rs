@@ -1,0 +1,141 @@
+//! Time as integer nanoseconds, and durations as people write them.
+//!
+//! Every engine speaks [`Nanos`]: the simulator counts virtual nanoseconds, the threaded engine
+//! converts wall-clock instants. Integers keep the simulator exact: two runs with one seed agree to
+//! the bit, which floating-point time would not promise.
+
+use std::fmt;
+
+/// A point in time or a span of time, in nanoseconds.
+pub type Nanos = u64;
+
+/// One microsecond.
+pub const US: Nanos = 1_000;
+/// One millisecond.
+pub const MS: Nanos = 1_000_000;
+/// One second.
+pub const SEC: Nanos = 1_000_000_000;
+
+/// Why a duration did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// The text had no number in front.
+    #[error("'{0}' is not a duration: expected a number and a unit, e.g. 250us, 10ms, 2s")]
+    NotANumber(String),
+    /// The unit is not one of ns, us, ms, s.
+    #[error("'{0}' has no known unit: use ns, us, ms or s (e.g. 10ms)")]
+    UnknownUnit(String),
+    /// The number was negative, infinite or too large for 64-bit nanoseconds.
+    #[error("'{0}' is out of range: a duration is between 0 and 500 years")]
+    OutOfRange(String),
+}
+
+/// Parses `250us`, `10ms`, `1.5s`, `0`: a non-negative number and a unit (ns, us/µs, ms, s).
+/// A bare `0` needs no unit; any other number does, because `10` alone is ambiguous.
+pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
+    let t = text.trim();
+    if t == "0" {
+        return Ok(0);
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| DurationError::UnknownUnit(text.to_string()))?;
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| DurationError::NotANumber(text.to_string()))?;
+    let scale = match unit {
+        "ns" => 1.0,
+        "us" | "µs" => US as f64,
+        "ms" => MS as f64,
+        "s" => SEC as f64,
+        _ => return Err(DurationError::UnknownUnit(text.to_string())),
+    };
+    let nanos = (value * scale).round();
+    if !nanos.is_finite() || !(0.0..=1.6e19).contains(&nanos) {
+        return Err(DurationError::OutOfRange(text.to_string()));
+    }
+    Ok(nanos as Nanos)
+}
+
+/// A duration printed the way [`parse_duration`] reads it back, in the largest unit that keeps it
+/// short: `1.5ms`, `250us`, `2s`.
+pub struct Human(pub Nanos);
+
+impl fmt::Display for Human {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        let (scale, unit) = match n {
+            0 => return write!(f, "0"),
+            n if n >= SEC => (SEC, "s"),
+            n if n >= MS => (MS, "ms"),
+            n if n >= US => (US, "us"),
+            _ => (1, "ns"),
+        };
+        let whole = n / scale;
+        let frac = n % scale;
+        if frac == 0 {
+            write!(f, "{whole}{unit}")
+        } else {
+            let text = format!("{:.3}", n as f64 / scale as f64);
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            write!(f, "{text}{unit}")
+        }
+    }
+}
+
+/// Serde helper: serialise a duration as its human text (`"10ms"`), so JSON reads like the flags.
+pub mod human {
+    use super::{Human, Nanos};
+    use serde::Serializer;
+
+    /// Writes `nanos` as text such as `"10ms"`.
+    pub fn serialize<S: Serializer>(nanos: &Nanos, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&Human(*nanos))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_units_people_write() {
+        assert_eq!(parse_duration("250us"), Ok(250 * US));
+        assert_eq!(parse_duration("10ms"), Ok(10 * MS));
+        assert_eq!(parse_duration("2s"), Ok(2 * SEC));
+        assert_eq!(parse_duration("1.5ms"), Ok(1_500 * US));
+        assert_eq!(parse_duration("7ns"), Ok(7));
+        assert_eq!(parse_duration("0"), Ok(0));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_duration() {
+        assert!(matches!(parse_duration("10"), Err(DurationError::UnknownUnit(_))));
+        assert!(matches!(parse_duration("ms"), Err(DurationError::NotANumber(_))));
+        assert!(matches!(parse_duration("-3ms"), Err(DurationError::NotANumber(_))));
+        assert!(matches!(parse_duration("3h"), Err(DurationError::UnknownUnit(_))));
+        assert!(matches!(parse_duration("1e30s"), Err(DurationError::UnknownUnit(_)) | Err(DurationError::OutOfRange(_))));
+    }
+
+    #[test]
+    fn prints_what_it_parses() {
+        for text in ["250us", "10ms", "2s", "1.5ms", "7ns", "0"] {
+            assert_eq!(Human(parse_duration(text).unwrap()).to_string(), text);
+        }
+    }
+}
+
+/// Serde helper: an optional duration as its human text, or `null`.
+pub mod human_opt {
+    use super::{Human, Nanos};
+    use serde::Serializer;
+
+    /// Writes `Some(nanos)` as text such as `"10ms"`, `None` as `null`.
+    pub fn serialize<S: Serializer>(nanos: &Option<Nanos>, s: S) -> Result<S::Ok, S::Error> {
+        match nanos {
+            Some(n) => s.collect_str(&Human(*n)),
+            None => s.serialize_none(),
+        }
+    }
+}
