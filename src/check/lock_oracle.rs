@@ -66,7 +66,7 @@ pub struct Latency {
     pub p50: u64,
     /// 99th percentile.
     pub p99: u64,
-    /// Longest completed wait.
+    /// Longest completed wait (exact; the percentiles keep 3 significant digits).
     pub max: u64,
     /// Mean.
     pub mean: f64,
@@ -157,6 +157,7 @@ pub struct LockOracle {
     entered: u64,
     aborts: u64,
     latency: Histogram<u64>,
+    longest_wait: u64,
     accepted_writes: u64,
     counter: u64,
     effect_counts: Vec<u32>,
@@ -192,6 +193,7 @@ impl LockOracle {
             entered: 0,
             aborts: 0,
             latency: Histogram::new(3).expect("3 significant figures is a valid precision"),
+            longest_wait: 0,
             accepted_writes: 0,
             counter: 0,
             effect_counts: Vec::new(),
@@ -304,7 +306,7 @@ impl LockOracle {
             acquire_latency_ns: Latency {
                 p50: latency.value_at_quantile(0.5),
                 p99: latency.value_at_quantile(0.99),
-                max: latency.max(),
+                max: self.longest_wait,
                 mean: if latency.is_empty() { 0.0 } else { latency.mean() },
             },
             unavailable: if end.at == 0 { 0.0 } else { self.unavailable as f64 / end.at as f64 },
@@ -350,7 +352,8 @@ impl Observer<LockEvent> for LockOracle {
             }
             LockEvent::Entered { client, token } => {
                 if let Some(since) = self.waiting_since[client].take() {
-                    self.latency.saturating_record(at - since);
+                    self.latency.record(at - since).expect("an auto-resizing histogram records any u64");
+                    self.longest_wait = self.longest_wait.max(at - since);
                 }
                 self.inside[client] = Some(token);
                 self.entered += 1;

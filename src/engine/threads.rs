@@ -1,14 +1,868 @@
-//! (being written)
-use super::{Env, Observer, RunEnd};
-use crate::node::Node;
+//! The threaded engine: one OS thread per node, wall-clock time, real sleeps.
+//!
+//! The simulator answers "what does this protocol do under these faults?" exactly and
+//! reproducibly, but in a world where nothing happens between events. This engine runs the very
+//! same nodes where real things happen between events: threads are preempted, wake late, contend
+//! for cores and locks. It exists so that a result measured in the simulator can be checked
+//! against real scheduling noise, which is part of what a stress run measures.
+//!
+//! What it shares with [`sim`](super::sim) is everything but time and interleaving:
+//! - the same [`Node`]s, [`Env`] and [`Observer`], so one oracle judges both engines;
+//! - true time is nanoseconds since the run started; each node sees it through its own
+//!   [`Clock`], asked of the env once, and local timer spans become true ones with
+//!   [`Clock::true_span`];
+//! - timers re-arm and cancel per id (the simulator's generations, here a single deadline slot);
+//! - a pause point that stalls freezes the node for real: it sleeps without touching its inbox,
+//!   so messages pile up as they would at a frozen process, and it thaws with its `resume` timer;
+//! - a crash ends the node's thread, drops whatever its step asked for after the pause point, and
+//!   makes every later message to it vanish.
+//!
+//! Messages with no delay go straight into the target's inbox (a crossbeam channel); delayed ones
+//! go to a single delay-line thread that holds them in a min-heap until they are due.
+//!
+//! The oracle needs the event stream in non-decreasing true time *and* in causal order. Both come
+//! from one rule: an event's timestamp is read while holding the observer's lock. Stamps are then
+//! monotone in lock order, and lock order respects causality because each node carries out its
+//! step's commands strictly in order: an observation that precedes a send is recorded before the
+//! message exists, so the receiver's reaction can only be recorded (and stamped) after it.
+//!
+//! The run ends when the observer says it is finished (checked under the same lock after every
+//! event, so the end time is the stamp of the event that finished it), when the horizon passes,
+//! or when every node has crashed. Every blocking wait in the engine also listens to a shutdown
+//! channel whose only sender is dropped at the end, so a single drop wakes every thread at once
+//! and no stall, timer or idle wait can outlive the run.
+
+use super::{Ending, Env, FaultEvent, Observer, PauseOutcome, RunEnd};
+use crate::fault::Clock;
+use crate::node::{Command, Node, NodeId, Out, TimerId};
+use crate::sync::channel::{self, Receiver, RecvTimeoutError, Sender};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
 use crate::time::Nanos;
+use std::cmp;
+use std::collections::binary_heap::PeekMut;
+use std::collections::{BinaryHeap, VecDeque};
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+/// A message on its way into a node's inbox.
+struct Envelope<M> {
+    from: NodeId,
+    msg: M,
+    /// When it became deliverable; lets a node take a message and a due timer in time order.
+    at: Instant,
+}
+
+/// A message waiting in the delay line.
+struct Delayed<M> {
+    to: NodeId,
+    envelope: Envelope<M>,
+}
+
+/// A delay-line heap entry; `seq` keeps equal due times in the order they were sent.
+struct Queued<M> {
+    seq: u64,
+    delayed: Delayed<M>,
+}
+
+impl<M> Queued<M> {
+    fn key(&self) -> (Instant, u64) {
+        (self.delayed.envelope.at, self.seq)
+    }
+}
+impl<M> PartialEq for Queued<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl<M> Eq for Queued<M> {}
+impl<M> PartialOrd for Queued<M> {
+    fn partial_cmp(&self, other: &Self) -> Option<cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<M> Ord for Queued<M> {
+    /// Reversed, so the max-heap pops the earliest message first.
+    fn cmp(&self, other: &Self) -> cmp::Ordering {
+        other.key().cmp(&self.key())
+    }
+}
+
+/// Why the main thread woke before the horizon.
+enum Wake {
+    /// The observer said the workload is complete.
+    Finished,
+    /// Every node thread has ended: nothing can happen any more.
+    Quiescent,
+    /// A thread panicked; the run must stop so the panic can be rethrown.
+    Panicked,
+}
+
+/// The observer and what the engine must remember alongside it, under one lock.
+struct Sink<'o, O> {
+    observer: &'o mut O,
+    /// No more events reach the observer: the run is over (finished, past the horizon, or
+    /// shutting down), even if some thread has not noticed yet.
+    closed: bool,
+    /// Stamp of the event after which the observer said it was finished.
+    finished_at: Option<Nanos>,
+}
+
+/// What every thread of a run shares.
+struct Shared<'o, M, E, O> {
+    start: Instant,
+    horizon: Nanos,
+    env: Mutex<E>,
+    sink: Mutex<Sink<'o, O>>,
+    inboxes: Vec<Sender<Envelope<M>>>,
+    delay_line: Sender<Delayed<M>>,
+    wake: Sender<Wake>,
+    /// Node threads still running; the last one out reports quiescence.
+    live: AtomicUsize,
+    /// Deliveries and timer firings processed.
+    events: AtomicU64,
+}
+
+impl<M, E, O> Shared<'_, M, E, O> {
+    /// True time: nanoseconds since the run started.
+    fn now(&self) -> Nanos {
+        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(Nanos::MAX)
+    }
+
+    /// The instant of true time `t`, or `None` if it lies beyond what `Instant` can represent
+    /// (centuries away: it will never come, which is what `None` means to every caller).
+    fn instant(&self, t: Nanos) -> Option<Instant> {
+        self.start.checked_add(Duration::from_nanos(t))
+    }
+}
+
+/// Sets the stop flag and disconnects the shutdown channel when dropped. Dropping it is the one
+/// way a run ends, including when the main thread unwinds: the scope joins every thread on the
+/// way out, and those threads must have been told to stop or the join would hang.
+struct Shutdown<'a> {
+    stop: &'a AtomicBool,
+    _signal: Sender<()>,
+}
+
+impl Drop for Shutdown<'_> {
+    fn drop(&mut self) {
+        // The flag is set before `_signal` is dropped (fields drop after this body), so a thread
+        // woken by the disconnection always sees it.
+        self.stop.store(true, Ordering::Release);
+    }
+}
+
+/// Tells the main thread when a thread panics, so the panic surfaces at once instead of after
+/// the horizon, and when the last node thread ends.
+struct Alarm<'a> {
+    wake: &'a Sender<Wake>,
+    live: Option<&'a AtomicUsize>,
+}
+
+impl Drop for Alarm<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let _ = self.wake.send(Wake::Panicked);
+        } else if let Some(live) = self.live
+            && live.fetch_sub(1, Ordering::AcqRel) == 1
+        {
+            let _ = self.wake.send(Wake::Quiescent);
+        }
+    }
+}
 
 /// Runs `nodes` on one OS thread each until the observer is finished or `horizon` passes.
-pub fn run<N, E, O>(_nodes: Vec<N>, _env: E, _observer: &mut O, _horizon: Nanos) -> RunEnd
+pub fn run<N, E, O>(nodes: Vec<N>, env: E, observer: &mut O, horizon: Nanos) -> RunEnd
 where
     N: Node + Send + 'static,
     E: Env + Send + 'static,
     O: Observer<N::Obs> + Send,
 {
-    unimplemented!("threads engine: in progress")
+    if nodes.is_empty() {
+        let ending = if observer.finished() { Ending::Finished } else { Ending::Quiescent };
+        return RunEnd { at: 0, ending, events: 0 };
+    }
+    let clocks: Vec<Clock> = (0..nodes.len()).map(|id| env.clock(id)).collect();
+    let (inboxes, receivers): (Vec<_>, Vec<_>) = (0..nodes.len()).map(|_| channel::unbounded()).unzip();
+    let (delay_tx, delay_rx) = channel::unbounded();
+    let (wake_tx, wake_rx) = channel::unbounded();
+    let stop = AtomicBool::new(false);
+    let shared = Shared {
+        start: Instant::now(),
+        horizon,
+        env: Mutex::new(env),
+        sink: Mutex::new(Sink { observer, closed: false, finished_at: None }),
+        inboxes,
+        delay_line: delay_tx,
+        wake: wake_tx,
+        live: AtomicUsize::new(nodes.len()),
+        events: AtomicU64::new(0),
+    };
+    let shared = &shared;
+    let stop = &stop;
+    thread::scope(|scope| {
+        let (signal, shutdown) = channel::bounded::<()>(0);
+        let guard = Shutdown { stop, _signal: signal };
+        let mut handles = Vec::with_capacity(nodes.len() + 1);
+        for ((id, node), (inbox, clock)) in
+            nodes.into_iter().enumerate().zip(receivers.into_iter().zip(clocks))
+        {
+            let worker = Worker {
+                id,
+                node,
+                clock,
+                shared,
+                stop,
+                inbox,
+                shutdown: shutdown.clone(),
+                timers: Vec::new(),
+                armed: 0,
+                resumes: VecDeque::new(),
+                out: Out::default(),
+                deliveries: Vec::new(),
+            };
+            let handle = thread::Builder::new()
+                .name(format!("node-{id}"))
+                .spawn_scoped(scope, move || {
+                    let _alarm = Alarm { wake: &shared.wake, live: Some(&shared.live) };
+                    worker.run();
+                })
+                .expect("spawning a node thread");
+            handles.push(handle);
+        }
+        let delay = thread::Builder::new()
+            .name("delay-line".into())
+            .spawn_scoped(scope, move || {
+                let _alarm = Alarm { wake: &shared.wake, live: None };
+                delay_line(shared, &delay_rx, &shutdown);
+            })
+            .expect("spawning the delay-line thread");
+        handles.push(delay);
+
+        let (at, ending) = wait(shared, &wake_rx);
+        drop(guard);
+        let mut panic = None;
+        for handle in handles {
+            if let Err(payload) = handle.join() {
+                panic.get_or_insert(payload);
+            }
+        }
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
+        RunEnd { at, ending, events: shared.events.load(Ordering::Relaxed) }
+    })
+}
+
+/// Blocks the main thread until the run is over and closes the observer to latecomers.
+fn wait<M, E, O: Observer<Ob>, Ob>(shared: &Shared<'_, M, E, O>, wake: &Receiver<Wake>) -> (Nanos, Ending) {
+    // An observer with nothing to wait for must not cost a horizon of wall time.
+    let done = {
+        let mut sink = shared.sink.lock();
+        if sink.finished_at.is_none() && sink.observer.finished() {
+            sink.closed = true;
+            sink.finished_at = Some(shared.now());
+        }
+        sink.finished_at.is_some()
+    };
+    let woke = if done {
+        Some(Wake::Finished)
+    } else {
+        match shared.instant(shared.horizon) {
+            Some(deadline) => wake.recv_deadline(deadline).ok(),
+            None => wake.recv().ok(),
+        }
+    };
+    let mut sink = shared.sink.lock();
+    sink.closed = true;
+    // The sink decides, not the wake-up: the observer may have finished while we were waking
+    // for another reason, and its verdict, stamped under the lock, is the one the oracle saw.
+    if let Some(at) = sink.finished_at {
+        return (at, Ending::Finished);
+    }
+    match woke {
+        Some(Wake::Quiescent) => (shared.now().min(shared.horizon), Ending::Quiescent),
+        // A panic is rethrown after the join; the ending reported here is never seen.
+        Some(Wake::Finished | Wake::Panicked) | None => (shared.horizon, Ending::Horizon),
+    }
+}
+
+/// Holds delayed messages until they are due, then drops them into their target's inbox.
+fn delay_line<M, E, O>(
+    shared: &Shared<'_, M, E, O>,
+    incoming: &Receiver<Delayed<M>>,
+    shutdown: &Receiver<()>,
+) {
+    let mut heap: BinaryHeap<Queued<M>> = BinaryHeap::new();
+    let mut seq = 0u64;
+    loop {
+        let now = Instant::now();
+        while let Some(top) = heap.peek_mut() {
+            if top.delayed.envelope.at > now {
+                break;
+            }
+            let Queued { delayed, .. } = PeekMut::pop(top);
+            // Fails only when the target has crashed, and a dead process receives nothing.
+            let _ = shared.inboxes[delayed.to].send(delayed.envelope);
+        }
+        let due = heap.peek().map_or_else(channel::never, |q| channel::at(q.delayed.envelope.at));
+        channel::select! {
+            recv(incoming) -> delayed => match delayed {
+                Ok(delayed) => {
+                    seq += 1;
+                    heap.push(Queued { seq, delayed });
+                }
+                Err(_) => return,
+            },
+            recv(shutdown) -> _ => return,
+            recv(due) -> _ => {}
+        }
+    }
+}
+
+/// One node and everything only its thread touches.
+struct Worker<'s, 'o, N: Node, E, O> {
+    id: NodeId,
+    node: N,
+    clock: Clock,
+    shared: &'s Shared<'o, N::Msg, E, O>,
+    stop: &'s AtomicBool,
+    inbox: Receiver<Envelope<N::Msg>>,
+    shutdown: Receiver<()>,
+    /// Deadline and arming order of each timer id; `None` when disarmed.
+    timers: Vec<Option<(Instant, u64)>>,
+    /// Counts armings, so timers due at one instant fire in the order they were set, as in sim.
+    armed: u64,
+    /// Resume timers owed by pause points, with the true time the node thaws at if it stalled.
+    resumes: VecDeque<(TimerId, Option<Nanos>)>,
+    out: Out<N::Msg, N::Obs>,
+    deliveries: Vec<Nanos>,
+}
+
+impl<N, E, O> Worker<'_, '_, N, E, O>
+where
+    N: Node,
+    E: Env,
+    O: Observer<N::Obs>,
+{
+    /// The node's life: start, then react until shutdown or a crash.
+    fn run(mut self) {
+        let now = self.shared.now();
+        self.node.on_start(self.clock.local(now), &mut self.out);
+        if self.apply(now).is_break() {
+            return;
+        }
+        // A message taken from the inbox but not yet delivered, because a timer was due first.
+        let mut pending: Option<Envelope<N::Msg>> = None;
+        loop {
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            // Resumes come before the inbox: the node is still inside the step that paused, and a
+            // frozen process does not read its messages until it thaws.
+            if let Some((id, thaw)) = self.resumes.pop_front() {
+                if let Some(thaw) = thaw {
+                    if !self.sleep_until(thaw) {
+                        return;
+                    }
+                    self.emit(|o, at, node| o.fault(at, node, FaultEvent::StallEnd));
+                }
+                if self.step(|node, now, out| node.on_timer(now, id, out)).is_break() {
+                    return;
+                }
+                continue;
+            }
+            if pending.is_none() {
+                pending = self.inbox.try_recv().ok();
+            }
+            let next = self.next_timer();
+            let now = Instant::now();
+            let due = next.filter(|&(at, _)| at <= now);
+            // Both ready: whichever became due first goes first, as the simulator would order them.
+            let timer_first = match (&pending, due) {
+                (Some(msg), Some((at, _))) => at < msg.at,
+                (None, Some(_)) => true,
+                (_, None) => false,
+            };
+            let flow = if let (true, Some((_, id))) = (timer_first, due) {
+                self.timers[usize::from(id)] = None;
+                self.step(|node, now, out| node.on_timer(now, id, out))
+            } else if let Some(Envelope { from, msg, .. }) = pending.take() {
+                self.step(|node, now, out| node.on_msg(now, from, msg, out))
+            } else {
+                let timeout = next.map_or_else(channel::never, |(at, _)| channel::at(at));
+                channel::select! {
+                    recv(self.inbox) -> msg => pending = msg.ok(),
+                    recv(self.shutdown) -> _ => return,
+                    recv(timeout) -> _ => {}
+                }
+                ControlFlow::Continue(())
+            };
+            if flow.is_break() {
+                return;
+            }
+        }
+    }
+
+    /// The earliest armed timer: its deadline and id.
+    fn next_timer(&self) -> Option<(Instant, TimerId)> {
+        self.timers
+            .iter()
+            .enumerate()
+            .filter_map(|(id, slot)| slot.map(|(at, order)| (at, order, id)))
+            .min()
+            .map(|(at, _, id)| (at, TimerId::try_from(id).expect("timer slots are indexed by TimerId")))
+    }
+
+    /// Sleeps until true time `thaw` without reading the inbox; false if the run ended meanwhile.
+    fn sleep_until(&self, thaw: Nanos) -> bool {
+        match self.shared.instant(thaw) {
+            Some(deadline) => {
+                matches!(self.shutdown.recv_deadline(deadline), Err(RecvTimeoutError::Timeout))
+            }
+            None => {
+                let _ = self.shutdown.recv();
+                false
+            }
+        }
+    }
+
+    /// One reaction of the node at the current time, then its effects; breaks on a crash.
+    fn step(&mut self, react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs>)) -> ControlFlow<()> {
+        self.shared.events.fetch_add(1, Ordering::Relaxed);
+        let now = self.shared.now();
+        react(&mut self.node, self.clock.local(now), &mut self.out);
+        self.apply(now)
+    }
+
+    /// Shows the observer one event, stamped under its lock (see the module docs for why), and
+    /// wakes the main thread if that event completed the workload. Returns the stamp, or `None`
+    /// if the run is already over for the observer.
+    fn emit(&self, report: impl FnOnce(&mut O, Nanos, NodeId)) -> Option<Nanos> {
+        let mut sink = self.shared.sink.lock();
+        if sink.closed {
+            return None;
+        }
+        let at = self.shared.now();
+        if at > self.shared.horizon {
+            // The simulator processes nothing after the horizon; neither does the oracle here,
+            // however late the main thread wakes to say so.
+            sink.closed = true;
+            return None;
+        }
+        report(sink.observer, at, self.id);
+        if sink.observer.finished() {
+            sink.closed = true;
+            sink.finished_at = Some(at);
+            let _ = self.shared.wake.send(Wake::Finished);
+        }
+        Some(at)
+    }
+
+    /// Carries out one step's commands, in order; breaks on a crash, dropping the rest.
+    ///
+    /// `now` is the true time the step began; timers count from it because that is the time the
+    /// node read when it chose them. Sends and pauses ask the env at the moment they happen.
+    fn apply(&mut self, now: Nanos) -> ControlFlow<()> {
+        let mut out = std::mem::take(&mut self.out);
+        let mut flow = ControlFlow::Continue(());
+        for command in out.drain() {
+            match command {
+                Command::Send { to, msg } => self.send(to, msg),
+                Command::SetTimer { id, after } => {
+                    let deadline = self.shared.instant(now.saturating_add(self.clock.true_span(after)));
+                    self.armed += 1;
+                    // A deadline past what `Instant` can hold never comes: same as not armed.
+                    *self.timer_slot(id) = deadline.map(|at| (at, self.armed));
+                }
+                Command::CancelTimer { id } => *self.timer_slot(id) = None,
+                Command::Pause { point, resume } => {
+                    let outcome = self.shared.env.lock().pause(self.id, point, self.shared.now());
+                    match outcome {
+                        PauseOutcome::Continue => self.resumes.push_back((resume, None)),
+                        PauseOutcome::Stall(span) => {
+                            // Thaw time counts from the reported stamp, so the StallBegin the
+                            // oracle sees says exactly how long the node will be frozen.
+                            let mut thaw = self.shared.now().saturating_add(span);
+                            self.emit(|o, at, node| {
+                                thaw = at.saturating_add(span);
+                                o.fault(at, node, FaultEvent::StallBegin { until: thaw });
+                            });
+                            self.resumes.push_back((resume, Some(thaw)));
+                        }
+                        PauseOutcome::Crash => {
+                            self.emit(|o, at, node| o.fault(at, node, FaultEvent::Crash));
+                            flow = ControlFlow::Break(());
+                            break;
+                        }
+                    }
+                }
+                Command::Observe(obs) => {
+                    self.emit(|o, at, node| o.observe(at, node, &obs));
+                }
+            }
+        }
+        out.drain();
+        self.out = out;
+        flow
+    }
+
+    fn timer_slot(&mut self, id: TimerId) -> &mut Option<(Instant, u64)> {
+        let i = usize::from(id);
+        if self.timers.len() <= i {
+            self.timers.resize(i + 1, None);
+        }
+        &mut self.timers[i]
+    }
+
+    /// Routes one message through the env and hands each copy that survives to its inbox or to
+    /// the delay line.
+    fn send(&mut self, to: NodeId, msg: N::Msg) {
+        // Checked here, not where the copy lands, so the panic names the node that got it wrong.
+        assert!(to < self.shared.inboxes.len(), "node {} sent to node {to}, which does not exist", self.id);
+        let now = self.shared.now();
+        let mut deliveries = std::mem::take(&mut self.deliveries);
+        self.shared.env.lock().route(self.id, to, now, &mut deliveries);
+        if let Some((&last, copies)) = deliveries.split_last() {
+            for &delay in copies {
+                self.forward(to, now, delay, msg.clone());
+            }
+            self.forward(to, now, last, msg);
+        }
+        deliveries.clear();
+        self.deliveries = deliveries;
+    }
+
+    fn forward(&self, to: NodeId, now: Nanos, delay: Nanos, msg: N::Msg) {
+        let Some(at) = self.shared.instant(now.saturating_add(delay)) else {
+            return;
+        };
+        let envelope = Envelope { from: self.id, msg, at };
+        if delay == 0 {
+            // Fails only when the target has crashed, and a dead process receives nothing.
+            let _ = self.shared.inboxes[to].send(envelope);
+        } else {
+            let _ = self.shared.delay_line.send(Delayed { to, envelope });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::PausePoint;
+    use crate::time::{MS, SEC};
+
+    const TICK: TimerId = 0;
+    const RESUME: TimerId = 1;
+
+    /// What the test nodes report.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Obs {
+        /// Received ball `n`.
+        Got(u32),
+        /// Sent ball `n`.
+        Sent(u32),
+        /// `on_start` ran to its end.
+        Started,
+        /// The tick timer fired.
+        Tick,
+        /// The resume timer fired.
+        Resumed,
+    }
+
+    /// A purpose-built node: returns every ball it gets with one added, up to `last`; on start
+    /// it may serve the first ball, arm a tick, pause, or send a volley of balls.
+    #[derive(Default)]
+    struct Player {
+        peer: NodeId,
+        serve: bool,
+        last: u32,
+        tick: Option<Nanos>,
+        pause: bool,
+        volley: u32,
+    }
+
+    impl Node for Player {
+        type Msg = u32;
+        type Obs = Obs;
+
+        fn on_start(&mut self, _: Nanos, out: &mut Out<u32, Obs>) {
+            if self.pause {
+                out.pause(PausePoint::P1, RESUME);
+            }
+            if let Some(after) = self.tick {
+                // Armed, disarmed, armed twice: it must fire exactly once.
+                out.set_timer(TICK, after);
+                out.cancel_timer(TICK);
+                out.set_timer(TICK, after);
+                out.set_timer(TICK, after);
+            }
+            if self.serve {
+                out.observe(Obs::Sent(0));
+                out.send(self.peer, 0);
+            }
+            for n in 0..self.volley {
+                out.observe(Obs::Sent(n));
+                out.send(self.peer, n);
+            }
+            // Only reported if the pause above let the node live.
+            out.observe(Obs::Started);
+        }
+
+        fn on_msg(&mut self, _: Nanos, _: NodeId, n: u32, out: &mut Out<u32, Obs>) {
+            out.observe(Obs::Got(n));
+            if n < self.last {
+                out.observe(Obs::Sent(n + 1));
+                out.send(self.peer, n + 1);
+            }
+        }
+
+        fn on_timer(&mut self, _: Nanos, timer: TimerId, out: &mut Out<u32, Obs>) {
+            out.observe(if timer == RESUME { Obs::Resumed } else { Obs::Tick });
+        }
+    }
+
+    /// Every copy arrives after `delays`; every pause ends as `pauses[node]` says.
+    struct TestEnv {
+        delays: Vec<Nanos>,
+        pauses: Vec<PauseOutcome>,
+    }
+
+    impl TestEnv {
+        fn perfect(nodes: usize) -> Self {
+            TestEnv { delays: vec![0], pauses: vec![PauseOutcome::Continue; nodes] }
+        }
+    }
+
+    impl Env for TestEnv {
+        fn clock(&self, _: NodeId) -> Clock {
+            Clock::PERFECT
+        }
+        fn pause(&mut self, node: NodeId, _: PausePoint, _: Nanos) -> PauseOutcome {
+            self.pauses[node]
+        }
+        fn route(&mut self, _: NodeId, _: NodeId, _: Nanos, deliveries: &mut Vec<Nanos>) {
+            deliveries.extend_from_slice(&self.delays);
+        }
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Seen {
+        Obs(Obs),
+        Fault(FaultEvent),
+    }
+
+    /// Records everything; finished once `done` says so.
+    struct Recorder {
+        seen: Vec<(Nanos, NodeId, Seen)>,
+        done: fn(&Recorder) -> bool,
+    }
+
+    impl Recorder {
+        fn new(done: fn(&Recorder) -> bool) -> Self {
+            Recorder { seen: Vec::new(), done }
+        }
+        fn count(&self, node: NodeId, what: &Seen) -> usize {
+            self.seen.iter().filter(|(_, n, s)| *n == node && s == what).count()
+        }
+        fn position(&self, node: NodeId, what: &Seen) -> Option<usize> {
+            self.seen.iter().position(|(_, n, s)| *n == node && s == what)
+        }
+        fn assert_stamps_monotone(&self) {
+            assert!(self.seen.windows(2).all(|w| w[0].0 <= w[1].0), "stamps go back: {:?}", self.seen);
+        }
+    }
+
+    impl Observer<Obs> for Recorder {
+        fn observe(&mut self, at: Nanos, node: NodeId, obs: &Obs) {
+            self.seen.push((at, node, Seen::Obs(obs.clone())));
+        }
+        fn fault(&mut self, at: Nanos, node: NodeId, fault: FaultEvent) {
+            self.seen.push((at, node, Seen::Fault(fault)));
+        }
+        fn finished(&self) -> bool {
+            (self.done)(self)
+        }
+    }
+
+    fn got(n: u32) -> Seen {
+        Seen::Obs(Obs::Got(n))
+    }
+
+    #[test]
+    fn messages_and_timers_are_delivered_in_causal_order_and_the_run_finishes_early() {
+        const LAST: u32 = 10;
+        let nodes = vec![
+            Player { peer: 1, serve: true, last: LAST, tick: Some(2 * MS), ..Player::default() },
+            Player { peer: 0, last: LAST, ..Player::default() },
+        ];
+        // Every ball travels twice (at once and through the delay line), so ball n has 2^n copies:
+        // the delay line and duplicates are exercised, and LAST keeps the total in the thousands.
+        let env = TestEnv { delays: vec![0, MS], ..TestEnv::perfect(2) };
+        let mut rec = Recorder::new(|r| {
+            r.seen.iter().any(|(_, _, s)| *s == got(LAST))
+                && r.count(1, &got(0)) == 2
+                && r.count(0, &Seen::Obs(Obs::Tick)) == 1
+        });
+        let started = Instant::now();
+        let end = run(nodes, env, &mut rec, 10 * SEC);
+        assert_eq!(end.ending, Ending::Finished);
+        assert!(started.elapsed() < Duration::from_secs(5), "finishing early did not stop the run");
+        assert_eq!(end.at, rec.seen.last().expect("something was seen").0);
+        assert!(end.events > u64::from(LAST), "{end:?}");
+        rec.assert_stamps_monotone();
+        // Ball n is reported sent before anyone reports getting it, whichever copy came first.
+        for n in 1..=LAST {
+            let sender = usize::from(n % 2 == 1);
+            let sent = rec.position(sender, &Seen::Obs(Obs::Sent(n))).expect("sent");
+            let received = rec.position(1 - sender, &got(n)).expect("received");
+            assert!(sent < received, "ball {n} got before it was sent");
+        }
+        // The delayed copy of the serve waited in the delay line for at least its delay.
+        let served = rec.seen[rec.position(0, &Seen::Obs(Obs::Sent(0))).expect("served")].0;
+        let copies: Vec<_> = rec.seen.iter().filter(|(_, n, s)| *n == 1 && *s == got(0)).collect();
+        assert!(copies[1].0 >= served + MS, "a delayed copy came early: {copies:?}");
+        assert_eq!(rec.count(0, &Seen::Obs(Obs::Tick)), 1);
+        assert_eq!(rec.count(1, &Seen::Obs(Obs::Tick)), 0);
+    }
+
+    #[test]
+    fn a_stall_freezes_the_node_and_its_inbox_until_it_thaws() {
+        const STALL: Nanos = 150 * MS;
+        const VOLLEY: u32 = 5;
+        let nodes = vec![
+            Player { pause: true, ..Player::default() },
+            Player { peer: 0, volley: VOLLEY, ..Player::default() },
+        ];
+        let env =
+            TestEnv { delays: vec![0], pauses: vec![PauseOutcome::Stall(STALL), PauseOutcome::Continue] };
+        let mut rec = Recorder::new(|r| {
+            r.seen.iter().filter(|(_, n, s)| *n == 0 && matches!(s, Seen::Obs(Obs::Got(_)))).count()
+                == VOLLEY as usize
+        });
+        let end = run(nodes, env, &mut rec, 10 * SEC);
+        assert_eq!(end.ending, Ending::Finished);
+        rec.assert_stamps_monotone();
+
+        let (begin_at, until) = rec
+            .seen
+            .iter()
+            .find_map(|&(at, n, ref s)| match s {
+                Seen::Fault(FaultEvent::StallBegin { until }) if n == 0 => Some((at, *until)),
+                _ => None,
+            })
+            .expect("StallBegin reported");
+        assert_eq!(until, begin_at + STALL);
+        let thawed = rec.position(0, &Seen::Fault(FaultEvent::StallEnd)).expect("StallEnd reported");
+        // A real sleep: the thaw is never early.
+        assert!(rec.seen[thawed].0 >= until);
+        // The resume timer comes first, then the messages that piled up, all of them after the thaw.
+        assert_eq!(rec.seen[thawed + 1], (rec.seen[thawed + 1].0, 0, Seen::Obs(Obs::Resumed)));
+        for n in 0..VOLLEY {
+            let sent = rec.position(1, &Seen::Obs(Obs::Sent(n))).expect("sent");
+            let received = rec.position(0, &got(n)).expect("received");
+            assert!(sent < thawed && thawed < received, "ball {n} was read by a frozen node");
+        }
+        // Same-origin messages keep their order through the inbox.
+        let order: Vec<_> = rec
+            .seen
+            .iter()
+            .filter_map(|(_, n, s)| match s {
+                Seen::Obs(Obs::Got(b)) if *n == 0 => Some(*b),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(order, (0..VOLLEY).collect::<Vec<_>>());
+        // The rest of the paused step still ran before the stall, as in the simulator.
+        assert!(rec.position(0, &Seen::Obs(Obs::Started)).expect("on_start finished") < thawed);
+    }
+
+    #[test]
+    fn a_crash_ends_the_node_and_drops_the_rest_of_its_step() {
+        let nodes = vec![
+            Player { pause: true, tick: Some(MS), ..Player::default() },
+            Player { peer: 0, volley: 3, tick: Some(20 * MS), ..Player::default() },
+        ];
+        let env = TestEnv { delays: vec![0, MS], pauses: vec![PauseOutcome::Crash, PauseOutcome::Continue] };
+        // Node 1's tick fires well after its volley, some of which went through the delay line
+        // to a node that was already dead.
+        let mut rec = Recorder::new(|r| r.count(1, &Seen::Obs(Obs::Tick)) == 1);
+        let end = run(nodes, env, &mut rec, 10 * SEC);
+        assert_eq!(end.ending, Ending::Finished);
+        rec.assert_stamps_monotone();
+        let node0: Vec<_> = rec.seen.iter().filter(|(_, n, _)| *n == 0).map(|(_, _, s)| s.clone()).collect();
+        assert_eq!(node0, vec![Seen::Fault(FaultEvent::Crash)], "a dead node did something");
+    }
+
+    #[test]
+    fn when_every_node_crashes_the_run_is_quiescent() {
+        let nodes =
+            vec![Player { pause: true, ..Player::default() }, Player { pause: true, ..Player::default() }];
+        let env = TestEnv { delays: vec![0], pauses: vec![PauseOutcome::Crash; 2] };
+        let mut rec = Recorder::new(|_| false);
+        let started = Instant::now();
+        let end = run(nodes, env, &mut rec, 10 * SEC);
+        assert_eq!(end.ending, Ending::Quiescent);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(rec.seen.len(), 2);
+    }
+
+    #[test]
+    fn a_run_that_never_finishes_ends_at_the_horizon() {
+        const HORIZON: Nanos = 50 * MS;
+        // An endless rally through the delay line, and a node frozen far beyond the horizon: the
+        // stall must be cut short by the shutdown, not slept out.
+        let nodes = vec![
+            Player { peer: 1, serve: true, last: u32::MAX, ..Player::default() },
+            Player { peer: 0, last: u32::MAX, ..Player::default() },
+            Player { pause: true, ..Player::default() },
+        ];
+        let env = TestEnv {
+            delays: vec![100 * crate::time::US],
+            pauses: vec![PauseOutcome::Continue, PauseOutcome::Continue, PauseOutcome::Stall(60 * SEC)],
+        };
+        let mut rec = Recorder::new(|_| false);
+        let started = Instant::now();
+        let end = run(nodes, env, &mut rec, HORIZON);
+        assert!(started.elapsed() < Duration::from_secs(5), "a stall outlived the horizon");
+        assert_eq!(end.ending, Ending::Horizon);
+        assert_eq!(end.at, HORIZON);
+        assert!(end.events > 0);
+        rec.assert_stamps_monotone();
+        assert!(rec.seen.iter().all(|&(at, _, _)| at <= HORIZON), "an event was seen after the horizon");
+        assert_eq!(rec.count(2, &Seen::Fault(FaultEvent::StallEnd)), 0);
+    }
+
+    #[test]
+    fn the_unit_observer_runs_to_the_horizon() {
+        let nodes = vec![Player { tick: Some(MS), ..Player::default() }];
+        let end = run(nodes, TestEnv::perfect(1), &mut (), 20 * MS);
+        assert_eq!((end.at, end.ending), (20 * MS, Ending::Horizon));
+    }
+
+    /// A node that fails on its first message.
+    struct Faulty;
+
+    impl Node for Faulty {
+        type Msg = u32;
+        type Obs = Obs;
+        fn on_start(&mut self, _: Nanos, out: &mut Out<u32, Obs>) {
+            out.send(0, 7);
+        }
+        fn on_msg(&mut self, _: Nanos, _: NodeId, _: u32, _: &mut Out<u32, Obs>) {
+            panic!("boom");
+        }
+        fn on_timer(&mut self, _: Nanos, _: TimerId, _: &mut Out<u32, Obs>) {}
+    }
+
+    #[test]
+    fn a_panicking_node_fails_the_run_at_once() {
+        let started = Instant::now();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run(vec![Faulty], TestEnv::perfect(1), &mut (), 60 * SEC)
+        }));
+        let payload = result.expect_err("the panic propagated");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+        assert!(started.elapsed() < Duration::from_secs(5), "the run waited for the horizon");
+    }
 }

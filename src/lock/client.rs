@@ -22,6 +22,7 @@ const RETRY: TimerId = 0;
 const RESUME: TimerId = 1;
 const WORK: TimerId = 2;
 const RENEW: TimerId = 3;
+const NEXT_INSTANCE: TimerId = 4;
 
 /// When a client starts counting down its lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -74,6 +75,9 @@ pub struct ClientPolicy {
     pub workload: Workload,
     /// Acquisitions (increment) or decided instances (consensus) before the client stops.
     pub quota: u64,
+    /// Consensus: instance `i` starts at local time `i · instance_period`, so that every client
+    /// contends for every instance (a client that falls behind starts at once).
+    pub instance_period: Nanos,
     /// Node ids of the service, storage and outbox.
     pub server: NodeId,
     /// Storage's node id.
@@ -84,6 +88,7 @@ pub struct ClientPolicy {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
+    Idle,
     Waiting,
     AtP1,
     Reading,
@@ -131,7 +136,7 @@ impl LockClient {
     }
 
     fn in_section(&self) -> bool {
-        !matches!(self.step, Step::Waiting | Step::Done)
+        !matches!(self.step, Step::Idle | Step::Waiting | Step::Done)
     }
 
     fn request(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
@@ -159,6 +164,15 @@ impl LockClient {
         if done >= self.policy.quota {
             self.step = Step::Done;
             out.observe(LockEvent::Finished { client: index });
+            return;
+        }
+        let starts_at = match self.policy.workload {
+            Workload::Increment => now,
+            Workload::Consensus { .. } => self.instance * self.policy.instance_period,
+        };
+        if starts_at > now {
+            self.step = Step::Idle;
+            out.set_timer(NEXT_INSTANCE, starts_at - now);
         } else {
             self.request(now, out);
         }
@@ -290,6 +304,7 @@ impl Node for LockClient {
                 }
             }
             (WORK, Step::Working { read }) => self.after_work(now, read, out),
+            (NEXT_INSTANCE, Step::Idle) => self.request(now, out),
             (RENEW, _) if self.in_section() => {
                 out.send(self.policy.server, LockMsg::Renew { token: self.token, sent_at: now });
                 out.set_timer(RENEW, self.policy.renew);

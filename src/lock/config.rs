@@ -226,9 +226,15 @@ pub struct LockConfig {
     pub acquisitions: u64,
     /// Instances (consensus workload).
     pub instances: u64,
+    /// Consensus: time between the starts of two instances. `None`: derived by
+    /// [`LockConfig::instance_period`].
+    #[serde(with = "crate::time::human_opt")]
+    pub instance_period: Option<Nanos>,
     /// The run stops here whatever happens; clients still waiting then are `blocked`.
-    #[serde(with = "crate::time::human")]
-    pub horizon: Nanos,
+    /// `None`: derived from the workload by [`LockConfig::horizon`], generous enough that a live
+    /// lock always finishes first.
+    #[serde(with = "crate::time::human_opt")]
+    pub horizon: Option<Nanos>,
     /// Master seed of every random stream.
     pub seed: u64,
 }
@@ -266,8 +272,8 @@ pub enum ConfigError {
     /// A probability outside `[0, 1]`.
     #[error("{flag} must be a probability between 0 and 1 (got {value})")]
     Probability { flag: &'static str, value: f64 },
-    /// Nothing to do.
-    #[error("{0} must be at least 1")]
+    /// Nothing to do, or no time between instances.
+    #[error("{0} must be greater than 0")]
     ZeroWork(&'static str),
     /// No time to do it in.
     #[error("--horizon must be greater than 0")]
@@ -314,7 +320,8 @@ impl LockConfig {
             workload: Workload::Increment,
             acquisitions: if sim { 10_000 } else { 500 },
             instances: if sim { 1_000 } else { 100 },
-            horizon: if sim { 3_600 * SEC } else { 10 * SEC },
+            instance_period: None,
+            horizon: None,
             seed: 1,
         }
     }
@@ -376,12 +383,15 @@ impl LockConfig {
             Workload::Consensus { .. } if self.instances == 0 => return Err(ConfigError::ZeroWork("--instances")),
             _ => {}
         }
-        if self.horizon == 0 {
+        if self.instance_period == Some(0) {
+            return Err(ConfigError::ZeroWork("--instance-period"));
+        }
+        if self.horizon == Some(0) {
             return Err(ConfigError::ZeroHorizon);
         }
-        if self.engine == EngineKind::Threads && self.horizon > MAX_THREADS_HORIZON {
+        if self.engine == EngineKind::Threads && self.horizon() > MAX_THREADS_HORIZON {
             return Err(ConfigError::HorizonTooLong {
-                got: Human(self.horizon).to_string(),
+                got: Human(self.horizon()).to_string(),
                 max: Human(MAX_THREADS_HORIZON).to_string(),
             });
         }
@@ -400,6 +410,45 @@ impl LockConfig {
             Workload::Increment => self.acquisitions.div_ceil(self.clients as u64),
             Workload::Consensus { .. } => self.instances,
         }
+    }
+
+    /// The horizon in force: the one given, or a derived one. The derived horizon allows every
+    /// acquisition the time a live lock could need for it (work, the whole lease and lock-delay, a
+    /// typical stall, four link delays and a retry), ten times over in the simulator (where waiting
+    /// is free) and twice over on threads (where it is wall time), and never less than a second.
+    /// A live run therefore ends long before it; a run that reaches it has clients that could not
+    /// get the lock.
+    pub fn horizon(&self) -> Nanos {
+        if let Some(h) = self.horizon {
+            return h;
+        }
+        let needed = match self.workload {
+            Workload::Increment => self.acquisitions.saturating_mul(self.per_acquisition()),
+            Workload::Consensus { .. } => self.instances.saturating_mul(self.instance_period()),
+        };
+        let (slack, cap) = match self.engine {
+            EngineKind::Sim => (10, Nanos::MAX / 4),
+            EngineKind::Threads => (2, MAX_THREADS_HORIZON),
+        };
+        needed.saturating_mul(slack).clamp(SEC, cap)
+    }
+
+    /// A generous bound on the time one acquisition takes in a live run: the work, the whole lease
+    /// and lock-delay, a typical stall, four link delays, a retry and a millisecond.
+    fn per_acquisition(&self) -> Nanos {
+        self.work
+            + self.lease.unwrap_or(0)
+            + self.lock_delay
+            + self.pause.typical()
+            + 4 * self.link.delay.typical()
+            + self.retry
+            + MS
+    }
+
+    /// The period between consensus instances in force: the one given, or room for every client
+    /// to take the lock once ([`clients`](Self::clients) acquisitions).
+    pub fn instance_period(&self) -> Nanos {
+        self.instance_period.unwrap_or(self.per_acquisition() * self.clients as u64)
     }
 
     /// What storage checks.

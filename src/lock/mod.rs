@@ -9,9 +9,12 @@ pub mod client;
 pub mod config;
 pub mod env;
 pub mod msg;
+pub mod predict;
 pub mod run;
+pub mod scenario;
 pub mod server;
 pub mod storage;
+pub mod trace;
 pub mod world;
 
 pub use client::{DecideBy, TimerStart, Workload};

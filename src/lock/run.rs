@@ -34,7 +34,7 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(cfg: &LockConfig, extra: &mut
             let mut nodes = world::build(cfg);
             let mut env = LockEnv::new(cfg);
             let mut both = (oracle, extra);
-            let end = sim::run(&mut nodes, &mut env, &mut both, cfg.horizon);
+            let end = sim::run(&mut nodes, &mut env, &mut both, cfg.horizon());
             both.0.finish(end)
         }
         EngineKind::Threads => run_threads(cfg, oracle, extra),
@@ -47,7 +47,7 @@ fn run_threads<X: Observer<LockEvent> + Send>(cfg: &LockConfig, oracle: LockOrac
     let nodes = world::build(cfg);
     let env = LockEnv::new(cfg);
     let mut both = (oracle, extra);
-    let end = crate::engine::threads::run(nodes, env, &mut both, cfg.horizon);
+    let end = crate::engine::threads::run(nodes, env, &mut both, cfg.horizon());
     both.0.finish(end)
 }
 

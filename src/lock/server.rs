@@ -97,10 +97,8 @@ impl Node for LockServer {
                     self.try_grant(now, out);
                 }
             }
-            LockMsg::Release { token } => {
-                if self.holder.is_some_and(|h| h.token == token) {
-                    self.free(now, false, out);
-                }
+            LockMsg::Release { token } if self.holder.is_some_and(|h| h.token == token) => {
+                self.free(now, false, out);
             }
             LockMsg::Renew { token, sent_at } => {
                 if let (Some(h), Some(lease)) = (self.holder.as_mut(), self.policy.lease)

@@ -61,6 +61,7 @@ pub fn build(cfg: &LockConfig) -> Vec<LockNode> {
             work: cfg.work,
             workload: cfg.workload,
             quota: cfg.quota(),
+            instance_period: cfg.instance_period(),
             server: SERVER,
             storage: STORAGE,
             outbox: OUTBOX,

@@ -1,0 +1,367 @@
+//! `faultline lock`: flags → [`LockConfig`] → one run → a table or JSON.
+//!
+//! Every flag is an `Option` so that "not given" differs from "given the default value": the
+//! defaults belong to [`LockConfig::new`] (they depend on the variant and the engine), and some
+//! flags are errors merely by being present (`--lease` on a non-preemptive lock, `--instances`
+//! with the increment workload), whatever their value.
+
+use super::CliError;
+use super::values::{PauseAt, WorkloadKind, drift, probability};
+use crate::fault::Dist;
+use crate::lock::config::{LinkScope, Partition, Scripted, ScriptedFault};
+use crate::lock::{ConfigError, DecideBy, EngineKind, LockConfig, TimerStart, Variant};
+use crate::node::PausePoint;
+use crate::time::{Nanos, parse_duration};
+
+const EXAMPLES: &str = "\
+Variants:
+  non-preemptive  held until released; a crashed holder blocks everyone
+  lease           the service takes the lock back after L
+  lease-margin    lease, plus a client-side check that at least m is left
+  lock-delay      lease, plus Chubby's lock-delay D after an expiry
+  fenced          lease, plus fencing tokens checked on every storage access
+  fenced-writes   lease, plus fencing tokens checked on writes only (flawed)
+
+Examples:
+  faultline lock                                    lease, exponential 5ms stalls after the check
+  faultline lock --variant fenced --json            the same faults, fenced storage, as JSON
+  faultline lock --variant lease-margin --margin 3ms --pause pareto:1.5:2ms
+  faultline lock --variant non-preemptive --crash 3 --horizon 10s
+  faultline lock --partition lock:10ms..200ms --drop 0.01 --delay exp:500us --links lock
+  faultline lock --workload consensus --decide-by effect --instances 500
+  faultline lock --engine threads --acquisitions 200";
+
+/// Flags of `faultline lock`. Defaults depend on the variant and the engine; see
+/// [`LockConfig::new`].
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct LockArgs {
+    /// Lock design: non-preemptive, lease, lease-margin, lock-delay, fenced, fenced-writes [default: lease]
+    #[arg(long, value_name = "VARIANT", hide_possible_values = true)]
+    pub variant: Option<Variant>,
+    /// Engine: sim (deterministic virtual time) or threads (one OS thread per node) [default: sim]
+    #[arg(long, value_name = "ENGINE", hide_possible_values = true)]
+    pub engine: Option<EngineKind>,
+    /// Number of clients competing for the lock, at least 2 [default: 2]
+    #[arg(long, value_name = "N")]
+    pub clients: Option<usize>,
+    /// Lease L, e.g. 10ms; preemptive variants only [default: 10ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub lease: Option<Nanos>,
+    /// Safety margin m checked before touching storage, shorter than L [default: 2ms for lease-margin, else none]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub margin: Option<Nanos>,
+    /// Lock-delay D: the service keeps an expired lock free-but-closed this long [default: 5ms for lock-delay, else 0]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub lock_delay: Option<Nanos>,
+    /// When clients start their lease countdown: grant or request [default: grant]
+    #[arg(long, value_name = "WHEN", hide_possible_values = true)]
+    pub timer_start: Option<TimerStart>,
+    /// Re-send an unanswered lock request after this long, 0 for never [default: 20ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub retry: Option<Nanos>,
+    /// Renew the lease this often while holding it, 0 for never; shorter than L [default: 0]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub renew: Option<Nanos>,
+    /// Work w inside the critical section, between the read and the write [default: 1ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub work: Option<Nanos>,
+    /// Stall distribution: none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, each optionally @PROB [default: exp:5ms]
+    #[arg(long, value_name = "DIST", value_parser = Dist::parse)]
+    pub pause: Option<Dist>,
+    /// Where stalls happen: p1 (after the grant, before the margin check) or p2 (after the last check) [default: p2]
+    #[arg(long, value_name = "POINT", hide_possible_values = true)]
+    pub pause_at: Option<PauseAt>,
+    /// Client 1 crashes, holding the lock, just after its N-th grant [default: no crash]
+    #[arg(long, value_name = "N")]
+    pub crash: Option<u64>,
+    /// Cut client 1 off from lock or storage in a true-time window, e.g. lock:10ms..200ms; repeatable [default: none]
+    #[arg(long, value_name = "lock|storage:FROM..UNTIL", value_parser = Partition::parse)]
+    pub partition: Vec<Partition>,
+    /// Client clock drift: clocks run at 1 - RHO, e.g. 0.1 for 10% slow [default: 0]
+    #[arg(long, value_name = "RHO", value_parser = drift, allow_negative_numbers = true)]
+    pub drift: Option<f64>,
+    /// Probability that a message is lost, 0 to 1 [default: 0]
+    #[arg(long = "drop", value_name = "P", value_parser = probability, allow_negative_numbers = true)]
+    pub drop_p: Option<f64>,
+    /// One-way message delay distribution, same forms as --pause [default: none]
+    #[arg(long, value_name = "DIST", value_parser = Dist::parse)]
+    pub delay: Option<Dist>,
+    /// Probability that a message is delivered twice, 0 to 1 [default: 0]
+    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
+    pub duplicate: Option<f64>,
+    /// Probability that a message is held back so later ones overtake it, 0 to 1 [default: 0]
+    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
+    pub reorder: Option<f64>,
+    /// Longest extra delay of a reordered message [default: 1ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub reorder_window: Option<Nanos>,
+    /// Links that --drop/--delay/--duplicate/--reorder affect: all, or a list of lock,storage,effect [default: all]
+    #[arg(long, value_name = "LINKS", value_parser = LinkScope::parse)]
+    pub links: Option<LinkScope>,
+    /// What clients do in the critical section: increment (a shared counter) or consensus [default: increment]
+    #[arg(long, value_name = "WORKLOAD", hide_possible_values = true)]
+    pub workload: Option<WorkloadKind>,
+    /// Consensus only: decide on storage's ack, or announce the decision as a side effect [default: ack]
+    #[arg(long, value_name = "ack|effect", hide_possible_values = true)]
+    pub decide_by: Option<DecideBy>,
+    /// Increment only: acquisitions in the run, split evenly between clients [default: 10000 sim, 500 threads]
+    #[arg(long, value_name = "N")]
+    pub acquisitions: Option<u64>,
+    /// Consensus only: instances each client decides [default: 1000 sim, 100 threads]
+    #[arg(long, value_name = "N")]
+    pub instances: Option<u64>,
+    /// Stop the run at this true time whatever happens [default: 3600s sim, 10s threads]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub horizon: Option<Nanos>,
+    /// Master seed of every random stream; the same seed replays a sim run exactly [default: 1]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Print one JSON object instead of the table
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl LockArgs {
+    /// The configuration these flags describe, validated.
+    pub fn config(&self) -> Result<LockConfig, CliError> {
+        let variant = self.variant.unwrap_or(Variant::Lease);
+        let engine = self.engine.unwrap_or(EngineKind::Sim);
+        let workload = self.workload.unwrap_or(WorkloadKind::Increment);
+        self.check_workload_flags(workload)?;
+        if !variant.preemptive() {
+            // LockConfig::validate only sees values, and 0 is a valid "off" for these; but a flag
+            // given at all on a lock without a lease is a misunderstanding worth reporting.
+            let lease_only = [
+                ("--lease", self.lease.is_some()),
+                ("--margin", self.margin.is_some()),
+                ("--lock-delay", self.lock_delay.is_some()),
+                ("--renew", self.renew.is_some()),
+                ("--timer-start", self.timer_start.is_some()),
+            ];
+            if let Some((flag, _)) = lease_only.iter().find(|(_, given)| *given) {
+                return Err(ConfigError::NeedsLease(flag).into());
+            }
+        }
+
+        let mut cfg = LockConfig::new(variant, engine);
+        cfg.workload = workload.with(self.decide_by.unwrap_or(DecideBy::Ack));
+        set(&mut cfg.clients, self.clients);
+        if let Some(lease) = self.lease {
+            cfg.lease = Some(lease);
+        }
+        if let Some(margin) = self.margin {
+            cfg.margin = Some(margin);
+        }
+        set(&mut cfg.lock_delay, self.lock_delay);
+        set(&mut cfg.timer_start, self.timer_start);
+        set(&mut cfg.retry, self.retry);
+        set(&mut cfg.renew, self.renew);
+        set(&mut cfg.work, self.work);
+        set(&mut cfg.pause, self.pause.clone());
+        set(&mut cfg.pause_at, self.pause_at.map(PausePoint::from));
+        if let Some(n) = self.crash {
+            cfg.script.push(Scripted {
+                client: 0,
+                acquisition: n,
+                at: PausePoint::P1,
+                fault: ScriptedFault::Crash,
+            });
+        }
+        cfg.partitions.extend(self.partition.iter().copied());
+        set(&mut cfg.drift, self.drift);
+        set(&mut cfg.link.drop, self.drop_p);
+        set(&mut cfg.link.delay, self.delay.clone());
+        set(&mut cfg.link.duplicate, self.duplicate);
+        set(&mut cfg.link.reorder, self.reorder);
+        set(&mut cfg.link.reorder_window, self.reorder_window);
+        set(&mut cfg.links, self.links);
+        set(&mut cfg.acquisitions, self.acquisitions);
+        set(&mut cfg.instances, self.instances);
+        set(&mut cfg.horizon, self.horizon.map(Some));
+        set(&mut cfg.seed, self.seed);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Flags that only mean something for one workload must not be silently ignored by the other.
+    fn check_workload_flags(&self, workload: WorkloadKind) -> Result<(), CliError> {
+        let wrong = |flag, workload, hint| {
+            Err(CliError::WrongWorkload {
+                flag,
+                workload,
+                hint,
+            })
+        };
+        match workload {
+            WorkloadKind::Increment if self.decide_by.is_some() => wrong(
+                "--decide-by",
+                "consensus",
+                "the increment workload decides nothing",
+            ),
+            WorkloadKind::Increment if self.instances.is_some() => wrong(
+                "--instances",
+                "consensus",
+                "the increment workload is sized by --acquisitions",
+            ),
+            WorkloadKind::Consensus if self.acquisitions.is_some() => wrong(
+                "--acquisitions",
+                "increment",
+                "the consensus workload is sized by --instances",
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
+    }
+}
+
+/// Runs the configuration and renders it as the flags asked.
+pub(super) fn run(args: &LockArgs) -> Result<String, CliError> {
+    let cfg = args.config()?;
+    let report = crate::lock::run(&cfg)?;
+    Ok(if args.json {
+        let mut text = serde_json::to_string_pretty(&report)
+            .expect("a LockReport has only serialisable fields");
+        text.push('\n');
+        text
+    } else {
+        crate::report::lock_table(&report)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::Workload;
+    use crate::time::MS;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        args: LockArgs,
+    }
+
+    fn config(args: &[&str]) -> Result<LockConfig, String> {
+        let argv = std::iter::once("lock").chain(args.iter().copied());
+        let wrap = Wrap::try_parse_from(argv).map_err(|e| e.to_string())?;
+        wrap.args.config().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn no_flags_means_the_library_defaults() {
+        assert_eq!(
+            config(&[]).unwrap(),
+            LockConfig::new(Variant::Lease, EngineKind::Sim)
+        );
+        assert_eq!(
+            config(&["--variant", "lock-delay", "--engine", "threads"]).unwrap(),
+            LockConfig::new(Variant::LockDelay, EngineKind::Threads)
+        );
+    }
+
+    #[test]
+    fn flags_land_in_their_fields() {
+        let cfg = config(&[
+            "--clients",
+            "4",
+            "--lease",
+            "20ms",
+            "--margin",
+            "3ms",
+            "--pause",
+            "fixed:30ms@0.01",
+            "--pause-at",
+            "p1",
+            "--crash",
+            "3",
+            "--partition",
+            "lock:10ms..20ms",
+            "--partition",
+            "storage:0..5ms",
+            "--drop",
+            "0.01",
+            "--links",
+            "lock,effect",
+            "--seed",
+            "7",
+            "--timer-start",
+            "request",
+        ])
+        .unwrap();
+        assert_eq!(
+            (cfg.clients, cfg.lease, cfg.margin, cfg.seed),
+            (4, Some(20 * MS), Some(3 * MS), 7)
+        );
+        assert_eq!(cfg.pause.to_string(), "fixed:30ms@0.01");
+        assert_eq!(cfg.pause_at, PausePoint::P1);
+        assert_eq!(cfg.timer_start, TimerStart::Request);
+        assert_eq!(cfg.script.len(), 1);
+        assert_eq!((cfg.script[0].client, cfg.script[0].acquisition), (0, 3));
+        assert_eq!(cfg.partitions.len(), 2);
+        assert_eq!(cfg.link.drop, 0.01);
+        assert!(cfg.links.lock && !cfg.links.storage && cfg.links.effect);
+    }
+
+    #[test]
+    fn consensus_takes_its_own_flags() {
+        let cfg = config(&[
+            "--workload",
+            "consensus",
+            "--decide-by",
+            "effect",
+            "--instances",
+            "9",
+        ])
+        .unwrap();
+        assert_eq!(
+            cfg.workload,
+            Workload::Consensus {
+                decide_by: DecideBy::Effect
+            }
+        );
+        assert_eq!(cfg.instances, 9);
+    }
+
+    #[test]
+    fn combinations_are_checked() {
+        for (args, expect) in [
+            (
+                &["--variant", "non-preemptive", "--lease", "5ms"][..],
+                "--lease needs a preemptive variant",
+            ),
+            (
+                &["--variant", "non-preemptive", "--lock-delay", "0"],
+                "--lock-delay needs a preemptive variant",
+            ),
+            (
+                &["--decide-by", "ack"],
+                "--decide-by goes with --workload consensus",
+            ),
+            (
+                &["--instances", "5"],
+                "--instances goes with --workload consensus",
+            ),
+            (
+                &["--workload", "consensus", "--acquisitions", "5"],
+                "--acquisitions goes with --workload increment",
+            ),
+            (
+                &["--variant", "lease-margin", "--margin", "20ms"],
+                "--margin (20ms) must be shorter than --lease (10ms)",
+            ),
+            (&["--clients", "1"], "--clients must be at least 2"),
+            (&["--lease", "0ms"], "--lease must be greater than 0"),
+            (&["--partition", "lock:50ms..10ms"], "ends before it starts"),
+            (&["--crash", "0"], "--crash"),
+        ] {
+            let err = config(args).expect_err(expect);
+            assert!(err.contains(expect), "{args:?}: {err}");
+        }
+    }
+}

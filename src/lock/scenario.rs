@@ -1,0 +1,358 @@
+//! theory.md's outcome table, as runnable scenarios.
+//!
+//! Each [`Cell`] pairs a lock design (a [`Row`]) with a fault class (a [`Fault`]), gives the
+//! configuration that exhibits the fault, and states the claim of the table as an [`Expect`] that a
+//! run either meets or does not. The default demonstration prints the measured table; the tests
+//! assert every cell. One faulty client (client 1, index 0) suffers the fault; the others are
+//! healthy, as in the seed's argument.
+//!
+//! Shared parameters: `p = 2`, `L = 10 ms`, `w = 2 ms`, `m = 3 ms`, `D = 5 ms`, no stalls beside the
+//! scripted one, perfect links unless the fault is about links.
+//!
+//! | fault | what happens to client 1 |
+//! |---|---|
+//! | F1 | its first section stalls 9 ms after the last check (P2): its section lasts 11 ms > L |
+//! | F2 | it crashes just after its first grant |
+//! | F3 | it is cut off from the lock service from 1 ms to 200 ms while a 40 ms section, kept alive by renewals every 2 ms, runs |
+//! | F4 | its clock runs at half speed and its first section stalls 9 ms before the margin check (P1) |
+//! | F5 | links lose or delay messages (lock links drop 30% for the non-preemptive lock; storage links delay by exp(4 ms) otherwise) |
+
+use super::config::{LinkScope, LockConfig, Partition, Scripted, ScriptedFault, Target, Variant};
+use super::run::run;
+use crate::check::LockMetrics;
+use crate::fault::Dist;
+use crate::node::PausePoint;
+use crate::time::{Human, MS, Nanos};
+use std::fmt;
+
+/// A row of the table: a lock design, judged by what it promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// Non-preemptive lock; judged on the critical section.
+    NonPreemptive,
+    /// Lease; judged on the critical section.
+    Lease,
+    /// Lease with a safety margin; judged on the critical section.
+    LeaseMargin,
+    /// Lease with fencing on every access; judged on storage.
+    Fenced,
+    /// Lease with fencing on writes only; judged on storage.
+    FencedWrites,
+    /// Lease with fencing; judged on the side effect (the SMS).
+    FencedSms,
+    /// Lease with Chubby's lock-delay; judged on the critical section.
+    LockDelay,
+}
+
+impl Row {
+    /// Every row, in theory.md's order.
+    pub const ALL: [Row; 7] =
+        [Row::NonPreemptive, Row::Lease, Row::LeaseMargin, Row::Fenced, Row::FencedWrites, Row::FencedSms, Row::LockDelay];
+
+    /// The lock variant the row runs.
+    pub fn variant(self) -> Variant {
+        match self {
+            Row::NonPreemptive => Variant::NonPreemptive,
+            Row::Lease => Variant::Lease,
+            Row::LeaseMargin => Variant::LeaseMargin,
+            Row::Fenced | Row::FencedSms => Variant::Fenced,
+            Row::FencedWrites => Variant::FencedWrites,
+            Row::LockDelay => Variant::LockDelay,
+        }
+    }
+
+    /// The row's label in theory.md's table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Row::NonPreemptive => "non-preemptive",
+            Row::Lease => "lease L",
+            Row::LeaseMargin => "lease + margin m",
+            Row::Fenced => "lease + fencing, every access",
+            Row::FencedWrites => "fencing, writes only",
+            Row::FencedSms => "fencing + SMS",
+            Row::LockDelay => "Chubby lock-delay D",
+        }
+    }
+
+    /// Safety violations as this row counts them: the critical section for the lock rows, the
+    /// stored counter for the fencing rows, the side effect for the SMS row.
+    pub fn violations(self, m: &LockMetrics) -> u64 {
+        match self {
+            Row::NonPreemptive | Row::Lease | Row::LeaseMargin | Row::LockDelay => m.overlaps + m.stale_accepted,
+            Row::Fenced | Row::FencedWrites => m.lost_updates,
+            Row::FencedSms => m.duplicate_effects + m.stale_effects,
+        }
+    }
+}
+
+/// A column of the table: one fault class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A stall longer than the lease after the last check.
+    F1,
+    /// A crash just after acquiring.
+    F2,
+    /// Partitioned from the lock service, still reaching storage.
+    F3,
+    /// Clock drift beyond what the margin covers.
+    F4,
+    /// Message delay or loss.
+    F5,
+}
+
+impl Fault {
+    /// Every fault, in theory.md's order.
+    pub const ALL: [Fault; 5] = [Fault::F1, Fault::F2, Fault::F3, Fault::F4, Fault::F5];
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+/// What a cell of the table claims.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    /// Safe and live; when `waits` is set, the healthy client waited at least that long (the
+    /// price of safety).
+    Safe { waits: Option<Nanos> },
+    /// Safety is broken (as the row counts it) and the run stays live.
+    Unsafe,
+    /// A client is blocked at the horizon.
+    Unlive,
+    /// Storage stays consistent while clients still overlap (fencing's promise, and its limit).
+    StorageSafe,
+    /// Safety is broken here and holds in `control`, which differs in one parameter.
+    Threshold { control: Box<LockConfig>, note: &'static str },
+    /// Strictly fewer violations than the plain lease under the same faults.
+    Fewer,
+}
+
+/// One cell: a configuration and its claim.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// The lock design.
+    pub row: Row,
+    /// The fault.
+    pub fault: Fault,
+    /// The text of theory.md's cell.
+    pub claim: &'static str,
+    /// The run that exhibits it.
+    pub config: LockConfig,
+    /// What the run must show.
+    pub expect: Expect,
+}
+
+/// The measured outcome of a cell.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Whether the claim held.
+    pub holds: bool,
+    /// What was measured, in a few words.
+    pub measured: String,
+}
+
+const L: Nanos = 10 * MS;
+const W: Nanos = 2 * MS;
+const M: Nanos = 3 * MS;
+const D: Nanos = 5 * MS;
+
+fn base(row: Row) -> LockConfig {
+    let variant = row.variant();
+    let mut cfg = LockConfig::new(variant, crate::lock::EngineKind::Sim);
+    cfg.clients = 2;
+    cfg.work = W;
+    cfg.pause = Dist::None;
+    cfg.acquisitions = 100;
+    if variant.preemptive() {
+        cfg.lease = Some(L);
+    }
+    if variant == Variant::LeaseMargin {
+        cfg.margin = Some(M);
+    }
+    if variant == Variant::LockDelay {
+        cfg.lock_delay = D;
+    }
+    cfg
+}
+
+fn stall_first(cfg: &mut LockConfig, at: PausePoint, d: Nanos) {
+    cfg.script.push(Scripted { client: 0, acquisition: 1, at, fault: ScriptedFault::Stall(d) });
+}
+
+/// The configuration of `row` under `fault`.
+pub fn config(row: Row, fault: Fault) -> LockConfig {
+    let mut cfg = base(row);
+    match fault {
+        Fault::F1 => stall_first(&mut cfg, PausePoint::P2, 9 * MS),
+        Fault::F2 => {
+            cfg.script.push(Scripted { client: 0, acquisition: 1, at: PausePoint::P1, fault: ScriptedFault::Crash });
+            cfg.horizon = Some(2_000 * MS);
+        }
+        Fault::F3 => {
+            cfg.work = 40 * MS;
+            cfg.acquisitions = 20;
+            if row.variant().preemptive() {
+                cfg.renew = 2 * MS;
+            }
+            cfg.partitions.push(Partition { target: Target::Lock, from: MS, until: 200 * MS });
+            cfg.horizon = Some(5_000 * MS);
+        }
+        Fault::F4 => {
+            cfg.drift = 0.5;
+            stall_first(&mut cfg, PausePoint::P1, 9 * MS);
+        }
+        Fault::F5 if row == Row::NonPreemptive => {
+            cfg.link.drop = 0.3;
+            cfg.links = LinkScope { lock: true, storage: false, effect: false };
+            cfg.horizon = Some(5_000 * MS);
+        }
+        Fault::F5 => {
+            cfg.link.delay = Dist::Exp { mean: 4 * MS };
+            cfg.links = LinkScope { lock: false, storage: true, effect: false };
+        }
+    }
+    cfg
+}
+
+/// The cell of `row` and `fault`, with theory.md's claim.
+pub fn cell(row: Row, fault: Fault) -> Cell {
+    use Expect::*;
+    use Fault::*;
+    use Row::*;
+    let config = config(row, fault);
+    let (claim, expect) = match (row, fault) {
+        (NonPreemptive, F1) => ("none (others wait S)", Safe { waits: Some(9 * MS) }),
+        (NonPreemptive, F2) => ("Lv", Unlive),
+        (NonPreemptive, F3) => ("Lv", Unlive),
+        (NonPreemptive, F4) => ("none", Safe { waits: None }),
+        (NonPreemptive, F5) => ("lost release: Lv", Unlive),
+        (Lease, F1 | F3 | F4) => ("S", Unsafe),
+        (Lease, F2) => ("none (others wait L)", Safe { waits: Some(L) }),
+        (Lease, F5) => ("delayed effect: S", Unsafe),
+        (LeaseMargin, F1) => (
+            "S at P2; none at P1 while the margin covers drift",
+            Threshold {
+                control: Box::new({
+                    let mut c = base(row);
+                    stall_first(&mut c, PausePoint::P1, 9 * MS);
+                    c
+                }),
+                note: "the same stall at P1 is caught by the check",
+            },
+        ),
+        (LeaseMargin, F2) => ("none", Safe { waits: Some(L) }),
+        (LeaseMargin, F3) => ("S if the effect is in flight", Unsafe),
+        (LeaseMargin, F4) => (
+            "S",
+            Threshold {
+                control: Box::new({
+                    let mut c = config.clone();
+                    c.drift = 0.0;
+                    c
+                }),
+                note: "with a true clock the check aborts",
+            },
+        ),
+        (LeaseMargin, F5) => ("delay after the check: S", Unsafe),
+        (Fenced, F1) => ("storage safe (stale token rejected); overlaps still happen", StorageSafe),
+        (Fenced, F2) | (FencedWrites, F2) | (FencedSms, F2) => ("none", Safe { waits: Some(L) }),
+        (Fenced, F3 | F4 | F5) => ("storage safe", StorageSafe),
+        (FencedWrites, F1) => ("lost update possible", Unsafe),
+        (FencedWrites, F3) => ("S at storage", Unsafe),
+        (FencedWrites, F4 | F5) => ("S", Unsafe),
+        (FencedSms, F1) => ("SMS duplicated (S)", Unsafe),
+        (FencedSms, F3 | F4 | F5) => ("S", Unsafe),
+        (LockDelay, F1) => (
+            "S when S > L + D - w",
+            Threshold {
+                control: Box::new(config.clone()),
+                note: "a 9 ms stall stays under L + D - w = 13 ms",
+            },
+        ),
+        (LockDelay, F2) => ("none (others wait L + D)", Safe { waits: Some(L + D) }),
+        (LockDelay, F3) => ("S", Unsafe),
+        (LockDelay, F4 | F5) => ("fewer", Fewer),
+    };
+    let config = match (row, fault) {
+        // The threshold cell runs a stall above L + D - w; its control keeps the 9 ms one.
+        (LockDelay, F1) => {
+            let mut c = base(row);
+            stall_first(&mut c, PausePoint::P2, 30 * MS);
+            c
+        }
+        _ => config,
+    };
+    Cell { row, fault, claim, config, expect }
+}
+
+/// Every cell of the table, row by row.
+pub fn table() -> Vec<Cell> {
+    Row::ALL.iter().flat_map(|&r| Fault::ALL.iter().map(move |&f| cell(r, f))).collect()
+}
+
+fn metrics(cfg: &LockConfig) -> LockMetrics {
+    run(cfg).expect("scenario configurations are valid").metrics
+}
+
+fn describe(row: Row, m: &LockMetrics) -> String {
+    let mut parts = Vec::new();
+    let mut add = |n: u64, what: &str| {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    };
+    add(m.overlaps, "overlap");
+    match row {
+        Row::FencedSms => {
+            add(m.duplicate_effects, "dup SMS");
+            add(m.stale_effects, "stale SMS");
+        }
+        _ => {
+            add(m.stale_accepted, "stale acc");
+            add(m.stale_rejected, "stale rej");
+            add(m.lost_updates, "lost upd");
+        }
+    }
+    add(m.aborts, "abort");
+    add(m.blocked, "blocked");
+    if parts.is_empty() { "clean".to_string() } else { parts.join(", ") }
+}
+
+impl Cell {
+    /// Runs the cell (and its control or comparison) and judges the claim.
+    pub fn check(&self) -> Outcome {
+        let m = metrics(&self.config);
+        let row = self.row;
+        let v = row.violations(&m);
+        let live = m.blocked == 0;
+        let seen = describe(row, &m);
+        let (holds, measured) = match &self.expect {
+            Expect::Safe { waits } => {
+                let waited = m.acquire_latency_ns.max;
+                let ok = v == 0 && live && waits.is_none_or(|w| waited >= w);
+                let wait = waits.map(|_| format!("; waited {}", Human(waited))).unwrap_or_default();
+                (ok, format!("none: {seen}{wait}"))
+            }
+            Expect::Unsafe => (v > 0 && live, format!("S: {seen}")),
+            Expect::Unlive => (m.blocked > 0, format!("Lv: {seen}")),
+            Expect::StorageSafe => {
+                (v == 0 && live && m.overlaps + m.stale_rejected > 0, format!("storage safe: {seen}"))
+            }
+            Expect::Threshold { control, note } => {
+                let c = metrics(control);
+                let cv = row.violations(&c);
+                (v > 0 && cv == 0, format!("S: {seen} | control ({note}): {}", describe(row, &c)))
+            }
+            Expect::Fewer => {
+                let mut lease = self.config.clone();
+                lease.variant = Variant::Lease;
+                lease.lock_delay = 0;
+                let lv = Row::Lease.violations(&metrics(&lease));
+                (v < lv, format!("fewer: {v} vs {lv} under the plain lease"))
+            }
+        };
+        Outcome { holds, measured }
+    }
+}
