@@ -97,13 +97,7 @@ struct World {
 
 impl World {
     fn new(lease: Option<Nanos>, tally: &'static Tally) -> Self {
-        let server = LockServer::new(
-            ServerPolicy {
-                lease,
-                lock_delay: 0,
-            },
-            client_of,
-        );
+        let server = LockServer::new(ServerPolicy { lease, lock_delay: 0 }, client_of);
         World {
             service: Mutex::new(Service { server, now: 0 }),
             mailbox: std::array::from_fn(|_| Mutex::new(None)),
@@ -132,11 +126,7 @@ impl World {
             }
         }
         for command in out.drain() {
-            if let Command::Send {
-                to,
-                msg: LockMsg::Grant { token, .. },
-            } = command
-            {
+            if let Command::Send { to, msg: LockMsg::Grant { token, .. } } = command {
                 *self.mailbox[client_of(to)].lock() = Some(token);
             }
         }
@@ -166,14 +156,9 @@ impl World {
 
         let before = self.inside.fetch_add(1, SeqCst);
         if before > 0 {
-            self.tally
-                .overlaps
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.tally.overlaps.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
-        assert!(
-            before == 0 || self.overlap_allowed,
-            "two clients inside a non-preemptive lock"
-        );
+        assert!(before == 0 || self.overlap_allowed, "two clients inside a non-preemptive lock");
         self.inside.fetch_sub(1, SeqCst);
 
         self.step(Input::Msg(node, LockMsg::Release { token }));
@@ -191,9 +176,7 @@ fn explore(lease: Option<Nanos>, tally: &'static Tally) {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = None;
     builder.check(move || {
-        tally
-            .executions
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tally.executions.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let world = Arc::new(World::new(lease, tally));
         let mut threads = Vec::new();
         for index in 0..CLIENTS {
@@ -206,11 +189,7 @@ fn explore(lease: Option<Nanos>, tally: &'static Tally) {
             handle.join().expect("a model thread panicked");
         }
         assert_eq!(world.inside.load(SeqCst), 0);
-        assert_eq!(
-            world.service.lock().server.holder(),
-            None,
-            "the lock is free at the end"
-        );
+        assert_eq!(world.service.lock().server.holder(), None, "the lock is free at the end");
     });
 }
 
@@ -225,10 +204,7 @@ fn lease_can_overlap() {
         TALLY.overlaps(),
         started.elapsed()
     );
-    assert!(
-        TALLY.overlaps() > 0,
-        "loom found no interleaving where the lease expired inside"
-    );
+    assert!(TALLY.overlaps() > 0, "loom found no interleaving where the lease expired inside");
 }
 
 #[test]
@@ -236,14 +212,7 @@ fn non_preemptive_never_overlaps() {
     static TALLY: Tally = Tally::new();
     let started = std::time::Instant::now();
     explore(None, &TALLY);
-    println!(
-        "non-preemptive: {} executions, {:?}",
-        TALLY.executions(),
-        started.elapsed()
-    );
+    println!("non-preemptive: {} executions, {:?}", TALLY.executions(), started.elapsed());
     assert_eq!(TALLY.overlaps(), 0);
-    assert!(
-        TALLY.executions() > 1,
-        "loom explored a single execution: the model is not concurrent"
-    );
+    assert!(TALLY.executions() > 1, "loom explored a single execution: the model is not concurrent");
 }

@@ -1,5 +1,67 @@
 #![forbid(unsafe_code)]
-//! faultline (crate docs being written)
+//! # faultline
+//!
+//! Two impossibility results of distributed computing, made visible and measurable.
+//!
+//! 1. **A generic fault-tolerant distributed critical section is impossible.** Give `p ≥ 2`
+//!    clients a perfect lock service, and let the holder stall, crash or be partitioned. A
+//!    non-preemptive lock then waits forever (liveness lost); a lease lock hands the lock to the
+//!    next client while the old holder may still be inside (safety lost). Fencing tokens save a
+//!    storage that checks them, never a generic side effect such as an SMS. The [`lock`]
+//!    laboratory runs every variant against every fault and measures how often each breaks.
+//! 2. **State machine replication with two servers and one omission fault is impossible, even in
+//!    lock-step rounds**, and generally with `n ≤ 2f`. (The replication laboratory is the next
+//!    part of the crate.)
+//!
+//! ## One protocol, several engines
+//!
+//! Every protocol is a sans-IO state machine ([`node::Node`]): it never reads a clock, sleeps,
+//! spawns or touches a channel. Time and messages come in as arguments; sends, timers, pauses and
+//! observations go out as data ([`node::Command`]). The same nodes are then driven by
+//!
+//! - [`engine::sim`], a deterministic discrete-event simulator with integer-nanosecond virtual
+//!   time and seeded random streams ([`rng`]): exact, reproducible, about twenty million events a
+//!   second, for the violation-rate curves and the tests;
+//! - `engine::threads`, one OS thread per node, crossbeam channels behind a lossy link layer and
+//!   real sleeps for stalls: the stress runs, where scheduling noise is part of the measurement;
+//! - loom (the `loom_tests/` models), which explores every interleaving of the crate's own types
+//!   through the [`sync`] facade.
+//!
+//! Faults live in the engines, never in the protocols: the [`engine::Env`] decides how long a node
+//! freezes at a pause point, what its clock reads ([`fault::Clock`]) and what the links do to each
+//! message ([`fault::LinkPlan`]). Ground truth flows to the oracles ([`check`]), which compute
+//! every metric of theory.md from one true-time event stream, whichever engine produced it.
+//!
+//! ## Where to start reading
+//!
+//! - [`lock::scenario`]: theory.md's outcome table as runnable cells, each with its claim.
+//! - [`lock::client`]: the critical section, step by step, and where the pause points are.
+//! - [`lock::server`] and [`lock::storage`]: the lock service and the stateful observer.
+//! - [`check::lock_oracle`]: exactly what each metric counts.
+//! - [`lock::predict`]: the closed forms every measured curve is compared against.
+//!
+//! ```
+//! use faultline::fault::Dist;
+//! use faultline::lock::{EngineKind, LockConfig, Variant, run};
+//! use faultline::time::MS;
+//!
+//! // A 10 ms lease, clients that freeze for exp(5 ms) after their last check.
+//! let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+//! cfg.pause = Dist::Exp { mean: 5 * MS };
+//! cfg.acquisitions = 2_000;
+//! let report = run(&cfg).unwrap();
+//! assert!(report.metrics.overlaps > 0); // the lease lost safety
+//! assert_eq!(report.metrics.blocked, 0); // but never liveness
+//! ```
+//!
+//! ## Caveats
+//!
+//! - The threaded engine measures real time on a shared machine: its figures move from run to run,
+//!   and only claims with margins of tens of milliseconds are asserted on it.
+//! - Loom has no time: a timer firing is one more interleaving, and models stay at two or three
+//!   threads.
+//! - The closed forms assume contention (someone always waits). With two clients and long stalls
+//!   that fails often; compare predictions with runs of many clients.
 
 pub mod check;
 pub mod cli;

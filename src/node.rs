@@ -35,6 +35,9 @@ pub enum Command<M, O> {
     Send { to: NodeId, msg: M },
     /// Fire timer `id` after `after` nanoseconds of the node's local time; re-arms if already set.
     SetTimer { id: TimerId, after: Nanos },
+    /// Do `amount` nanoseconds of work, then fire timer `id`. Unlike [`Command::SetTimer`] the
+    /// span is true time: a drifting clock misjudges time, it does not slow the processor down.
+    Work { id: TimerId, amount: Nanos },
     /// Forget timer `id` if it is set.
     CancelTimer { id: TimerId },
     /// Reached a pause point: the environment may stall or crash the node here; when it lets the
@@ -64,6 +67,10 @@ impl<M, O> Out<M, O> {
     /// Arms (or re-arms) timer `id` to fire after `after` local nanoseconds.
     pub fn set_timer(&mut self, id: TimerId, after: Nanos) {
         self.commands.push(Command::SetTimer { id, after });
+    }
+    /// Works for `amount` true nanoseconds, then fires timer `id` (re-arms it if set).
+    pub fn work(&mut self, id: TimerId, amount: Nanos) {
+        self.commands.push(Command::Work { id, amount });
     }
     /// Disarms timer `id`.
     pub fn cancel_timer(&mut self, id: TimerId) {

@@ -41,9 +41,7 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| DurationError::UnknownUnit(text.to_string()))?;
     let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| DurationError::NotANumber(text.to_string()))?;
+    let value: f64 = number.parse().map_err(|_| DurationError::NotANumber(text.to_string()))?;
     let scale = match unit {
         "ns" => 1.0,
         "us" | "µs" => US as f64,
@@ -115,7 +113,10 @@ mod tests {
         assert!(matches!(parse_duration("ms"), Err(DurationError::NotANumber(_))));
         assert!(matches!(parse_duration("-3ms"), Err(DurationError::NotANumber(_))));
         assert!(matches!(parse_duration("3h"), Err(DurationError::UnknownUnit(_))));
-        assert!(matches!(parse_duration("1e30s"), Err(DurationError::UnknownUnit(_)) | Err(DurationError::OutOfRange(_))));
+        assert!(matches!(
+            parse_duration("1e30s"),
+            Err(DurationError::UnknownUnit(_)) | Err(DurationError::OutOfRange(_))
+        ));
     }
 
     #[test]

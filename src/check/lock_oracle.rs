@@ -304,8 +304,8 @@ impl LockOracle {
                 disagreement: Rate::new(disagreements, instances),
             },
             acquire_latency_ns: Latency {
-                p50: latency.value_at_quantile(0.5),
-                p99: latency.value_at_quantile(0.99),
+                p50: latency.value_at_quantile(0.5).min(self.longest_wait),
+                p99: latency.value_at_quantile(0.99).min(self.longest_wait),
                 max: self.longest_wait,
                 mean: if latency.is_empty() { 0.0 } else { latency.mean() },
             },

@@ -111,7 +111,10 @@ pub struct LockArgs {
     /// Consensus only: instances each client decides [default: 1000 sim, 100 threads]
     #[arg(long, value_name = "N")]
     pub instances: Option<u64>,
-    /// Stop the run at this true time whatever happens [default: 3600s sim, 10s threads]
+    /// Consensus only: time between the starts of two instances [default: room for every client to take the lock once]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub instance_period: Option<Nanos>,
+    /// Stop the run at this true time whatever happens; waiting clients then count as blocked [default: derived from the workload, far beyond what a live lock needs]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub horizon: Option<Nanos>,
     /// Master seed of every random stream; the same seed replays a sim run exactly [default: 1]
@@ -178,6 +181,7 @@ impl LockArgs {
         set(&mut cfg.links, self.links);
         set(&mut cfg.acquisitions, self.acquisitions);
         set(&mut cfg.instances, self.instances);
+        set(&mut cfg.instance_period, self.instance_period.map(Some));
         set(&mut cfg.horizon, self.horizon.map(Some));
         set(&mut cfg.seed, self.seed);
         cfg.validate()?;
@@ -186,29 +190,20 @@ impl LockArgs {
 
     /// Flags that only mean something for one workload must not be silently ignored by the other.
     fn check_workload_flags(&self, workload: WorkloadKind) -> Result<(), CliError> {
-        let wrong = |flag, workload, hint| {
-            Err(CliError::WrongWorkload {
-                flag,
-                workload,
-                hint,
-            })
-        };
+        let wrong = |flag, workload, hint| Err(CliError::WrongWorkload { flag, workload, hint });
         match workload {
-            WorkloadKind::Increment if self.decide_by.is_some() => wrong(
-                "--decide-by",
-                "consensus",
-                "the increment workload decides nothing",
-            ),
-            WorkloadKind::Increment if self.instances.is_some() => wrong(
-                "--instances",
-                "consensus",
-                "the increment workload is sized by --acquisitions",
-            ),
-            WorkloadKind::Consensus if self.acquisitions.is_some() => wrong(
-                "--acquisitions",
-                "increment",
-                "the consensus workload is sized by --instances",
-            ),
+            WorkloadKind::Increment if self.decide_by.is_some() => {
+                wrong("--decide-by", "consensus", "the increment workload decides nothing")
+            }
+            WorkloadKind::Increment if self.instances.is_some() => {
+                wrong("--instances", "consensus", "the increment workload is sized by --acquisitions")
+            }
+            WorkloadKind::Increment if self.instance_period.is_some() => {
+                wrong("--instance-period", "consensus", "the increment workload has no instances")
+            }
+            WorkloadKind::Consensus if self.acquisitions.is_some() => {
+                wrong("--acquisitions", "increment", "the consensus workload is sized by --instances")
+            }
             _ => Ok(()),
         }
     }
@@ -225,8 +220,8 @@ pub(super) fn run(args: &LockArgs) -> Result<String, CliError> {
     let cfg = args.config()?;
     let report = crate::lock::run(&cfg)?;
     Ok(if args.json {
-        let mut text = serde_json::to_string_pretty(&report)
-            .expect("a LockReport has only serialisable fields");
+        let mut text =
+            serde_json::to_string_pretty(&report).expect("a LockReport has only serialisable fields");
         text.push('\n');
         text
     } else {
@@ -255,10 +250,7 @@ mod tests {
 
     #[test]
     fn no_flags_means_the_library_defaults() {
-        assert_eq!(
-            config(&[]).unwrap(),
-            LockConfig::new(Variant::Lease, EngineKind::Sim)
-        );
+        assert_eq!(config(&[]).unwrap(), LockConfig::new(Variant::Lease, EngineKind::Sim));
         assert_eq!(
             config(&["--variant", "lock-delay", "--engine", "threads"]).unwrap(),
             LockConfig::new(Variant::LockDelay, EngineKind::Threads)
@@ -294,10 +286,7 @@ mod tests {
             "request",
         ])
         .unwrap();
-        assert_eq!(
-            (cfg.clients, cfg.lease, cfg.margin, cfg.seed),
-            (4, Some(20 * MS), Some(3 * MS), 7)
-        );
+        assert_eq!((cfg.clients, cfg.lease, cfg.margin, cfg.seed), (4, Some(20 * MS), Some(3 * MS), 7));
         assert_eq!(cfg.pause.to_string(), "fixed:30ms@0.01");
         assert_eq!(cfg.pause_at, PausePoint::P1);
         assert_eq!(cfg.timer_start, TimerStart::Request);
@@ -310,43 +299,21 @@ mod tests {
 
     #[test]
     fn consensus_takes_its_own_flags() {
-        let cfg = config(&[
-            "--workload",
-            "consensus",
-            "--decide-by",
-            "effect",
-            "--instances",
-            "9",
-        ])
-        .unwrap();
-        assert_eq!(
-            cfg.workload,
-            Workload::Consensus {
-                decide_by: DecideBy::Effect
-            }
-        );
+        let cfg = config(&["--workload", "consensus", "--decide-by", "effect", "--instances", "9"]).unwrap();
+        assert_eq!(cfg.workload, Workload::Consensus { decide_by: DecideBy::Effect });
         assert_eq!(cfg.instances, 9);
     }
 
     #[test]
     fn combinations_are_checked() {
         for (args, expect) in [
-            (
-                &["--variant", "non-preemptive", "--lease", "5ms"][..],
-                "--lease needs a preemptive variant",
-            ),
+            (&["--variant", "non-preemptive", "--lease", "5ms"][..], "--lease needs a preemptive variant"),
             (
                 &["--variant", "non-preemptive", "--lock-delay", "0"],
                 "--lock-delay needs a preemptive variant",
             ),
-            (
-                &["--decide-by", "ack"],
-                "--decide-by goes with --workload consensus",
-            ),
-            (
-                &["--instances", "5"],
-                "--instances goes with --workload consensus",
-            ),
+            (&["--decide-by", "ack"], "--decide-by goes with --workload consensus"),
+            (&["--instances", "5"], "--instances goes with --workload consensus"),
             (
                 &["--workload", "consensus", "--acquisitions", "5"],
                 "--acquisitions goes with --workload increment",

@@ -3,6 +3,7 @@
 //! ```text
 //! faultline                  the default demonstration (what `cargo run --release` shows)
 //! faultline lock [FLAGS]     one lock configuration: a table of every metric, or --json
+//! faultline table            theory.md's outcome table, every cell measured, with details
 //! ```
 //!
 //! `faultline lock` starts from [`LockConfig::new`](crate::lock::LockConfig::new) for the chosen
@@ -53,7 +54,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one lock configuration and print every metric with its 95% interval.
-    Lock(LockArgs),
+    Lock(Box<LockArgs>),
+    /// Measure every cell of theory.md's outcome table and show what each run saw (exit 1 if a
+    /// cell does not reproduce).
+    Table,
 }
 
 /// Everything that can stop a command before it produces its report.
@@ -61,11 +65,7 @@ pub enum Command {
 pub enum CliError {
     /// A flag that belongs to the other workload.
     #[error("{flag} goes with --workload {workload}; {hint}")]
-    WrongWorkload {
-        flag: &'static str,
-        workload: &'static str,
-        hint: &'static str,
-    },
+    WrongWorkload { flag: &'static str, workload: &'static str, hint: &'static str },
     /// The configuration the flags describe is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -88,6 +88,13 @@ where
             Ok(text) => stdout.write_all(text.as_bytes()),
             Err(e) => return fail(stderr, USAGE, &e),
         },
+        Some(Command::Table) => match crate::demo::outcome_table(stdout, true) {
+            Ok(0) => Ok(()),
+            Ok(mismatches) => {
+                return fail(stderr, FAILURE, &format!("{mismatches} cells do not reproduce theory.md"));
+            }
+            Err(e) => Err(e),
+        },
     };
     match written.and_then(|()| stdout.flush()) {
         Ok(()) => 0,
@@ -104,10 +111,7 @@ fn clap_error(e: &clap::Error, stdout: &mut dyn Write, stderr: &mut dyn Write) -
     let rendered = e.render().to_string();
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            match stdout
-                .write_all(rendered.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            match stdout.write_all(rendered.as_bytes()).and_then(|()| stdout.flush()) {
                 Ok(()) => 0,
                 Err(_) => FAILURE,
             }
@@ -118,14 +122,8 @@ fn clap_error(e: &clap::Error, stdout: &mut dyn Write, stderr: &mut dyn Write) -
 
 /// The first non-empty line of a clap error, without clap's `error: ` prefix.
 fn first_line(rendered: &str) -> &str {
-    let line = rendered
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("invalid arguments");
-    line.strip_prefix("error:")
-        .map(str::trim_start)
-        .unwrap_or(line)
+    let line = rendered.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid arguments");
+    line.strip_prefix("error:").map(str::trim_start).unwrap_or(line)
 }
 
 fn fail(stderr: &mut dyn Write, code: u8, what: &dyn std::fmt::Display) -> u8 {
@@ -144,11 +142,7 @@ mod tests {
         let mut err = Vec::new();
         let argv = std::iter::once("faultline").chain(args.iter().copied());
         let code = main_with(argv, &mut out, &mut err);
-        (
-            code,
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
+        (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
     }
 
     #[test]
@@ -171,10 +165,7 @@ mod tests {
             assert_eq!(code, USAGE, "{args:?}");
             assert!(out.is_empty(), "{args:?}: {out}");
             assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-            assert!(
-                err.starts_with("faultline: ") && !err.contains("error:"),
-                "{args:?}: {err}"
-            );
+            assert!(err.starts_with("faultline: ") && !err.contains("error:"), "{args:?}: {err}");
         }
     }
 

@@ -20,9 +20,7 @@ pub fn probability(text: &str) -> Result<f64, String> {
 pub fn drift(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(r) if (0.0..1.0).contains(&r) => Ok(r),
-        _ => Err(
-            "expected a fraction at least 0 and below 1, e.g. 0.1 for a clock 10% slow".to_string(),
-        ),
+        _ => Err("expected a fraction at least 0 and below 1, e.g. 0.1 for a clock 10% slow".to_string()),
     }
 }
 

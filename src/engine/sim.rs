@@ -2,7 +2,7 @@
 //!
 //! Events are ordered by (true time, sequence number), so simultaneous events happen in the order
 //! they were scheduled and two runs with one seed are identical to the bit. Each node sees its own
-//! local clock ([`Clock`](crate::fault::Clock)); a frozen node's deliveries and timers wait until it
+//! local clock ([`Clock`]); a frozen node's deliveries and timers wait until it
 //! thaws, in their original order; a crashed node receives nothing ever again.
 
 use super::{Ending, Env, FaultEvent, Observer, PauseOutcome, RunEnd};
@@ -75,9 +75,7 @@ where
     let mut sim = Sim {
         queue: BinaryHeap::new(),
         seq: 0,
-        state: (0..nodes.len())
-            .map(|i| NodeState { clock: env.clock(i), ..NodeState::default() })
-            .collect(),
+        state: (0..nodes.len()).map(|i| NodeState { clock: env.clock(i), ..NodeState::default() }).collect(),
         deliveries: Vec::new(),
     };
     let mut out = Out::default();
@@ -87,14 +85,19 @@ where
     }
     let mut events = 0u64;
     let mut now = 0;
+    // Once the workload is done, what is still in flight (a last write, a last SMS) is delivered:
+    // finished clients set no timers, so the queue drains by itself.
+    let mut finished = false;
     let ending = loop {
-        if observer.finished() {
-            break Ending::Finished;
-        }
-        let Some(entry) = sim.queue.pop() else { break Ending::Quiescent };
+        finished = finished || observer.finished();
+        let Some(entry) = sim.queue.pop() else {
+            break if finished { Ending::Finished } else { Ending::Quiescent };
+        };
         if entry.at > horizon {
-            now = horizon;
-            break Ending::Horizon;
+            if !finished {
+                now = horizon;
+            }
+            break if finished { Ending::Finished } else { Ending::Horizon };
         }
         now = entry.at;
         let node = match entry.kind {
@@ -132,6 +135,7 @@ where
         sim.apply(node, now, &mut out, env, observer);
     };
     RunEnd { at: now, ending, events }
+
 }
 
 struct Sim<M> {
@@ -147,10 +151,21 @@ impl<M: Clone> Sim<M> {
         self.queue.push(Entry { at, seq: self.seq, kind });
     }
 
+    fn arm(&mut self, node: NodeId, id: TimerId, at: Nanos) {
+        let generation = self.state[node].bump(id);
+        self.push(at, Kind::Timer { node, id, generation });
+    }
+
     /// Carries out one step's effects, in order. A crash discards whatever the node asked for after
     /// the pause point that killed it.
-    fn apply<O, E, Ob>(&mut self, node: NodeId, now: Nanos, out: &mut Out<M, O>, env: &mut E, observer: &mut Ob)
-    where
+    fn apply<O, E, Ob>(
+        &mut self,
+        node: NodeId,
+        now: Nanos,
+        out: &mut Out<M, O>,
+        env: &mut E,
+        observer: &mut Ob,
+    ) where
         E: Env,
         Ob: Observer<O>,
     {
@@ -170,11 +185,10 @@ impl<M: Clone> Sim<M> {
                     self.deliveries = deliveries;
                 }
                 Command::SetTimer { id, after } => {
-                    let st = &mut self.state[node];
-                    let generation = st.bump(id);
-                    let at = now.saturating_add(st.clock.true_span(after));
-                    self.push(at, Kind::Timer { node, id, generation });
+                    let span = self.state[node].clock.true_span(after);
+                    self.arm(node, id, now.saturating_add(span));
                 }
+                Command::Work { id, amount } => self.arm(node, id, now.saturating_add(amount)),
                 Command::CancelTimer { id } => {
                     self.state[node].bump(id);
                 }

@@ -170,7 +170,10 @@ impl Drop for Alarm<'_> {
     }
 }
 
-/// Runs `nodes` on one OS thread each until the observer is finished or `horizon` passes.
+/// Runs `nodes` on one OS thread each until the observer is finished, `horizon` (true time) passes,
+/// or every node has crashed ([`Ending::Quiescent`], as in the simulator: nothing can happen any
+/// more). A panic in any node, the env or the observer is rethrown here once every thread has
+/// stopped.
 pub fn run<N, E, O>(nodes: Vec<N>, env: E, observer: &mut O, horizon: Nanos) -> RunEnd
 where
     N: Node + Send + 'static,
@@ -462,6 +465,13 @@ where
     ///
     /// `now` is the true time the step began; timers count from it because that is the time the
     /// node read when it chose them. Sends and pauses ask the env at the moment they happen.
+    fn arm(&mut self, id: TimerId, at: Nanos) {
+        let deadline = self.shared.instant(at);
+        self.armed += 1;
+        // A deadline past what `Instant` can hold never comes: same as not armed.
+        *self.timer_slot(id) = deadline.map(|at| (at, self.armed));
+    }
+
     fn apply(&mut self, now: Nanos) -> ControlFlow<()> {
         let mut out = std::mem::take(&mut self.out);
         let mut flow = ControlFlow::Continue(());
@@ -469,11 +479,9 @@ where
             match command {
                 Command::Send { to, msg } => self.send(to, msg),
                 Command::SetTimer { id, after } => {
-                    let deadline = self.shared.instant(now.saturating_add(self.clock.true_span(after)));
-                    self.armed += 1;
-                    // A deadline past what `Instant` can hold never comes: same as not armed.
-                    *self.timer_slot(id) = deadline.map(|at| (at, self.armed));
+                    self.arm(id, now.saturating_add(self.clock.true_span(after)))
                 }
+                Command::Work { id, amount } => self.arm(id, now.saturating_add(amount)),
                 Command::CancelTimer { id } => *self.timer_slot(id) = None,
                 Command::Pause { point, resume } => {
                     let outcome = self.shared.env.lock().pause(self.id, point, self.shared.now());

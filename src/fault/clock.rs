@@ -32,21 +32,13 @@ impl Clock {
 
     /// What the node reads at true time `t`.
     pub fn local(&self, t: Nanos) -> Nanos {
-        if self.rate == 1.0 {
-            self.offset + t
-        } else {
-            self.offset + (t as f64 * self.rate) as Nanos
-        }
+        if self.rate == 1.0 { self.offset + t } else { self.offset + (t as f64 * self.rate) as Nanos }
     }
 
     /// How much true time passes while this clock counts `local` nanoseconds (rounded up, so a
     /// timer never fires before the node's clock says it is due).
     pub fn true_span(&self, local: Nanos) -> Nanos {
-        if self.rate == 1.0 {
-            local
-        } else {
-            (local as f64 / self.rate).ceil() as Nanos
-        }
+        if self.rate == 1.0 { local } else { (local as f64 / self.rate).ceil() as Nanos }
     }
 }
 

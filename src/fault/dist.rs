@@ -41,7 +41,9 @@ pub enum Dist {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DistError {
     /// The kind before the first colon is unknown.
-    #[error("unknown distribution '{0}': use none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, optionally followed by @PROBABILITY")]
+    #[error(
+        "unknown distribution '{0}': use none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, optionally followed by @PROBABILITY"
+    )]
     UnknownKind(String),
     /// The kind is known but has the wrong number of parameters.
     #[error("'{0}' has the wrong parameters: expected {1}")]
@@ -59,9 +61,8 @@ impl Dist {
     pub fn parse(text: &str) -> Result<Dist, DistError> {
         let text = text.trim();
         if let Some((inner, q)) = text.rsplit_once('@') {
-            let q: f64 = q
-                .parse()
-                .map_err(|_| DistError::Number(q.to_string(), "a probability between 0 and 1"))?;
+            let q: f64 =
+                q.parse().map_err(|_| DistError::Number(q.to_string(), "a probability between 0 and 1"))?;
             if !(0.0..=1.0).contains(&q) {
                 return Err(DistError::Number(q.to_string(), "a probability between 0 and 1"));
             }
@@ -92,9 +93,15 @@ impl Dist {
                 }
                 Ok(Dist::Uniform { lo, hi })
             }
-            ["fixed" | "exp", ..] => Err(DistError::Parameters(text.to_string(), "one duration, e.g. exp:5ms")),
-            ["pareto", ..] => Err(DistError::Parameters(text.to_string(), "pareto:SHAPE:SCALE, e.g. pareto:1.5:2ms")),
-            ["uniform", ..] => Err(DistError::Parameters(text.to_string(), "uniform:LO:HI, e.g. uniform:1ms:5ms")),
+            ["fixed" | "exp", ..] => {
+                Err(DistError::Parameters(text.to_string(), "one duration, e.g. exp:5ms"))
+            }
+            ["pareto", ..] => {
+                Err(DistError::Parameters(text.to_string(), "pareto:SHAPE:SCALE, e.g. pareto:1.5:2ms"))
+            }
+            ["uniform", ..] => {
+                Err(DistError::Parameters(text.to_string(), "uniform:LO:HI, e.g. uniform:1ms:5ms"))
+            }
             _ => Err(DistError::UnknownKind(text.to_string())),
         }
     }
@@ -139,7 +146,11 @@ impl Dist {
             Dist::None => 0.0,
             Dist::Fixed(d) => f64::from(u8::from((*d as f64) > x)),
             Dist::Exp { mean } => {
-                if *mean == 0 { 0.0 } else { (-x / *mean as f64).exp() }
+                if *mean == 0 {
+                    0.0
+                } else {
+                    (-x / *mean as f64).exp()
+                }
             }
             Dist::Pareto { alpha, scale } => {
                 let s = *scale as f64;
@@ -208,7 +219,8 @@ mod tests {
 
     #[test]
     fn parses_and_prints_every_form() {
-        for text in ["none", "fixed:30ms", "exp:5ms", "pareto:1.5:2ms", "uniform:1ms:5ms", "fixed:30ms@0.25"] {
+        for text in ["none", "fixed:30ms", "exp:5ms", "pareto:1.5:2ms", "uniform:1ms:5ms", "fixed:30ms@0.25"]
+        {
             let d = Dist::parse(text).unwrap();
             assert_eq!(d.to_string(), text);
         }

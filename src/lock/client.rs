@@ -184,7 +184,9 @@ impl LockClient {
         let (client, instance) = (self.policy.index, self.instance);
         match decide_by {
             DecideBy::Ack => out.observe(LockEvent::Decided { client, instance, value }),
-            DecideBy::Effect => out.send(self.policy.outbox, LockMsg::Effect { token: self.token, key: instance, value }),
+            DecideBy::Effect => {
+                out.send(self.policy.outbox, LockMsg::Effect { token: self.token, key: instance, value })
+            }
         }
         self.instance += 1;
     }
@@ -257,7 +259,9 @@ impl Node for LockClient {
             LockMsg::Renewed { token, sent_at } if token == self.token && self.in_section() => {
                 self.lease_from = self.lease_from.max(sent_at);
             }
-            LockMsg::ReadReply { token, value, accepted, .. } if token == self.token && self.step == Step::Reading => {
+            LockMsg::ReadReply { token, value, accepted, .. }
+                if token == self.token && self.step == Step::Reading =>
+            {
                 if accepted {
                     self.step = Step::AtP2 { read: value };
                     out.pause(PausePoint::P2, RESUME);
@@ -298,7 +302,7 @@ impl Node for LockClient {
             (RESUME, Step::AtP2 { read }) => {
                 if self.policy.work > 0 {
                     self.step = Step::Working { read };
-                    out.set_timer(WORK, self.policy.work);
+                    out.work(WORK, self.policy.work);
                 } else {
                     self.after_work(now, read, out);
                 }

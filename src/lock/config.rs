@@ -102,7 +102,11 @@ pub struct Partition {
 impl Partition {
     /// Parses `lock:10ms..200ms` or `storage:0..50ms`.
     pub fn parse(text: &str) -> Result<Partition, String> {
-        let usage = || format!("'{text}' is not a partition: expected lock:FROM..UNTIL or storage:FROM..UNTIL, e.g. lock:10ms..200ms");
+        let usage = || {
+            format!(
+                "'{text}' is not a partition: expected lock:FROM..UNTIL or storage:FROM..UNTIL, e.g. lock:10ms..200ms"
+            )
+        };
         let (target, window) = text.split_once(':').ok_or_else(usage)?;
         let target = match target {
             "lock" => Target::Lock,
@@ -147,7 +151,11 @@ impl LinkScope {
                 "lock" => scope.lock = true,
                 "storage" => scope.storage = true,
                 "effect" => scope.effect = true,
-                other => return Err(format!("'{other}' is not a link: use all, or a list of lock, storage, effect")),
+                other => {
+                    return Err(format!(
+                        "'{other}' is not a link: use all, or a list of lock, storage, effect"
+                    ));
+                }
             }
         }
         Ok(scope)
@@ -364,23 +372,37 @@ impl LockConfig {
         }
         if let Some(lease) = self.lease {
             if let Some(margin) = self.margin.filter(|&m| m >= lease) {
-                return Err(ConfigError::MarginTooLarge { margin: Human(margin).to_string(), lease: Human(lease).to_string() });
+                return Err(ConfigError::MarginTooLarge {
+                    margin: Human(margin).to_string(),
+                    lease: Human(lease).to_string(),
+                });
             }
             if self.renew >= lease {
-                return Err(ConfigError::RenewTooSlow { renew: Human(self.renew).to_string(), lease: Human(lease).to_string() });
+                return Err(ConfigError::RenewTooSlow {
+                    renew: Human(self.renew).to_string(),
+                    lease: Human(lease).to_string(),
+                });
             }
         }
         if !(0.0..1.0).contains(&self.drift) {
             return Err(ConfigError::Drift(self.drift));
         }
-        for (flag, value) in [("--drop", self.link.drop), ("--duplicate", self.link.duplicate), ("--reorder", self.link.reorder)] {
+        for (flag, value) in [
+            ("--drop", self.link.drop),
+            ("--duplicate", self.link.duplicate),
+            ("--reorder", self.link.reorder),
+        ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ConfigError::Probability { flag, value });
             }
         }
         match self.workload {
-            Workload::Increment if self.acquisitions == 0 => return Err(ConfigError::ZeroWork("--acquisitions")),
-            Workload::Consensus { .. } if self.instances == 0 => return Err(ConfigError::ZeroWork("--instances")),
+            Workload::Increment if self.acquisitions == 0 => {
+                return Err(ConfigError::ZeroWork("--acquisitions"));
+            }
+            Workload::Consensus { .. } if self.instances == 0 => {
+                return Err(ConfigError::ZeroWork("--instances"));
+            }
             _ => {}
         }
         if self.instance_period == Some(0) {

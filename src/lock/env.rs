@@ -59,10 +59,8 @@ impl Env for LockEnv {
             self.acquisitions[client] += 1;
         }
         let acquisition = self.acquisitions[client];
-        let scripted = self
-            .script
-            .iter()
-            .find(|s| s.client == client && s.acquisition == acquisition && s.at == point);
+        let scripted =
+            self.script.iter().find(|s| s.client == client && s.acquisition == acquisition && s.at == point);
         let stall = match scripted {
             Some(s) => match s.fault {
                 ScriptedFault::Crash => return PauseOutcome::Crash,

@@ -7,9 +7,15 @@
 //!
 //! - **P2 pause** (after the last check): overlap iff `S + w > L + D`, rate `P(S > L + D - w)`.
 //! - **P1 pause with a margin `m`** and a clock slow by `ρ`: the client sees `S(1-ρ)` elapse and
-//!   aborts iff `S(1-ρ) > L - m`; it overlaps iff it passes and `S + w > L + D`:
-//!   rate `P(L + D - w < S ≤ (L - m)/(1-ρ))`, abort rate `P(S > (L - m)/(1-ρ))`.
+//!   aborts iff `S > A = (L - m)/(1-ρ)`. An aborting client is still inside (theory.md: granted,
+//!   not yet released or aborted) until it wakes and aborts at `S`; a passing one until `S + w`. So
+//!   it overlaps iff `S > max(A, L + D)` or `L + D - w < S ≤ A`, but it touches storage after the
+//!   next grant (a *stale* access) only in the second case. The margin cannot prevent the harmless
+//!   overlap of a frozen client; it prevents the harmful one exactly while `A ≤ L + D - w`, i.e.
+//!   while it covers the work and the drift.
 //! - **P1 pause without a margin**: the stall is inside the section all the same: as P2.
+//!
+//! Work takes true time (a drifting clock does not slow the processor), so `w` enters unscaled.
 //! - **Non-preemptive**: never overlaps.
 //!
 //! For the **consensus** workload every client contends for every instance. The first client to
@@ -24,8 +30,8 @@
 //! therefore compared with runs of many clients (the tests use 16).
 
 use super::client::{DecideBy, TimerStart, Workload};
-use super::storage::Fencing;
 use super::config::LockConfig;
+use super::storage::Fencing;
 use crate::node::PausePoint;
 
 /// Predicted rates of a configuration.
@@ -35,6 +41,8 @@ pub enum Prediction {
     Increment {
         /// Overlaps per acquisition.
         overlap_rate: f64,
+        /// Sections that access storage after the next grant, per acquisition.
+        stale_rate: f64,
         /// Margin aborts per acquisition.
         abort_rate: f64,
     },
@@ -50,6 +58,13 @@ impl Prediction {
     pub fn overlap_rate(&self) -> Option<f64> {
         match *self {
             Prediction::Increment { overlap_rate, .. } => Some(overlap_rate),
+            Prediction::Consensus { .. } => None,
+        }
+    }
+    /// The predicted rate of sections with a stale storage access (increment workload).
+    pub fn stale_rate(&self) -> Option<f64> {
+        match *self {
+            Prediction::Increment { stale_rate, .. } => Some(stale_rate),
             Prediction::Consensus { .. } => None,
         }
     }
@@ -96,16 +111,25 @@ pub fn predict(cfg: &LockConfig) -> Option<Prediction> {
             Some(Prediction::Consensus { disagreement_rate: rate })
         }
         Workload::Increment => {
-            let Some(from) = overlap_from else {
-                return Some(Prediction::Increment { overlap_rate: 0.0, abort_rate: 0.0 });
+            let (Some(from), Some(l)) = (overlap_from, cfg.lease) else {
+                return Some(Prediction::Increment { overlap_rate: 0.0, stale_rate: 0.0, abort_rate: 0.0 });
             };
-            match (cfg.pause_at, cfg.margin, cfg.lease) {
-                (PausePoint::P1, Some(m), Some(l)) => {
+            let next_grant = (l + cfg.lock_delay) as f64;
+            match (cfg.pause_at, cfg.margin) {
+                (PausePoint::P1, Some(m)) => {
                     let abort_from = (l - m) as f64 / (1.0 - cfg.drift);
-                    let overlap = (s.tail(from) - s.tail(abort_from)).max(0.0);
-                    Some(Prediction::Increment { overlap_rate: overlap, abort_rate: s.tail(abort_from) })
+                    let harmful = (s.tail(from) - s.tail(abort_from)).max(0.0);
+                    Some(Prediction::Increment {
+                        overlap_rate: s.tail(abort_from.max(next_grant)) + harmful,
+                        stale_rate: harmful,
+                        abort_rate: s.tail(abort_from),
+                    })
                 }
-                _ => Some(Prediction::Increment { overlap_rate: s.tail(from), abort_rate: 0.0 }),
+                _ => Some(Prediction::Increment {
+                    overlap_rate: s.tail(from),
+                    stale_rate: s.tail(from),
+                    abort_rate: 0.0,
+                }),
             }
         }
     }
@@ -120,7 +144,8 @@ mod tests {
 
     #[test]
     fn reproduces_theory_md_table() {
-        let expected = [(0.5, 0.606531), (1.0, 0.367879), (2.0, 0.135335), (4.0, 0.0183156), (8.0, 0.000335463)];
+        let expected =
+            [(0.5, 0.606531), (1.0, 0.367879), (2.0, 0.135335), (4.0, 0.0183156), (8.0, 0.000335463)];
         for (ratio, p) in expected {
             let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
             cfg.work = 0;
@@ -138,11 +163,55 @@ mod tests {
         cfg.pause = Dist::Uniform { lo: 0, hi: 20 * MS };
         cfg.margin = Some(3 * MS);
         cfg.work = 2 * MS;
-        // A true clock aborts from 7 ms on; the overlap window (8 ms, 7 ms] is empty.
-        assert_eq!(predict(&cfg).unwrap().overlap_rate().unwrap(), 0.0);
-        assert!((predict(&cfg).unwrap().abort_rate().unwrap() - 13.0 / 20.0).abs() < 1e-12);
-        // A clock at half speed aborts from 14 ms on: overlaps for S in (8, 14], 6 ms of 20.
+        let p = predict(&cfg).unwrap();
+        // A true clock aborts from 7 ms on; the harmful window (8 ms, 7 ms] is empty. Stalls past
+        // 10 ms still overlap: the frozen client is inside until it wakes and aborts.
+        assert_eq!(p.stale_rate(), Some(0.0));
+        assert!((p.overlap_rate().unwrap() - 10.0 / 20.0).abs() < 1e-12);
+        assert!((p.abort_rate().unwrap() - 13.0 / 20.0).abs() < 1e-12);
+        // A clock at half speed aborts from 14 ms on: harmful for S in (8, 14], 6 ms of 20.
         cfg.drift = 0.5;
-        assert!((predict(&cfg).unwrap().overlap_rate().unwrap() - 6.0 / 20.0).abs() < 1e-12);
+        let p = predict(&cfg).unwrap();
+        assert!((p.stale_rate().unwrap() - 6.0 / 20.0).abs() < 1e-12);
+        assert!((p.overlap_rate().unwrap() - 12.0 / 20.0).abs() < 1e-12);
     }
+}
+
+/// A measured rate next to its prediction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    /// The closed form's value.
+    pub predicted: f64,
+    /// The run's estimate.
+    pub measured: f64,
+    /// Trials behind the estimate (acquisitions or instances).
+    pub trials: u64,
+    /// theory.md's tolerance, `4·sqrt(p(1-p)/N)` at the predicted `p`.
+    pub tolerance: f64,
+}
+
+impl Comparison {
+    /// True when the estimate is within the tolerance of the prediction.
+    pub fn agrees(&self) -> bool {
+        (self.measured - self.predicted).abs() <= self.tolerance
+    }
+}
+
+/// Runs `cfg` and compares its headline rate (overlaps for the increment workload, disagreements
+/// for consensus) with the closed form; `None` when there is no closed form for `cfg`.
+pub fn compare(cfg: &LockConfig) -> Option<Result<Comparison, super::ConfigError>> {
+    let prediction = predict(cfg)?;
+    Some(super::run(cfg).map(|report| {
+        let m = report.metrics;
+        let (predicted, rate) = match prediction {
+            Prediction::Increment { overlap_rate, .. } => (overlap_rate, m.rates.overlap),
+            Prediction::Consensus { disagreement_rate } => (disagreement_rate, m.rates.disagreement),
+        };
+        Comparison {
+            predicted,
+            measured: rate.rate,
+            trials: rate.of,
+            tolerance: crate::check::stats::tolerance(predicted, rate.of),
+        }
+    }))
 }

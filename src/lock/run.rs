@@ -26,7 +26,10 @@ pub fn run(cfg: &LockConfig) -> Result<LockReport, ConfigError> {
 }
 
 /// Runs `cfg`, also showing every event to `extra` (a trace recorder, say).
-pub fn run_observed<X: Observer<LockEvent> + Send>(cfg: &LockConfig, extra: &mut X) -> Result<LockReport, ConfigError> {
+pub fn run_observed<X: Observer<LockEvent> + Send>(
+    cfg: &LockConfig,
+    extra: &mut X,
+) -> Result<LockReport, ConfigError> {
     cfg.validate()?;
     let oracle = LockOracle::new(cfg);
     let metrics = match cfg.engine {
@@ -43,7 +46,11 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(cfg: &LockConfig, extra: &mut
 }
 
 #[cfg(not(loom))]
-fn run_threads<X: Observer<LockEvent> + Send>(cfg: &LockConfig, oracle: LockOracle, extra: &mut X) -> LockMetrics {
+fn run_threads<X: Observer<LockEvent> + Send>(
+    cfg: &LockConfig,
+    oracle: LockOracle,
+    extra: &mut X,
+) -> LockMetrics {
     let nodes = world::build(cfg);
     let env = LockEnv::new(cfg);
     let mut both = (oracle, extra);

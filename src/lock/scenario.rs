@@ -46,8 +46,15 @@ pub enum Row {
 
 impl Row {
     /// Every row, in theory.md's order.
-    pub const ALL: [Row; 7] =
-        [Row::NonPreemptive, Row::Lease, Row::LeaseMargin, Row::Fenced, Row::FencedWrites, Row::FencedSms, Row::LockDelay];
+    pub const ALL: [Row; 7] = [
+        Row::NonPreemptive,
+        Row::Lease,
+        Row::LeaseMargin,
+        Row::Fenced,
+        Row::FencedWrites,
+        Row::FencedSms,
+        Row::LockDelay,
+    ];
 
     /// The lock variant the row runs.
     pub fn variant(self) -> Variant {
@@ -78,7 +85,9 @@ impl Row {
     /// stored counter for the fencing rows, the side effect for the SMS row.
     pub fn violations(self, m: &LockMetrics) -> u64 {
         match self {
-            Row::NonPreemptive | Row::Lease | Row::LeaseMargin | Row::LockDelay => m.overlaps + m.stale_accepted,
+            Row::NonPreemptive | Row::Lease | Row::LeaseMargin | Row::LockDelay => {
+                m.overlaps + m.stale_accepted
+            }
             Row::Fenced | Row::FencedWrites => m.lost_updates,
             Row::FencedSms => m.duplicate_effects + m.stale_effects,
         }
@@ -187,7 +196,12 @@ pub fn config(row: Row, fault: Fault) -> LockConfig {
     match fault {
         Fault::F1 => stall_first(&mut cfg, PausePoint::P2, 9 * MS),
         Fault::F2 => {
-            cfg.script.push(Scripted { client: 0, acquisition: 1, at: PausePoint::P1, fault: ScriptedFault::Crash });
+            cfg.script.push(Scripted {
+                client: 0,
+                acquisition: 1,
+                at: PausePoint::P1,
+                fault: ScriptedFault::Crash,
+            });
             cfg.horizon = Some(2_000 * MS);
         }
         Fault::F3 => {
@@ -355,4 +369,41 @@ impl Cell {
         };
         Outcome { holds, measured }
     }
+}
+
+/// The five points of theory.md's closed-form table: a lease of 10 ms, no work, exponential stalls
+/// after the check with mean `L / ratio`, sixteen clients (so that someone is always waiting),
+/// `acquisitions` acquisitions.
+pub fn exp_table(acquisitions: u64) -> Vec<(f64, LockConfig)> {
+    [0.5, 1.0, 2.0, 4.0, 8.0]
+        .into_iter()
+        .map(|ratio| {
+            let mut cfg = LockConfig::new(Variant::Lease, crate::lock::EngineKind::Sim);
+            cfg.clients = 16;
+            cfg.work = 0;
+            cfg.lease = Some(L);
+            cfg.pause = Dist::Exp { mean: (L as f64 / ratio).round() as Nanos };
+            cfg.acquisitions = acquisitions;
+            (ratio, cfg)
+        })
+        .collect()
+}
+
+/// The consensus workload's showcase: a correct lock, a lease under stalls, full fencing deciding
+/// on storage's verdict, and full fencing announcing decisions by SMS.
+pub fn consensus_cases(instances: u64) -> Vec<(&'static str, LockConfig)> {
+    use crate::lock::DecideBy;
+    let make = |variant: Variant, decide_by: DecideBy, pause: Dist| {
+        let mut cfg = LockConfig::new(variant, crate::lock::EngineKind::Sim).consensus(decide_by);
+        cfg.pause = pause;
+        cfg.instances = instances;
+        cfg
+    };
+    let stalls = Dist::Exp { mean: 5 * MS };
+    vec![
+        ("correct lock (non-preemptive, no faults)", make(Variant::NonPreemptive, DecideBy::Ack, Dist::None)),
+        ("lease, exp(5ms) stalls at P2", make(Variant::Lease, DecideBy::Ack, stalls.clone())),
+        ("fenced, decide on storage's verdict", make(Variant::Fenced, DecideBy::Ack, stalls.clone())),
+        ("fenced, decision announced by SMS", make(Variant::Fenced, DecideBy::Effect, stalls)),
+    ]
 }

@@ -84,7 +84,9 @@ pub fn kleppmann(variant: Variant) -> (LockReport, Vec<Entry>) {
     let first = trace
         .entries
         .iter()
-        .position(|e| matches!(e.what, Happening::Event(LockEvent::Granted { token, .. }) if token == PAUSED_TOKEN))
+        .position(
+            |e| matches!(e.what, Happening::Event(LockEvent::Granted { token, .. }) if token == PAUSED_TOKEN),
+        )
         .unwrap_or(0);
     let entries = trace.entries[first..]
         .iter()
@@ -124,7 +126,9 @@ pub fn render(entries: &[Entry]) -> String {
                 let verdict = if accepted { "accepted" } else { "REJECTED (stale token)" };
                 match op {
                     Op::Read => format!("storage: {} reads with token {token}: {verdict}", who(&token)),
-                    Op::Write(v) => format!("storage: {} writes {v} with token {token}: {verdict}", who(&token)),
+                    Op::Write(v) => {
+                        format!("storage: {} writes {v} with token {token}: {verdict}", who(&token))
+                    }
                 }
             }
             Happening::Event(LockEvent::Effect { client, value, .. }) => {
@@ -138,7 +142,9 @@ pub fn render(entries: &[Entry]) -> String {
             Happening::Fault(FaultEvent::StallBegin { until }) => {
                 format!("client 1 freezes (stop-the-world pause) until +{}", Human(until - start))
             }
-            Happening::Fault(FaultEvent::StallEnd) => "client 1 wakes up, unaware its lease expired".to_string(),
+            Happening::Fault(FaultEvent::StallEnd) => {
+                "client 1 wakes up, unaware its lease expired".to_string()
+            }
             Happening::Fault(FaultEvent::Crash) => "client 1 crashes".to_string(),
             Happening::Event(_) => continue,
         };

@@ -20,64 +20,28 @@ pub fn lock_table(report: &LockReport) -> String {
     out.push_str("\n\n");
 
     let mut rows: Vec<[String; 5]> = vec![cells(["metric", "count", "rate", "95% CI", "out of"])];
-    rows.push(cells([
-        "acquisitions",
-        &m.acquisitions.to_string(),
-        "",
-        "",
-        "",
-    ]));
+    rows.push(cells(["acquisitions", &m.acquisitions.to_string(), "", "", ""]));
     let per_acq = format!("{} acquisitions", m.acquisitions);
     rows.push(rate_row("overlaps", &m.rates.overlap, &per_acq));
-    rows.push(rate_row(
-        "stale accepted",
-        &m.rates.stale_accepted,
-        &per_acq,
-    ));
-    rows.push(rate_row(
-        "stale rejected",
-        &m.rates.stale_rejected,
-        &per_acq,
-    ));
+    rows.push(rate_row("stale accepted", &m.rates.stale_accepted, &per_acq));
+    rows.push(rate_row("stale rejected", &m.rates.stale_rejected, &per_acq));
     let per_effect = format!("{} effects", m.effects);
     match cfg.workload {
         Workload::Increment => {
             let per_write = format!("{} accepted writes", m.accepted_writes);
             rows.push(rate_row("lost updates", &m.rates.lost_update, &per_write));
-            rows.push(rate_row(
-                "duplicate effects",
-                &m.rates.duplicate_effect,
-                &per_effect,
-            ));
-            rows.push(rate_row(
-                "stale effects",
-                &m.rates.stale_effect,
-                &per_effect,
-            ));
+            rows.push(rate_row("duplicate effects", &m.rates.duplicate_effect, &per_effect));
+            rows.push(rate_row("stale effects", &m.rates.stale_effect, &per_effect));
         }
         Workload::Consensus { .. } => {
-            rows.push(rate_row(
-                "stale effects",
-                &m.rates.stale_effect,
-                &per_effect,
-            ));
+            rows.push(rate_row("stale effects", &m.rates.stale_effect, &per_effect));
             let per_instance = format!("{} decided instances", m.instances);
-            rows.push(rate_row(
-                "disagreements",
-                &m.rates.disagreement,
-                &per_instance,
-            ));
+            rows.push(rate_row("disagreements", &m.rates.disagreement, &per_instance));
         }
     }
     rows.push(rate_row("aborts", &m.rates.abort, &per_acq));
     // A handful of clients is no sample: a rate and an interval over them would mislead.
-    rows.push(cells([
-        "blocked",
-        &m.blocked.to_string(),
-        "",
-        "",
-        &format!("{} clients", cfg.clients),
-    ]));
+    rows.push(cells(["blocked", &m.blocked.to_string(), "", "", &format!("{} clients", cfg.clients)]));
     out.push_str(&align(&rows));
 
     let label = |name: &str| format!("{name:<19}");
@@ -95,24 +59,13 @@ pub fn lock_table(report: &LockReport) -> String {
         )
     };
     let _ = writeln!(out, "{}{latency}", label("acquire latency"));
-    let _ = writeln!(
-        out,
-        "{}{} of the run",
-        label("unavailable"),
-        fraction(m.unavailable)
-    );
+    let _ = writeln!(out, "{}{} of the run", label("unavailable"), fraction(m.unavailable));
     let how = match m.ending {
         Ending::Finished => "finished",
         Ending::Horizon => "horizon reached",
         Ending::Quiescent => "quiescent (nothing left to happen)",
     };
-    let _ = writeln!(
-        out,
-        "{}{how} at {} ({} engine events)",
-        label("run"),
-        Human(m.end_ns),
-        m.engine_events
-    );
+    let _ = writeln!(out, "{}{how} at {} ({} engine events)", label("run"), Human(m.end_ns), m.engine_events);
     out.push('\n');
     for line in verdict(m) {
         out.push_str(&line);
@@ -145,11 +98,7 @@ pub fn config_summary(cfg: &LockConfig) -> String {
     let work = match cfg.workload {
         Workload::Increment => format!("increment x{}", cfg.acquisitions),
         Workload::Consensus { decide_by } => {
-            format!(
-                "consensus x{} decide-by {}",
-                cfg.instances,
-                format!("{decide_by:?}").to_lowercase()
-            )
+            format!("consensus x{} decide-by {}", cfg.instances, format!("{decide_by:?}").to_lowercase())
         }
     };
     let engine = format!("{:?}", cfg.engine).to_lowercase();
@@ -167,11 +116,7 @@ fn faults(cfg: &LockConfig) -> String {
     let mut parts = Vec::new();
     for s in &cfg.script {
         parts.push(match s.fault {
-            ScriptedFault::Crash => format!(
-                "client {} crashes after grant {}",
-                s.client + 1,
-                s.acquisition
-            ),
+            ScriptedFault::Crash => format!("client {} crashes after grant {}", s.client + 1, s.acquisition),
             ScriptedFault::Stall(d) => {
                 format!(
                     "client {} stalls {} at {:?} of grant {}",
@@ -188,11 +133,7 @@ fn faults(cfg: &LockConfig) -> String {
             Target::Lock => "lock",
             Target::Storage => "storage",
         };
-        parts.push(format!(
-            "client 1 cut from {target} {}..{}",
-            Human(p.from),
-            Human(p.until)
-        ));
+        parts.push(format!("client 1 cut from {target} {}..{}", Human(p.from), Human(p.until)));
     }
     if cfg.drift > 0.0 {
         parts.push(format!("drift {}", cfg.drift));
@@ -210,34 +151,18 @@ fn faults(cfg: &LockConfig) -> String {
             what.push(format!("duplicate {}", link.duplicate));
         }
         if link.reorder > 0.0 {
-            what.push(format!(
-                "reorder {} within {}",
-                link.reorder,
-                Human(link.reorder_window)
-            ));
+            what.push(format!("reorder {} within {}", link.reorder, Human(link.reorder_window)));
         }
         let scope = &cfg.links;
-        let on: Vec<&str> = [
-            ("lock", scope.lock),
-            ("storage", scope.storage),
-            ("effect", scope.effect),
-        ]
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(name, _)| *name)
-        .collect();
-        let on = if on.len() == 3 {
-            "all".to_string()
-        } else {
-            on.join(",")
-        };
+        let on: Vec<&str> = [("lock", scope.lock), ("storage", scope.storage), ("effect", scope.effect)]
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| *name)
+            .collect();
+        let on = if on.len() == 3 { "all".to_string() } else { on.join(",") };
         parts.push(format!("{} on {on} links", what.join(" ")));
     }
-    if parts.is_empty() {
-        "none".to_string()
-    } else {
-        parts.join(", ")
-    }
+    if parts.is_empty() { "none".to_string() } else { parts.join(", ") }
 }
 
 /// The verdict lines: which safety metrics were violated, whether anyone was left blocked.
@@ -246,11 +171,7 @@ pub fn verdict(m: &LockMetrics) -> Vec<String> {
     let mut broken = Vec::new();
     for (n, one, many) in [
         (m.overlaps, "overlap", "overlaps"),
-        (
-            m.stale_accepted,
-            "stale access accepted",
-            "stale accesses accepted",
-        ),
+        (m.stale_accepted, "stale access accepted", "stale accesses accepted"),
         (m.lost_updates, "lost update", "lost updates"),
         (m.duplicate_effects, "duplicate effect", "duplicate effects"),
         (m.stale_effects, "stale effect", "stale effects"),
@@ -272,10 +193,7 @@ pub fn verdict(m: &LockMetrics) -> Vec<String> {
         lines.push(format!("SAFETY VIOLATED: {}{refused}", broken.join(", ")));
     }
     if m.blocked > 0 {
-        lines.push(format!(
-            "LIVENESS VIOLATED: {} blocked",
-            plural(m.blocked, "client", "clients")
-        ));
+        lines.push(format!("LIVENESS VIOLATED: {} blocked", plural(m.blocked, "client", "clients")));
     }
     if lines.is_empty() {
         let unfinished = match m.ending {
@@ -372,9 +290,6 @@ mod tests {
         ] {
             assert!(table.contains(name), "{name} missing from\n{table}");
         }
-        assert!(
-            table.contains("SAFETY VIOLATED") || table.contains("safe and live"),
-            "{table}"
-        );
+        assert!(table.contains("SAFETY VIOLATED") || table.contains("safe and live"), "{table}");
     }
 }

@@ -3,10 +3,7 @@
 use std::process::{Command, Output};
 
 fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_faultline")).args(args).output().expect("the binary runs")
 }
 
 fn stdout(out: &Output) -> String {
@@ -43,9 +40,7 @@ fn json_has_the_required_keys() {
     ] {
         assert!(v.get(key).is_some(), "missing {key} in {v}");
     }
-    let ci = v["overlap_rate_ci95"]
-        .as_array()
-        .expect("overlap_rate_ci95 is an array");
+    let ci = v["overlap_rate_ci95"].as_array().expect("overlap_rate_ci95 is an array");
     assert_eq!(ci.len(), 2);
     assert!(ci.iter().all(|x| x.is_f64()));
     assert_eq!(v["acquisitions"], 2000);
@@ -103,23 +98,12 @@ fn the_table_names_every_metric() {
     ] {
         assert!(text.contains(name), "{name} missing from\n{text}");
     }
-    assert!(
-        text.contains("SAFETY VIOLATED") || text.contains("safe and live"),
-        "{text}"
-    );
+    assert!(text.contains("SAFETY VIOLATED") || text.contains("safe and live"), "{text}");
 }
 
 #[test]
 fn consensus_table_shows_disagreements() {
-    let out = faultline(&[
-        "lock",
-        "--workload",
-        "consensus",
-        "--decide-by",
-        "effect",
-        "--instances",
-        "200",
-    ]);
+    let out = faultline(&["lock", "--workload", "consensus", "--decide-by", "effect", "--instances", "200"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("disagreements"));
 }
@@ -136,10 +120,7 @@ fn help_shows_examples() {
     let out = faultline(&["lock", "--help"]);
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(
-        text.contains("Examples:") && text.contains("--partition"),
-        "{text}"
-    );
+    assert!(text.contains("Examples:") && text.contains("--partition"), "{text}");
 }
 
 #[test]
@@ -160,9 +141,7 @@ fn bad_input_is_one_line_and_exit_2() {
         &["--variant", "sometimes"],
     ];
     for args in cases {
-        let full: Vec<&str> = std::iter::once("lock")
-            .chain(args.iter().copied())
-            .collect();
+        let full: Vec<&str> = std::iter::once("lock").chain(args.iter().copied()).collect();
         let out = faultline(&full);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{full:?}: {err}");
@@ -175,14 +154,7 @@ fn bad_input_is_one_line_and_exit_2() {
 
 #[test]
 fn threads_engine_runs_and_finishes() {
-    let v = json(&[
-        "lock",
-        "--engine",
-        "threads",
-        "--acquisitions",
-        "50",
-        "--json",
-    ]);
+    let v = json(&["lock", "--engine", "threads", "--acquisitions", "50", "--json"]);
     assert_eq!(v["config"]["engine"], "threads");
     assert!(v["acquisitions"].as_u64().unwrap() >= 1);
 }

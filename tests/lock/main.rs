@@ -1,0 +1,10 @@
+//! The lock laboratory's integration tests: every claim of theory.md's lock half, asserted on the
+//! crate's public API (and, in `cli`, on the binary). One test binary, to keep link time down.
+
+mod cli;
+mod consensus;
+mod determinism;
+mod kleppmann;
+mod outcome_table;
+mod predictions;
+mod threads;
