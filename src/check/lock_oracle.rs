@@ -12,6 +12,8 @@
 //!   accepted writes, and the difference is exactly what was lost.
 //! - **duplicate effects**: side effects carrying a counter value already sent before.
 //! - **blocked**: clients still waiting for the lock when the run ended.
+//! - **stuck**: clients that ended the run inside their section, not frozen, not crashed: waiting
+//!   for a storage reply that never came.
 //! - **unavailable**: fraction of the run in which the service's holder was crashed, stalled or
 //!   partitioned from the service while another client waited.
 //! - **disagreements**: consensus instances in which two decisions differ.
@@ -97,6 +99,9 @@ pub struct LockMetrics {
     pub aborts: u64,
     /// Clients still waiting for the lock when the run ended.
     pub blocked: u64,
+    /// Clients that ended the run inside their critical section, neither frozen nor crashed,
+    /// waiting for a reply that never came: a liveness failure inside the section.
+    pub stuck: u64,
     /// Consensus instances with two different decisions.
     pub disagreements: u64,
     /// Consensus instances with at least one decision.
@@ -271,6 +276,11 @@ impl LockOracle {
         let blocked = (0..self.waiting_since.len())
             .filter(|&c| self.waiting_since[c].is_some() && !self.crashed[c])
             .count() as u64;
+        let stuck = (0..self.inside.len())
+            .filter(|&c| {
+                self.inside[c].is_some() && !self.stalled[c] && !self.crashed[c] && !self.finished[c]
+            })
+            .count() as u64;
         let lost_updates = self.accepted_writes - self.counter.min(self.accepted_writes);
         let disagreements = self.disagreed.iter().filter(|&&d| d).count() as u64;
         let instances = self.decisions.iter().filter(|d| d.is_some()).count() as u64;
@@ -289,6 +299,7 @@ impl LockOracle {
             stale_effects,
             aborts: self.aborts,
             blocked,
+            stuck,
             disagreements,
             instances,
             accepted_writes: self.accepted_writes,

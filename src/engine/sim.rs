@@ -135,7 +135,6 @@ where
         sim.apply(node, now, &mut out, env, observer);
     };
     RunEnd { at: now, ending, events }
-
 }
 
 struct Sim<M> {

@@ -145,6 +145,25 @@ impl LockClient {
         self.step = Step::Waiting;
         out.observe(LockEvent::Requested { client: self.policy.index });
         out.send(self.policy.server, LockMsg::Request { req: self.req });
+        self.arm_retry(out);
+    }
+
+    /// (Re-)sends what the client is waiting on storage for: the read, or the consensus write
+    /// whose verdict decides. Both are idempotent, so a lost message or reply costs a retry, not
+    /// the run.
+    fn ask_storage(&mut self, out: &mut Out<LockMsg, LockEvent>) {
+        let (token, key) = (self.token, self.key());
+        match self.step {
+            Step::Reading => out.send(self.policy.storage, LockMsg::Read { token, key }),
+            Step::AwaitingAck { value } => {
+                out.send(self.policy.storage, LockMsg::Write { token, key, value })
+            }
+            _ => return,
+        }
+        self.arm_retry(out);
+    }
+
+    fn arm_retry(&self, out: &mut Out<LockMsg, LockEvent>) {
         if self.policy.retry > 0 {
             out.set_timer(RETRY, self.policy.retry);
         }
@@ -152,6 +171,7 @@ impl LockClient {
 
     fn leave(&mut self, now: Nanos, exit: Exit, out: &mut Out<LockMsg, LockEvent>) {
         let index = self.policy.index;
+        out.cancel_timer(RETRY);
         out.cancel_timer(RENEW);
         out.cancel_timer(WORK);
         out.observe(LockEvent::Left { client: index, token: self.token, exit });
@@ -214,7 +234,10 @@ impl LockClient {
                     let value = self.policy.index as u64;
                     out.send(self.policy.storage, LockMsg::Write { token, key, value });
                     match decide_by {
-                        DecideBy::Ack => self.step = Step::AwaitingAck { value },
+                        DecideBy::Ack => {
+                            self.step = Step::AwaitingAck { value };
+                            self.arm_retry(out);
+                        }
                         DecideBy::Effect => {
                             self.decide(value, decide_by, out);
                             self.leave(now, Exit::Released, out);
@@ -289,6 +312,7 @@ impl Node for LockClient {
                 out.send(self.policy.server, LockMsg::Request { req: self.req });
                 out.set_timer(RETRY, self.policy.retry);
             }
+            (RETRY, Step::Reading | Step::AwaitingAck { .. }) => self.ask_storage(out),
             (RESUME, Step::AtP1) => {
                 if let (Some(margin), Some(lease)) = (self.policy.margin, self.lease)
                     && self.lease_left(now, lease) < i128::from(margin)
@@ -297,7 +321,7 @@ impl Node for LockClient {
                     return;
                 }
                 self.step = Step::Reading;
-                out.send(self.policy.storage, LockMsg::Read { token: self.token, key: self.key() });
+                self.ask_storage(out);
             }
             (RESUME, Step::AtP2 { read }) => {
                 if self.policy.work > 0 {

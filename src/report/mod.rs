@@ -42,6 +42,7 @@ pub fn lock_table(report: &LockReport) -> String {
     rows.push(rate_row("aborts", &m.rates.abort, &per_acq));
     // A handful of clients is no sample: a rate and an interval over them would mislead.
     rows.push(cells(["blocked", &m.blocked.to_string(), "", "", &format!("{} clients", cfg.clients)]));
+    rows.push(cells(["stuck", &m.stuck.to_string(), "", "", &format!("{} clients", cfg.clients)]));
     out.push_str(&align(&rows));
 
     let label = |name: &str| format!("{name:<19}");
@@ -192,8 +193,15 @@ pub fn verdict(m: &LockMetrics) -> Vec<String> {
     if !broken.is_empty() {
         lines.push(format!("SAFETY VIOLATED: {}{refused}", broken.join(", ")));
     }
+    let mut unlive = Vec::new();
     if m.blocked > 0 {
-        lines.push(format!("LIVENESS VIOLATED: {} blocked", plural(m.blocked, "client", "clients")));
+        unlive.push(format!("{} blocked waiting for the lock", plural(m.blocked, "client", "clients")));
+    }
+    if m.stuck > 0 {
+        unlive.push(format!("{} stuck inside waiting for storage", plural(m.stuck, "client", "clients")));
+    }
+    if !unlive.is_empty() {
+        lines.push(format!("LIVENESS VIOLATED: {}", unlive.join(", ")));
     }
     if lines.is_empty() {
         let unfinished = match m.ending {

@@ -23,22 +23,3 @@ fn one_seed_gives_identical_json() {
     cfg.seed = 43;
     assert_ne!(a, json(&cfg), "a different seed should give a different run");
 }
-
-/// A non-preemptive lock whose holder crashed blocks the others; the run still ends, at its
-/// horizon, and says so.
-#[test]
-fn a_blocked_run_ends_at_its_horizon() {
-    let mut cfg = LockConfig::new(Variant::NonPreemptive, EngineKind::Sim);
-    cfg.script.push(faultline::lock::config::Scripted {
-        client: 0,
-        acquisition: 3,
-        at: faultline::node::PausePoint::P1,
-        fault: faultline::lock::config::ScriptedFault::Crash,
-    });
-    cfg.clients = 4;
-    let m = run(&cfg).unwrap().metrics;
-    assert_eq!(m.blocked, 3);
-    assert_eq!(m.ending, faultline::engine::Ending::Horizon);
-    assert_eq!(m.end_ns, cfg.horizon());
-    assert!(m.unavailable > 0.99, "the crashed holder kept the lock nearly the whole run: {}", m.unavailable);
-}

@@ -4,6 +4,7 @@
 mod cli;
 mod consensus;
 mod determinism;
+mod endings;
 mod kleppmann;
 mod outcome_table;
 mod predictions;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Regenerates everything in results/ from the current code. Each file is written to a temporary
+# name and moved into place only when its command succeeded, so a failure never leaves half a file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=target/release/faultline
+
+stamp() {
+    echo "# commit:    $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (with uncommitted changes)')"
+    echo "# toolchain: $(rustc --version)"
+    echo "# machine:   $(uname -m), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+    echo "# command:   $*"
+    echo
+}
+
+produce() {
+    local file=$1
+    shift
+    local tmp
+    tmp=$(mktemp "results/.${file}.XXXXXX")
+    trap 'rm -f "$tmp"' EXIT
+    { stamp "$@"; "$@"; } >"$tmp"
+    mv "$tmp" "results/$file"
+    trap - EXIT
+    echo "wrote results/$file"
+}
+
+produce demo.txt "$bin"
+produce outcome-table.txt "$bin" table
+# Criterion also prints the change against its previous run on this machine; only each case's own
+# time and throughput belong in the file.
+produce bench-sim.txt bash -c "cargo bench --quiet --bench sim 2>/dev/null \
+    | awk '/^sim\// {n = 0} /time:|thrpt:/ {if (n++ >= 2) next} /^sim\/|time:|thrpt:/'"
