@@ -174,7 +174,7 @@ impl World {
 /// Explores the model with `lease`, counting executions and overlaps in `tally`.
 fn explore(lease: Option<Nanos>, tally: &'static Tally) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = None;
+    builder.preemption_bound = Some(PREEMPTIONS);
     builder.check(move || {
         tally.executions.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let world = Arc::new(World::new(lease, tally));
