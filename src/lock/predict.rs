@@ -34,52 +34,26 @@ use super::config::LockConfig;
 use super::storage::Fencing;
 use crate::node::PausePoint;
 
-/// Predicted rates of a configuration.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Prediction {
-    /// The increment workload.
-    Increment {
-        /// Overlaps per acquisition.
-        overlap_rate: f64,
-        /// Sections that access storage after the next grant, per acquisition.
-        stale_rate: f64,
-        /// Margin aborts per acquisition.
-        abort_rate: f64,
-    },
-    /// The consensus workload.
-    Consensus {
-        /// Disagreements per instance.
-        disagreement_rate: f64,
-    },
+/// Predicted rates of a configuration; a rate the closed form does not cover is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Prediction {
+    /// Overlaps per acquisition (increment workload).
+    pub overlap_rate: Option<f64>,
+    /// Sections that access storage after the next grant, per acquisition (increment workload).
+    pub stale_rate: Option<f64>,
+    /// Margin aborts per acquisition (increment workload).
+    pub abort_rate: Option<f64>,
+    /// Disagreements per instance (consensus workload).
+    pub disagreement_rate: Option<f64>,
 }
 
 impl Prediction {
-    /// The predicted overlap rate (increment workload).
-    pub fn overlap_rate(&self) -> Option<f64> {
-        match *self {
-            Prediction::Increment { overlap_rate, .. } => Some(overlap_rate),
-            Prediction::Consensus { .. } => None,
-        }
-    }
-    /// The predicted rate of sections with a stale storage access (increment workload).
-    pub fn stale_rate(&self) -> Option<f64> {
-        match *self {
-            Prediction::Increment { stale_rate, .. } => Some(stale_rate),
-            Prediction::Consensus { .. } => None,
-        }
-    }
-    /// The predicted abort rate (increment workload).
-    pub fn abort_rate(&self) -> Option<f64> {
-        match *self {
-            Prediction::Increment { abort_rate, .. } => Some(abort_rate),
-            Prediction::Consensus { .. } => None,
-        }
-    }
-    /// The predicted disagreement rate (consensus workload).
-    pub fn disagreement_rate(&self) -> Option<f64> {
-        match *self {
-            Prediction::Consensus { disagreement_rate } => Some(disagreement_rate),
-            Prediction::Increment { .. } => None,
+    fn increment(overlap: f64, stale: f64, abort: f64) -> Prediction {
+        Prediction {
+            overlap_rate: Some(overlap),
+            stale_rate: Some(stale),
+            abort_rate: Some(abort),
+            ..Default::default()
         }
     }
 }
@@ -108,28 +82,24 @@ pub fn predict(cfg: &LockConfig) -> Option<Prediction> {
                 Some(x) if !protected => s.tail(x),
                 _ => 0.0,
             };
-            Some(Prediction::Consensus { disagreement_rate: rate })
+            Some(Prediction { disagreement_rate: Some(rate), ..Default::default() })
         }
         Workload::Increment => {
             let (Some(from), Some(l)) = (overlap_from, cfg.lease) else {
-                return Some(Prediction::Increment { overlap_rate: 0.0, stale_rate: 0.0, abort_rate: 0.0 });
+                return Some(Prediction::increment(0.0, 0.0, 0.0));
             };
             let next_grant = (l + cfg.lock_delay) as f64;
             match (cfg.pause_at, cfg.margin) {
                 (PausePoint::P1, Some(m)) => {
                     let abort_from = (l - m) as f64 / (1.0 - cfg.drift);
                     let harmful = (s.tail(from) - s.tail(abort_from)).max(0.0);
-                    Some(Prediction::Increment {
-                        overlap_rate: s.tail(abort_from.max(next_grant)) + harmful,
-                        stale_rate: harmful,
-                        abort_rate: s.tail(abort_from),
-                    })
+                    Some(Prediction::increment(
+                        s.tail(abort_from.max(next_grant)) + harmful,
+                        harmful,
+                        s.tail(abort_from),
+                    ))
                 }
-                _ => Some(Prediction::Increment {
-                    overlap_rate: s.tail(from),
-                    stale_rate: s.tail(from),
-                    abort_rate: 0.0,
-                }),
+                _ => Some(Prediction::increment(s.tail(from), s.tail(from), 0.0)),
             }
         }
     }
@@ -151,7 +121,7 @@ mod tests {
             cfg.work = 0;
             cfg.lease = Some(8 * MS);
             cfg.pause = Dist::Exp { mean: (8.0 * MS as f64 / ratio) as u64 };
-            let got = predict(&cfg).unwrap().overlap_rate().unwrap();
+            let got = predict(&cfg).unwrap().overlap_rate.unwrap();
             assert!((got - p).abs() < 1e-6, "L/mu = {ratio}: {got} vs {p}");
         }
     }
@@ -166,14 +136,14 @@ mod tests {
         let p = predict(&cfg).unwrap();
         // A true clock aborts from 7 ms on; the harmful window (8 ms, 7 ms] is empty. Stalls past
         // 10 ms still overlap: the frozen client is inside until it wakes and aborts.
-        assert_eq!(p.stale_rate(), Some(0.0));
-        assert!((p.overlap_rate().unwrap() - 10.0 / 20.0).abs() < 1e-12);
-        assert!((p.abort_rate().unwrap() - 13.0 / 20.0).abs() < 1e-12);
+        assert_eq!(p.stale_rate, Some(0.0));
+        assert!((p.overlap_rate.unwrap() - 10.0 / 20.0).abs() < 1e-12);
+        assert!((p.abort_rate.unwrap() - 13.0 / 20.0).abs() < 1e-12);
         // A clock at half speed aborts from 14 ms on: harmful for S in (8, 14], 6 ms of 20.
         cfg.drift = 0.5;
         let p = predict(&cfg).unwrap();
-        assert!((p.stale_rate().unwrap() - 6.0 / 20.0).abs() < 1e-12);
-        assert!((p.overlap_rate().unwrap() - 12.0 / 20.0).abs() < 1e-12);
+        assert!((p.stale_rate.unwrap() - 6.0 / 20.0).abs() < 1e-12);
+        assert!((p.overlap_rate.unwrap() - 12.0 / 20.0).abs() < 1e-12);
     }
 }
 
@@ -203,9 +173,9 @@ pub fn compare(cfg: &LockConfig) -> Option<Result<Comparison, super::ConfigError
     let prediction = predict(cfg)?;
     Some(super::run(cfg).map(|report| {
         let m = report.metrics;
-        let (predicted, rate) = match prediction {
-            Prediction::Increment { overlap_rate, .. } => (overlap_rate, m.rates.overlap),
-            Prediction::Consensus { disagreement_rate } => (disagreement_rate, m.rates.disagreement),
+        let (predicted, rate) = match (prediction.overlap_rate, prediction.disagreement_rate) {
+            (Some(p), _) => (p, m.rates.overlap),
+            (None, p) => (p.expect("a prediction covers overlaps or disagreements"), m.rates.disagreement),
         };
         Comparison {
             predicted,

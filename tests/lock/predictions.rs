@@ -73,8 +73,8 @@ fn margin_with_drift_harms_only_in_the_window_the_drift_opens() {
         let p = predict(&cfg).unwrap();
         let rates = faultline::lock::run(&cfg).unwrap().metrics.rates;
         for (what, measured, predicted) in [
-            ("stale accesses", rates.stale_accepted, p.stale_rate().unwrap()),
-            ("aborts", rates.abort, p.abort_rate().unwrap()),
+            ("stale accesses", rates.stale_accepted, p.stale_rate.unwrap()),
+            ("aborts", rates.abort, p.abort_rate.unwrap()),
         ] {
             let tol = faultline::check::stats::tolerance(predicted, measured.of);
             assert!(
