@@ -72,5 +72,6 @@ pub mod lock;
 pub mod node;
 pub mod report;
 pub mod rng;
+pub mod smr;
 pub mod sync;
 pub mod time;

@@ -12,6 +12,8 @@
 #[cfg(not(loom))]
 pub use std::sync::Arc;
 #[cfg(not(loom))]
+pub use std::sync::Barrier;
+#[cfg(not(loom))]
 pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub use std::thread;

@@ -9,6 +9,7 @@
 //! frozen at its pause point? what happens to this message?) and report to the same
 //! [`Observer`], so every oracle and metric is computed once, from one event stream.
 
+pub mod rounds;
 pub mod sim;
 #[cfg(not(loom))]
 pub mod threads;

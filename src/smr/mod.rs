@@ -1,0 +1,24 @@
+//! The replication laboratory: state machine replication with `n <= 2f` omission faults is
+//! impossible, even in lock-step rounds.
+//!
+//! The write-once register has two clients, each writing its command once and being told the
+//! committed command. [`world`] builds worlds A, B and C for any `n <= 2f` (and refuses for
+//! `n = 2f + 1`); [`run`] runs a [`Protocol`] in one, with either lock-step driver, recording
+//! every process's [`view`]; [`spec`] checks Termination, Agreement and Validity;
+//! [`theorem::dichotomy`] runs all three worlds and says which horn the protocol is on;
+//! [`stress`] measures violations under random omissions. The built-in [`protocols`] are those of
+//! theory.md's table; a protocol of your own only has to implement [`Protocol`].
+
+pub mod adversary;
+pub mod model;
+pub mod protocol;
+pub mod protocols;
+pub mod run;
+pub mod spec;
+pub mod stress;
+pub mod theorem;
+pub mod view;
+pub mod world;
+
+pub use model::{Cluster, Cmd, Pid, Round};
+pub use protocol::{Process, Protocol, RegisterClient};

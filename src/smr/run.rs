@@ -1,0 +1,118 @@
+//! Running a protocol in a world, with either lock-step driver, and checking the outcome.
+
+use super::model::{CLIENTS, Cluster, Cmd, Pid, Round};
+use super::protocol::{Process, Protocol, RegisterClient};
+use super::spec::{self, Response, Verdict};
+use super::view::View;
+use super::world::World;
+use crate::engine::rounds::{self, Adversary, Transcript};
+use serde::Serialize;
+
+/// Which lock-step driver runs the rounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Driver {
+    /// A plain loop.
+    Loop,
+    /// One OS thread per process, a barrier per round.
+    Threads,
+}
+
+/// A server or a client of protocol `P`.
+pub enum Participant<P: Protocol> {
+    /// A server.
+    Server(P::Server),
+    /// A client.
+    Client(RegisterClient<P::Msg>),
+}
+
+impl<P: Protocol> Process<P::Msg> for Participant<P> {
+    fn round(&mut self, round: Round, inbox: &[(Pid, P::Msg)], out: &mut Vec<(Pid, P::Msg)>) {
+        match self {
+            Participant::Server(s) => s.round(round, inbox, out),
+            Participant::Client(c) => c.round(round, inbox, out),
+        }
+    }
+}
+
+/// The processes of `protocol` on `cluster`, clients writing `inputs`.
+pub fn participants<P: Protocol>(
+    protocol: &P,
+    cluster: Cluster,
+    inputs: &[Option<Cmd>; CLIENTS],
+) -> Vec<Participant<P>> {
+    let servers = cluster.servers().map(|s| Participant::Server(protocol.server(s, cluster)));
+    let clients = (0..CLIENTS).map(|j| {
+        Participant::Client(RegisterClient::new(cluster, inputs[j], inputs[j].map(P::write), P::response))
+    });
+    servers.chain(clients).collect()
+}
+
+/// The run of one protocol in one set-up: views, transcript, responses and verdict.
+#[derive(Debug, Clone)]
+pub struct Outcome<M> {
+    /// The cluster.
+    pub cluster: Cluster,
+    /// Each process's view, by pid.
+    pub views: Vec<View<M>>,
+    /// Every message.
+    pub transcript: Transcript<M>,
+    /// What each client was told.
+    pub responses: [Option<Response>; CLIENTS],
+    /// The specification's verdict.
+    pub verdict: Verdict,
+}
+
+/// Runs `protocol` on `cluster` for `rounds` rounds, clients writing `inputs`, against `plan`.
+pub fn run<P: Protocol>(
+    protocol: &P,
+    cluster: Cluster,
+    inputs: &[Option<Cmd>; CLIENTS],
+    plan: &(impl Adversary + HasFaulty),
+    rounds: Round,
+    driver: Driver,
+) -> Outcome<P::Msg> {
+    let procs = participants(protocol, cluster, inputs);
+    let (procs, transcript) = match driver {
+        Driver::Loop => {
+            let mut procs = procs;
+            let t = rounds::run_loop(&mut procs, plan, rounds);
+            (procs, t)
+        }
+        #[cfg(not(loom))]
+        Driver::Threads => rounds::run_threads(procs, plan, rounds),
+        #[cfg(loom)]
+        Driver::Threads => panic!("the threaded round driver is not built under cfg(loom)"),
+    };
+    let clients = [cluster.client(0), cluster.client(1)];
+    let responses = clients.map(|c| match &procs[c.0] {
+        Participant::Client(client) => client.told().map(|(cmd, round)| Response { cmd, round }),
+        Participant::Server(_) => None,
+    });
+    let views = cluster
+        .processes()
+        .map(|p| View {
+            input: cluster.client_index(p).and_then(|j| inputs[j]),
+            inbox: transcript.inboxes[p.0].clone(),
+        })
+        .collect();
+    let verdict = spec::check(clients, inputs, &responses, plan.faulty());
+    Outcome { cluster, views, transcript, responses, verdict }
+}
+
+/// Runs `protocol` in `world`.
+pub fn run_world<P: Protocol>(protocol: &P, world: &World, rounds: Round, driver: Driver) -> Outcome<P::Msg> {
+    run(protocol, world.cluster, &world.inputs, &world.plan, rounds, driver)
+}
+
+/// An adversary that names the processes it corrupts (the checker excuses them).
+pub trait HasFaulty {
+    /// The faulty processes.
+    fn faulty(&self) -> &std::collections::BTreeSet<Pid>;
+}
+
+impl HasFaulty for super::adversary::Plan {
+    fn faulty(&self) -> &std::collections::BTreeSet<Pid> {
+        &self.faulty
+    }
+}
