@@ -125,6 +125,59 @@ pub fn print(out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "  {label:<42} disagreement rate {:.4} [{:.4}]", c.measured, c.predicted)?;
     }
     writeln!(out)?;
-    writeln!(out, "Try one configuration yourself:  faultline lock --help")?;
+    replication(out)?;
+    writeln!(out)?;
+    writeln!(out, "Try it yourself:  faultline lock --help   faultline smr --help")?;
+    Ok(())
+}
+
+/// The second result: every built-in protocol run in worlds A, B and C, and the majority quorum
+/// under random omissions where no world exists.
+fn replication(out: &mut dyn Write) -> io::Result<()> {
+    use crate::smr::adversary::FaultModel;
+    use crate::smr::protocols::ProtocolKind;
+    use crate::smr::run::Driver;
+    use crate::smr::stress::{StressConfig, stress};
+    use crate::smr::theorem::{Horn, dichotomy};
+    use crate::smr::{Cluster, protocols::CommitRule, protocols::Vote};
+    writeln!(out, "2. State machine replication with n <= 2f omission faults is impossible.")?;
+    writeln!(out, "   In world C, servers 1 and 2 each see exactly what they saw in worlds A and B.")?;
+    writeln!(out)?;
+    writeln!(out, "Each protocol in worlds A, B and C (lock-step rounds, tau = 3):")?;
+    for (n, f) in [(2, 1), (4, 2)] {
+        for kind in ProtocolKind::ALL {
+            let line = crate::with_protocol!(kind, 3, |p| {
+                let d = dichotomy(&p, Cluster::new(n, f), 24, Driver::Loop).expect("n <= 2f");
+                let views =
+                    if d.ac_difference.is_none() && d.bc_difference.is_none() { "equal" } else { "DIFFER" };
+                let horn = match d.horn {
+                    Horn::NotLive { world, client } => {
+                        format!("not live: c{client} unanswered in world {world}")
+                    }
+                    Horn::Disagrees { c1, c2 } => {
+                        format!("disagrees: in world C c1 is told {c1}, c2 is told {c2}")
+                    }
+                    Horn::HarnessBug { reason } => format!("BUG IN THE HARNESS: {reason}"),
+                };
+                format!("  n={n} f={f}  {:<15} views A~C, B~C {views:<6}  {horn}", kind.name())
+            });
+            writeln!(out, "{line}")?;
+        }
+    }
+    let three = Cluster::new(3, 1);
+    let cfg = StressConfig {
+        cluster: three,
+        model: FaultModel::Omission,
+        q: 0.5,
+        rounds: 20,
+        runs: 2_000,
+        seed: 1,
+    };
+    let r = stress(&Vote::new(CommitRule::Majority), &cfg);
+    writeln!(
+        out,
+        "  n=3 f=1  no world exists; majority under random omissions (q=0.5, 2000 runs): {} disagreements, {} unanswered",
+        r.agreement_violations.count, r.termination_failures.count
+    )?;
     Ok(())
 }

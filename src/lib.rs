@@ -10,8 +10,11 @@
 //!    storage that checks them, never a generic side effect such as an SMS. The [`lock`]
 //!    laboratory runs every variant against every fault and measures how often each breaks.
 //! 2. **State machine replication with two servers and one omission fault is impossible, even in
-//!    lock-step rounds**, and generally with `n ≤ 2f`. (The replication laboratory is the next
-//!    part of the crate.)
+//!    lock-step rounds**, and generally with `n ≤ 2f`. The [`smr`] laboratory builds worlds A, B
+//!    and C for any `n ≤ 2f`, runs any [`smr::Protocol`] in them, compares the views that make
+//!    them indistinguishable, and says which horn of the theorem the protocol falls on: not live
+//!    in A or B, or disagreeing in C. For `n = 2f + 1` it refuses to build a world, and a majority
+//!    quorum survives random omissions.
 //!
 //! ## One protocol, several engines
 //!
@@ -25,7 +28,9 @@
 //! - `engine::threads`, one OS thread per node, crossbeam channels behind a lossy link layer and
 //!   real sleeps for stalls: the stress runs, where scheduling noise is part of the measurement;
 //! - loom (the `loom_tests/` models), which explores every interleaving of the crate's own types
-//!   through the [`sync`] facade.
+//!   through the [`sync`] facade;
+//! - [`engine::rounds`], the lock-step rounds of the replication model, as a plain loop or as one
+//!   thread per process with a barrier per round; both record identical views.
 //!
 //! Faults live in the engines, never in the protocols: the [`engine::Env`] decides how long a node
 //! freezes at a pause point, what its clock reads ([`fault::Clock`]) and what the links do to each
@@ -39,6 +44,8 @@
 //! - [`lock::server`] and [`lock::storage`]: the lock service and the stateful observer.
 //! - [`check::lock_oracle`]: exactly what each metric counts.
 //! - [`lock::predict`]: the closed forms every measured curve is compared against.
+//! - [`smr::world`] and [`smr::theorem`]: the worlds of the lower bound and the theorem as a
+//!   function.
 //!
 //! ```
 //! use faultline::fault::Dist;

@@ -1,6 +1,10 @@
 //! Random omission (or crash) stress: many runs, each with a random faulty set of at most `f`
 //! servers whose messages are each lost with probability `q` (or which crash at a random round).
 //! Both clients write and are non-faulty, so every run must answer both and agree.
+//!
+//! Termination is judged at the last round: give a protocol at least its worst-case latency under
+//! `f` faults (for primary-backup about `(f + 1)(τ + 3)` rounds, one timeout and one replication
+//! per crashed primary), or a termination failure measures the horizon, not the protocol.
 
 use super::adversary::{FaultModel, Plan, RandomLoss};
 use super::model::{Cluster, Cmd, Round};
