@@ -28,6 +28,10 @@ produce() {
 
 produce demo.txt "$bin"
 produce outcome-table.txt "$bin" table
+produce smr-worlds.txt bash -c "for p in wait-all commit-alone majority primary-backup; do $bin smr --protocol \$p; echo; done"
+produce smr-stress.txt "$bin" smr --stress --runs 2000
+produce smr-stress-majority-n5.txt "$bin" smr --stress --runs 2000 --protocol majority --servers 5 --faults 2
+produce smr-stress-crash.txt "$bin" smr --stress --runs 2000 --model crash --servers 5 --faults 2
 # Criterion also prints the change against its previous run on this machine; only each case's own
 # time and throughput belong in the file.
 produce bench-sim.txt bash -c "cargo bench --quiet --bench sim 2>/dev/null \

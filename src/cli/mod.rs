@@ -4,6 +4,8 @@
 //! faultline                  the default demonstration (what `cargo run --release` shows)
 //! faultline lock [FLAGS]     one lock configuration: a table of every metric, or --json
 //! faultline table            theory.md's outcome table, every cell measured, with details
+//! faultline smr [FLAGS]      the replication lower bound: worlds A, B, C round by round and the
+//!                            horn a protocol is on, or --stress for violation rates
 //! ```
 //!
 //! `faultline lock` starts from [`LockConfig::new`](crate::lock::LockConfig::new) for the chosen
@@ -20,9 +22,11 @@
 //! one line is what a sweep script can log next to the configuration that failed.
 
 mod lock;
+mod smr;
 mod values;
 
 pub use lock::LockArgs;
+pub use smr::{SmrArgs, SmrError};
 
 use crate::lock::ConfigError;
 use clap::{Parser, Subcommand};
@@ -34,15 +38,15 @@ pub const USAGE: u8 = 2;
 /// Exit code when the report could not be written.
 pub const FAILURE: u8 = 1;
 
-/// faultline: makes the impossibility of a generic fault-tolerant critical section visible and
-/// measurable.
+/// faultline: makes two impossibility results measurable: the generic fault-tolerant critical
+/// section, and state machine replication with n <= 2f omission faults.
 #[derive(Debug, Parser)]
 #[command(
     name = "faultline",
     version,
-    about = "Makes the impossibility of a fault-tolerant critical section visible and measurable.",
+    about = "Makes two impossibility results measurable: the fault-tolerant critical section, and replication with n <= 2f omission faults.",
     after_help = "Without a subcommand, prints the default demonstration.\n\
-                  Run `faultline lock --help` for the lock laboratory's flags."
+                  Run `faultline lock --help` for the lock laboratory, `faultline smr --help` for the replication laboratory."
 )]
 pub struct Cli {
     /// What to run; none prints the default demonstration.
@@ -58,6 +62,9 @@ pub enum Command {
     /// Measure every cell of theory.md's outcome table and show what each run saw (exit 1 if a
     /// cell does not reproduce).
     Table,
+    /// Show a replication protocol in worlds A, B and C and the horn it is on, or measure its
+    /// violation rates with --stress.
+    Smr(Box<SmrArgs>),
 }
 
 /// Everything that can stop a command before it produces its report.
@@ -69,6 +76,9 @@ pub enum CliError {
     /// The configuration the flags describe is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The replication laboratory's flags describe nothing it can run.
+    #[error(transparent)]
+    Smr(#[from] SmrError),
 }
 
 /// Runs the command line on `args` (program name first), writing the report to `stdout` and
@@ -94,6 +104,17 @@ where
                 return fail(stderr, FAILURE, &format!("{mismatches} cells do not reproduce theory.md"));
             }
             Err(e) => Err(e),
+        },
+        Some(Command::Smr(args)) => match smr::run(&args) {
+            // The report is still worth having: it shows where the harness went wrong.
+            Ok(out) => match (stdout.write_all(out.text.as_bytes()), out.harness_bug) {
+                (Ok(()), Some(bug)) => {
+                    let _ = stdout.flush();
+                    return fail(stderr, FAILURE, &bug);
+                }
+                (written, _) => written,
+            },
+            Err(e) => return fail(stderr, USAGE, &e),
         },
     };
     match written.and_then(|()| stdout.flush()) {

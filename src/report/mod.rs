@@ -4,6 +4,10 @@
 //! a table of every metric with its 95% Wilson interval, latency and availability, how the run
 //! ended, and a verdict. Plain text with space-aligned columns, so it survives `less`, logs and
 //! copy-paste into issues; the JSON form (`--json`) is the one for programs.
+//!
+//! [`smr`] renders the replication laboratory's worlds and stress sweeps.
+
+pub mod smr;
 
 use crate::check::{LockMetrics, Rate};
 use crate::engine::Ending;

@@ -1,0 +1,654 @@
+//! Reports of the replication laboratory, as `faultline smr` prints them.
+//!
+//! [`SmrReport`] holds what one `faultline smr` run showed in names and strings (`s1`, `c2`,
+//! `Vote(C1)`) rather than pids and protocol-specific message types, so that one structure serves
+//! both the text ([`worlds_text`]) and `--json`, whichever protocol ran. [`world_report`] is the
+//! only place that sees a protocol's message type. [`StressRow`] and [`stress_table`] do the same
+//! for `faultline smr --stress`.
+//!
+//! The text is plain, space-aligned columns, as for the lock laboratory: it has to survive `less`,
+//! logs and issues. A world reads top to bottom as the proof does: who is faulty and who writes,
+//! every message round by round with the omitted ones marked `DROPPED`, what the clients were
+//! told, and which properties held.
+
+use super::fraction;
+use crate::smr::adversary::FaultModel;
+use crate::smr::model::{CLIENTS, Cluster, Pid, Round};
+use crate::smr::protocols::ProtocolKind;
+use crate::smr::run::{Driver, Outcome};
+use crate::smr::stress::StressResult;
+use crate::smr::theorem::Horn;
+use crate::smr::view::Difference;
+use crate::smr::world::{World, WorldName};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::{self, Write};
+
+/// What `faultline smr` (without `--stress`) showed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SmrReport {
+    /// The protocol.
+    pub protocol: ProtocolKind,
+    /// Its waiting time or heartbeat timeout; `None` for the protocols that have none.
+    pub tau: Option<Round>,
+    /// `n`.
+    pub servers: usize,
+    /// `f`.
+    pub faults: usize,
+    /// How the faulty processes fail.
+    pub model: FaultModel,
+    /// Rounds each world ran.
+    pub rounds: Round,
+    /// Named in the text only: both drivers must record the very same runs, and keeping the driver
+    /// out of the JSON lets a byte comparison check that.
+    #[serde(skip)]
+    pub driver: Driver,
+    /// The worlds that were requested and could be run, keyed `A`, `B`, `C`.
+    pub worlds: BTreeMap<String, WorldReport>,
+    /// Whether `G1 ∪ {c1}` saw the same in A and C (`None` under crashes: there is no C).
+    pub views_equal_ac: Option<bool>,
+    /// Whether `G2 ∪ {c2}` saw the same in B and C.
+    pub views_equal_bc: Option<bool>,
+    /// Where the views of `G1 ∪ {c1}` in A and C first differ.
+    pub first_difference_ac: Option<Difference>,
+    /// Where the views of `G2 ∪ {c2}` in B and C first differ.
+    pub first_difference_bc: Option<Difference>,
+    /// The horn the protocol is on (`None` under crashes).
+    pub verdict: Option<HornReport>,
+    /// World C was requested (`--world all`) but crash faults cannot produce it.
+    #[serde(skip)]
+    pub c_impossible: bool,
+}
+
+/// One world and the run of the protocol in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorldReport {
+    /// Which world (the key of [`SmrReport::worlds`] in the JSON).
+    #[serde(skip)]
+    pub name: WorldName,
+    /// The first group of servers.
+    pub g1: Vec<String>,
+    /// The second group.
+    pub g2: Vec<String>,
+    /// The processes the adversary corrupts.
+    pub faulty: Vec<String>,
+    /// Crashed processes and the round they stop in (empty under omission faults).
+    pub crashes: BTreeMap<String, Round>,
+    /// What each client writes.
+    pub inputs: PerClient<Option<String>>,
+    /// What each client was told, and when.
+    pub responses: PerClient<Option<ResponseRow>>,
+    /// Every non-faulty client that wrote got a response.
+    pub termination: bool,
+    /// No two responses differ.
+    pub agreement: bool,
+    /// Every response names a written command.
+    pub validity: bool,
+    /// Every message sent, in sending order.
+    pub rounds: Vec<MsgRow>,
+}
+
+/// One value per client, keyed `c1` and `c2` in the JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PerClient<T> {
+    /// Client 1.
+    pub c1: T,
+    /// Client 2.
+    pub c2: T,
+}
+
+impl<T> PerClient<T> {
+    fn from_array([c1, c2]: [T; CLIENTS]) -> Self {
+        PerClient { c1, c2 }
+    }
+
+    fn each(&self) -> [(&'static str, &T); CLIENTS] {
+        [("c1", &self.c1), ("c2", &self.c2)]
+    }
+}
+
+/// A response: the command (`C1`) and the round it arrived in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResponseRow {
+    /// The command, as `C1`.
+    pub cmd: String,
+    /// The round it arrived in.
+    pub round: Round,
+}
+
+/// One message of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MsgRow {
+    /// The round it was sent in.
+    pub round: Round,
+    /// Its sender, as `s1` or `c1`.
+    pub from: String,
+    /// Its addressee.
+    pub to: String,
+    /// The message, as the protocol displays it.
+    pub msg: String,
+    /// False when it was omitted (or its addressee had crashed).
+    pub delivered: bool,
+}
+
+/// [`Horn`] with commands written `C1` like everywhere else in the report ([`crate::smr::Cmd`]
+/// itself serialises as a bare number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "horn", rename_all = "snake_case")]
+pub enum HornReport {
+    /// A non-faulty client that wrote got no response in this world.
+    NotLive {
+        /// The world.
+        world: WorldName,
+        /// The client (1 or 2).
+        client: usize,
+    },
+    /// In C the clients are told different commands.
+    Disagrees {
+        /// What c1 was told in C.
+        c1: String,
+        /// What c2 was told in C.
+        c2: String,
+    },
+    /// The protocol escaped both horns.
+    HarnessBug {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl From<&Horn> for HornReport {
+    fn from(horn: &Horn) -> Self {
+        match horn {
+            Horn::NotLive { world, client } => HornReport::NotLive { world: *world, client: *client },
+            Horn::Disagrees { c1, c2 } => HornReport::Disagrees { c1: c1.to_string(), c2: c2.to_string() },
+            Horn::HarnessBug { reason } => HornReport::HarnessBug { reason: reason.clone() },
+        }
+    }
+}
+
+impl fmt::Display for HornReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HornReport::NotLive { world, client } => {
+                write!(f, "not live: c{client} gets no response in world {world}")
+            }
+            HornReport::Disagrees { c1, c2 } => {
+                write!(f, "disagrees: in world C c1 is told {c1} and c2 is told {c2}")
+            }
+            HornReport::HarnessBug { reason } => write!(f, "BUG IN THE HARNESS: {reason}"),
+        }
+    }
+}
+
+impl SmrReport {
+    /// A report with no worlds yet and no comparison.
+    pub fn new(
+        protocol: ProtocolKind,
+        tau: Option<Round>,
+        cluster: Cluster,
+        model: FaultModel,
+        rounds: Round,
+        driver: Driver,
+    ) -> Self {
+        SmrReport {
+            protocol,
+            tau,
+            servers: cluster.servers,
+            faults: cluster.faults,
+            model,
+            rounds,
+            driver,
+            worlds: BTreeMap::new(),
+            views_equal_ac: None,
+            views_equal_bc: None,
+            first_difference_ac: None,
+            first_difference_bc: None,
+            verdict: None,
+            c_impossible: false,
+        }
+    }
+
+    /// Adds a world.
+    pub fn add(&mut self, world: WorldReport) {
+        self.worlds.insert(world.name.to_string(), world);
+    }
+
+    /// Records the comparison of the views and the horn.
+    pub fn compare(&mut self, ac: Option<Difference>, bc: Option<Difference>, horn: &Horn) {
+        self.views_equal_ac = Some(ac.is_none());
+        self.views_equal_bc = Some(bc.is_none());
+        self.first_difference_ac = ac;
+        self.first_difference_bc = bc;
+        self.verdict = Some(horn.into());
+    }
+
+    /// The harness-bug message, when the protocol escaped both horns.
+    pub fn harness_bug(&self) -> Option<String> {
+        match &self.verdict {
+            Some(horn @ HornReport::HarnessBug { .. }) => Some(horn.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// The report of `outcome`, the run of some protocol in `world`.
+pub fn world_report<M: fmt::Display>(world: &World, outcome: &Outcome<M>) -> WorldReport {
+    let cluster = world.cluster;
+    let names = |ps: &mut dyn Iterator<Item = &Pid>| ps.map(|&p| cluster.name(p)).collect::<Vec<_>>();
+    let rounds = outcome
+        .transcript
+        .sent
+        .iter()
+        .map(|s| MsgRow {
+            round: s.round,
+            from: cluster.name(s.from),
+            to: cluster.name(s.to),
+            msg: s.msg.to_string(),
+            delivered: s.delivered,
+        })
+        .collect();
+    let v = outcome.verdict;
+    WorldReport {
+        name: world.name,
+        g1: names(&mut world.g1.iter()),
+        g2: names(&mut world.g2.iter()),
+        faulty: names(&mut world.plan.faulty.iter()),
+        crashes: world.plan.crashes.iter().map(|(&p, &r)| (cluster.name(p), r)).collect(),
+        inputs: PerClient::from_array(world.inputs.map(|i| i.map(|c| c.to_string()))),
+        responses: PerClient::from_array(
+            outcome.responses.map(|r| r.map(|r| ResponseRow { cmd: r.cmd.to_string(), round: r.round })),
+        ),
+        termination: v.termination,
+        agreement: v.agreement,
+        validity: v.validity,
+        rounds,
+    }
+}
+
+/// `{s1, s2}`, as [`Cluster::names`] writes a set.
+fn set(names: &[String]) -> String {
+    format!("{{{}}}", names.join(", "))
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "NO" }
+}
+
+/// The whole text of `faultline smr`: a summary line, each world, then the comparison and horn.
+pub fn worlds_text(report: &SmrReport) -> String {
+    let mut out = String::new();
+    let tau = report.tau.map_or(String::new(), |t| format!(", tau={t}"));
+    let model = match report.model {
+        FaultModel::Omission => "omission faults",
+        FaultModel::Crash => "crash faults",
+    };
+    let driver = match report.driver {
+        Driver::Loop => "loop driver",
+        Driver::Threads => "threads driver",
+    };
+    let rounds = match report.rounds {
+        1 => "1 round (0)".to_string(),
+        r => format!("{r} rounds (0..{})", r - 1),
+    };
+    let _ = writeln!(
+        out,
+        "{}{tau} | n={} servers, f={} | {model} | {rounds} | {driver}",
+        report.protocol.name(),
+        report.servers,
+        report.faults,
+    );
+    for world in report.worlds.values() {
+        out.push('\n');
+        world_text(&mut out, report, world);
+    }
+    if report.c_impossible {
+        let _ = writeln!(
+            out,
+            "\nWorld C: not run: crash faults cannot produce it, since it needs servers that keep running \
+             while their messages are lost"
+        );
+    }
+    out.push('\n');
+    match &report.verdict {
+        None => {
+            out.push_str(
+                "no view comparison and no horn: the argument compares A and B with C, which crash faults \
+                 cannot produce\n",
+            );
+        }
+        Some(horn) => comparison_text(&mut out, report, horn),
+    }
+    out
+}
+
+fn world_text(out: &mut String, report: &SmrReport, w: &WorldReport) {
+    let _ = writeln!(
+        out,
+        "World {}: n={}, f={}, G1={}, G2={}",
+        w.name,
+        report.servers,
+        report.faults,
+        set(&w.g1),
+        set(&w.g2)
+    );
+    let crashes = if w.crashes.is_empty() {
+        String::new()
+    } else {
+        let each: Vec<String> = w.crashes.iter().map(|(p, r)| format!("{p} from round {r}")).collect();
+        format!(", crashed: {}", each.join(", "))
+    };
+    let _ = writeln!(out, "  faulty: {}{crashes}", set(&w.faulty));
+    let inputs: Vec<String> = w
+        .inputs
+        .each()
+        .iter()
+        .map(|(c, i)| match i {
+            Some(cmd) => format!("{c} writes {cmd}"),
+            None => format!("{c} writes nothing"),
+        })
+        .collect();
+    let _ = writeln!(out, "  inputs: {}", inputs.join(", "));
+    messages_text(out, report.rounds, w);
+    let responses: Vec<String> = w
+        .responses
+        .each()
+        .iter()
+        .map(|(c, r)| match r {
+            Some(r) => format!("{c}: {} in round {}", r.cmd, r.round),
+            None => format!("{c}: no response"),
+        })
+        .collect();
+    let _ = writeln!(out, "  responses: {}", responses.join(", "));
+    let _ = writeln!(
+        out,
+        "  verdict: termination {}, agreement {}, validity {}",
+        yes_no(w.termination),
+        yes_no(w.agreement),
+        yes_no(w.validity)
+    );
+}
+
+/// The messages grouped by round, silent rounds left out, and one line for the silent tail: after
+/// the protocols settle, nothing happens for many rounds, and printing them would bury the rest.
+/// For the same reason a run of rounds that repeat the one before (heartbeats) is one line.
+fn messages_text(out: &mut String, rounds: Round, w: &WorldReport) {
+    let width = |f: fn(&MsgRow) -> usize| w.rounds.iter().map(f).max().unwrap_or(0);
+    let (from_w, to_w, msg_w) =
+        (width(|m| m.from.len()), width(|m| m.to.len()), width(|m| m.msg.chars().count()));
+    let line = |m: &MsgRow| {
+        let mark = if !m.delivered {
+            match w.crashes.get(&m.to) {
+                Some(&at) if at <= m.round + 1 => format!("DROPPED ({} has crashed)", m.to),
+                _ => "DROPPED".to_string(),
+            }
+        } else if m.round + 1 == rounds {
+            // Sent in the last round, it would arrive in a round that is never run.
+            "(would arrive after the last round)".to_string()
+        } else {
+            String::new()
+        };
+        let text = format!("    {:<from_w$} -> {:<to_w$}  {:<msg_w$}  {mark}", m.from, m.to, m.msg);
+        text.trim_end().to_string()
+    };
+    let by_round = w.rounds.chunk_by(|a, b| a.round == b.round);
+    // (first round of the repeats, last round, the round they repeat)
+    let mut repeats: Option<(Round, Round, Round)> = None;
+    let mut previous: Option<(Round, Vec<String>)> = None;
+    for group in by_round {
+        let round = group[0].round;
+        let lines: Vec<String> = group.iter().map(line).collect();
+        // Only the lines' text is compared, so a message sent in the last round, marked as such,
+        // is not taken for a repeat.
+        if let Some((prev, prev_lines)) = &previous
+            && *prev + 1 == round
+            && *prev_lines == lines
+        {
+            let first = repeats.map_or(round, |(first, _, _)| first);
+            let of = repeats.map_or(*prev, |(_, _, of)| of);
+            repeats = Some((first, round, of));
+            previous = Some((round, lines));
+            continue;
+        }
+        flush_repeats(out, repeats.take());
+        let _ = writeln!(out, "  round {round}");
+        for l in &lines {
+            out.push_str(l);
+            out.push('\n');
+        }
+        previous = Some((round, lines));
+    }
+    flush_repeats(out, repeats);
+    let quiet_from = w.rounds.last().map_or(0, |m| m.round + 1);
+    let last = rounds - 1;
+    if quiet_from == last {
+        let _ = writeln!(out, "  round {last}: nothing sent");
+    } else if quiet_from < last {
+        let _ = writeln!(out, "  rounds {quiet_from}..{last}: nothing sent");
+    }
+}
+
+fn flush_repeats(out: &mut String, repeats: Option<(Round, Round, Round)>) {
+    match repeats {
+        None => {}
+        Some((first, last, of)) if first == last => {
+            let _ = writeln!(out, "  round {first}: the same as round {of}");
+        }
+        Some((first, last, of)) => {
+            let _ = writeln!(out, "  rounds {first}..{last}: each the same as round {of}");
+        }
+    }
+}
+
+fn comparison_text(out: &mut String, report: &SmrReport, horn: &HornReport) {
+    // Every world has the same groups; the comparison is printed even when no world was.
+    let groups = report.worlds.values().next().map(|w| (w.g1.clone(), w.g2.clone()));
+    let side = |g: Option<&Vec<String>>, c: &str| {
+        g.map_or(String::new(), |g| {
+            let mut all = g.clone();
+            all.push(c.to_string());
+            format!(" = {}", set(&all))
+        })
+    };
+    let sides = [
+        ("G1+c1", side(groups.as_ref().map(|g| &g.0), "c1"), "A", &report.first_difference_ac),
+        ("G2+c2", side(groups.as_ref().map(|g| &g.1), "c2"), "B", &report.first_difference_bc),
+    ];
+    for (label, members, world, difference) in sides {
+        let what = match difference {
+            None => "equal".to_string(),
+            Some(d) => difference_text(d, world),
+        };
+        let _ = writeln!(out, "views of {label}{members} in {world} and C: {what}");
+    }
+    match horn {
+        HornReport::HarnessBug { .. } => {
+            let _ = writeln!(out, "\n{horn}");
+        }
+        HornReport::NotLive { .. } => {
+            let _ = writeln!(out, "horn: {horn}");
+            out.push_str(
+                "  (answering without the cut-off group would be repeated in C, where the other side answers \
+                 too: a disagreement)\n",
+            );
+        }
+        HornReport::Disagrees { .. } => {
+            let _ = writeln!(out, "horn: {horn}");
+            out.push_str(
+                "  (G1+c1 cannot tell C from A, nor G2+c2 C from B, so each side answers as it did alone)\n",
+            );
+        }
+    }
+}
+
+fn difference_text(d: &Difference, world: &str) -> String {
+    match d.round {
+        None => format!("differ first in {}'s input: {} in {world}, {} in C", d.process, d.first, d.second),
+        Some(r) => format!(
+            "differ first at {} in round {r}: in {world} it got {}, in C it got {}",
+            d.process, d.first, d.second
+        ),
+    }
+}
+
+/// One row of `faultline smr --stress`: one protocol, one `τ`, one `q`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StressRow {
+    /// The protocol.
+    pub protocol: ProtocolKind,
+    /// Its `τ`; `None` for the protocols that have none.
+    pub tau: Option<Round>,
+    /// Loss probability on the faulty servers' links; `None` under crashes.
+    pub q: Option<f64>,
+    /// `n`.
+    pub servers: usize,
+    /// `f`: each run draws 1 to `f` faulty servers.
+    pub faults: usize,
+    /// How the faulty servers fail.
+    pub model: FaultModel,
+    /// Rounds per run.
+    pub rounds: Round,
+    /// Runs.
+    pub runs: u64,
+    /// Master seed.
+    pub seed: u64,
+    /// What the runs showed.
+    #[serde(flatten)]
+    pub result: StressResult,
+}
+
+/// The stress rows as a table, with a summary of what every row shares and a legend.
+pub fn stress_table(rows: &[StressRow]) -> String {
+    let mut out = String::new();
+    if let Some(r) = rows.first() {
+        let (model, faults) = match r.model {
+            FaultModel::Omission => {
+                ("omission faults", "each message to or from them is lost with probability q")
+            }
+            FaultModel::Crash => ("crash faults", "each crashes at a random round"),
+        };
+        let _ = writeln!(
+            out,
+            "stress: n={} servers, f={} | {model} | {} runs per row, seed {}\n\
+             each run: both clients write; 1 to f servers, drawn at random, are faulty; {faults}\n",
+            r.servers, r.faults, r.runs, r.seed
+        );
+    }
+    let header = [
+        "protocol",
+        "tau",
+        "q",
+        "rounds",
+        "disagreements",
+        "rate",
+        "95% CI",
+        "unanswered",
+        "rate",
+        "95% CI",
+        "invalid",
+    ];
+    let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    for r in rows {
+        let (a, t) = (&r.result.agreement_violations, &r.result.termination_failures);
+        let ci =
+            |rate: &crate::check::Rate| format!("[{}, {}]", fraction(rate.ci95[0]), fraction(rate.ci95[1]));
+        table.push(vec![
+            r.protocol.name().to_string(),
+            r.tau.map_or("-".to_string(), |t| t.to_string()),
+            r.q.map_or("-".to_string(), |q| q.to_string()),
+            r.rounds.to_string(),
+            a.count.to_string(),
+            fraction(a.rate),
+            ci(a),
+            t.count.to_string(),
+            fraction(t.rate),
+            ci(t),
+            r.result.validity_violations.count.to_string(),
+        ]);
+    }
+    // Names and intervals read left to right; counts, rates and parameters line up on the right.
+    let right = [false, true, true, true, true, true, false, true, true, false, true];
+    out.push_str(&align(&table, &right));
+    out.push_str(
+        "\ndisagreements: runs in which c1 and c2 were told different commands (Agreement violated)\n\
+         unanswered:    runs in which a client got no response (Termination violated)\n\
+         invalid:       runs in which a client was told a command nobody wrote (Validity violated)\n",
+    );
+    out
+}
+
+fn align(rows: &[Vec<String>], right: &[bool]) -> String {
+    let mut width = vec![0usize; right.len()];
+    for row in rows {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&width)
+            .zip(right)
+            .map(|((cell, &w), &right)| if right { format!("{cell:>w$}") } else { format!("{cell:<w$}") })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smr::Cluster;
+    use crate::smr::protocols::{CommitRule, Vote};
+    use crate::smr::theorem::dichotomy;
+
+    fn report(kind: ProtocolKind, rule: CommitRule) -> SmrReport {
+        let cluster = Cluster::new(2, 1);
+        let d = dichotomy(&Vote::new(rule), cluster, 20, Driver::Loop).unwrap();
+        let mut r = SmrReport::new(kind, Some(3), cluster, FaultModel::Omission, 20, Driver::Loop);
+        for (w, o) in d.worlds.iter().zip(&d.outcomes) {
+            r.add(world_report(w, o));
+        }
+        r.compare(d.ac_difference, d.bc_difference, &d.horn);
+        r
+    }
+
+    #[test]
+    fn world_c_of_commit_alone_reads_like_the_proof() {
+        let text = worlds_text(&report(ProtocolKind::CommitAlone, CommitRule::AloneAfter(3)));
+        for needle in [
+            "World A: n=2, f=1, G1={s1}, G2={s2}",
+            "World C",
+            "faulty: {s2, c1, c2}",
+            "c1 writes C1, c2 writes C2",
+            "DROPPED",
+            "nothing sent",
+            "agreement NO",
+            "views of G1+c1 = {s1, c1} in A and C: equal",
+            "horn: disagrees: in world C c1 is told C1 and c2 is told C2",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_harness_bug_is_loud() {
+        let mut r = report(ProtocolKind::WaitAll, CommitRule::All);
+        assert_eq!(r.harness_bug(), None);
+        r.verdict = Some(HornReport::HarnessBug { reason: "views differ".into() });
+        assert_eq!(r.harness_bug().as_deref(), Some("BUG IN THE HARNESS: views differ"));
+        assert!(worlds_text(&r).contains("\nBUG IN THE HARNESS: views differ\n"));
+    }
+
+    #[test]
+    fn the_horn_serialises_with_named_commands() {
+        let r = report(ProtocolKind::CommitAlone, CommitRule::AloneAfter(3));
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["verdict"], serde_json::json!({"horn": "disagrees", "c1": "C1", "c2": "C2"}));
+        assert_eq!(v["worlds"]["C"]["responses"]["c1"]["cmd"], "C1");
+        assert!(v.get("driver").is_none());
+    }
+}
