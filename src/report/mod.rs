@@ -47,7 +47,7 @@ pub fn lock_table(report: &LockReport) -> String {
     // A handful of clients is no sample: a rate and an interval over them would mislead.
     rows.push(cells(["blocked", &m.blocked.to_string(), "", "", &format!("{} clients", cfg.clients)]));
     rows.push(cells(["stuck", &m.stuck.to_string(), "", "", &format!("{} clients", cfg.clients)]));
-    out.push_str(&align(&rows));
+    out.push_str(&align(&rows, &[false, true, true, false, false]));
 
     let label = |name: &str| format!("{name:<19}");
     out.push('\n');
@@ -245,28 +245,25 @@ pub fn fraction(x: f64) -> String {
 }
 
 /// Columns: the first left-aligned, numbers right-aligned, the interval and denominator left.
-fn align(rows: &[[String; 5]]) -> String {
-    let mut width = [0usize; 5];
+/// Rows of cells as space-separated columns, each as wide as its widest cell, right-aligned where
+/// `right` says so; trailing spaces trimmed.
+pub(crate) fn align<R: AsRef<[String]>>(rows: &[R], right: &[bool]) -> String {
+    let mut width = vec![0usize; right.len()];
     for row in rows {
-        for (w, cell) in width.iter_mut().zip(row) {
+        for (w, cell) in width.iter_mut().zip(row.as_ref()) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut out = String::new();
     for row in rows {
-        let line = format!(
-            "{:<w0$}  {:>w1$}  {:>w2$}  {:<w3$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            w0 = width[0],
-            w1 = width[1],
-            w2 = width[2],
-            w3 = width[3],
-        );
-        out.push_str(line.trim_end());
+        let cells: Vec<String> = row
+            .as_ref()
+            .iter()
+            .zip(&width)
+            .zip(right)
+            .map(|((cell, &w), &right)| if right { format!("{cell:>w$}") } else { format!("{cell:<w$}") })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
     out

@@ -11,6 +11,7 @@
 //! every message round by round with the omitted ones marked `DROPPED`, what the clients were
 //! told, and which properties held.
 
+use super::align;
 use super::fraction;
 use crate::smr::adversary::FaultModel;
 use crate::smr::model::{CLIENTS, Cluster, Pid, Round};
@@ -574,27 +575,6 @@ pub fn stress_table(rows: &[StressRow]) -> String {
          unanswered:    runs in which a client got no response (Termination violated)\n\
          invalid:       runs in which a client was told a command nobody wrote (Validity violated)\n",
     );
-    out
-}
-
-fn align(rows: &[Vec<String>], right: &[bool]) -> String {
-    let mut width = vec![0usize; right.len()];
-    for row in rows {
-        for (w, cell) in width.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&width)
-            .zip(right)
-            .map(|((cell, &w), &right)| if right { format!("{cell:>w$}") } else { format!("{cell:<w$}") })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
     out
 }
 
