@@ -190,6 +190,13 @@ fn stall_first(cfg: &mut LockConfig, at: PausePoint, d: Nanos) {
     cfg.script.push(Scripted { client: 0, acquisition: 1, at, fault: ScriptedFault::Stall(d) });
 }
 
+/// The row's base configuration with client 1's first section stalled for `d` at `at`.
+fn stalled(row: Row, at: PausePoint, d: Nanos) -> LockConfig {
+    let mut cfg = base(row);
+    stall_first(&mut cfg, at, d);
+    cfg
+}
+
 /// The configuration of `row` under `fault`.
 pub fn config(row: Row, fault: Fault) -> LockConfig {
     let mut cfg = base(row);
@@ -248,11 +255,7 @@ pub fn cell(row: Row, fault: Fault) -> Cell {
         (LeaseMargin, F1) => (
             "S at P2; none at P1 while the margin covers drift",
             Threshold {
-                control: Box::new({
-                    let mut c = base(row);
-                    stall_first(&mut c, PausePoint::P1, 9 * MS);
-                    c
-                }),
+                control: Box::new(stalled(row, PausePoint::P1, 9 * MS)),
                 note: "the same stall at P1 is caught by the check",
             },
         ),
@@ -291,11 +294,7 @@ pub fn cell(row: Row, fault: Fault) -> Cell {
     };
     let config = match (row, fault) {
         // The threshold cell runs a stall above L + D - w; its control keeps the 9 ms one.
-        (LockDelay, F1) => {
-            let mut c = base(row);
-            stall_first(&mut c, PausePoint::P2, 30 * MS);
-            c
-        }
+        (LockDelay, F1) => stalled(row, PausePoint::P2, 30 * MS),
         _ => config,
     };
     Cell { row, fault, claim, config, expect }

@@ -91,15 +91,15 @@ impl Node for Storage {
 
 /// The side-effect outbox: it sends whatever it is handed (an SMS, an e-mail, a payment) and has no
 /// way to check a token, because the world outside does not keep one.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Outbox {
-    client_of: Option<fn(NodeId) -> usize>,
+    client_of: fn(NodeId) -> usize,
 }
 
 impl Outbox {
     /// An outbox; `client_of` names a client node for the oracles.
     pub fn new(client_of: fn(NodeId) -> usize) -> Self {
-        Outbox { client_of: Some(client_of) }
+        Outbox { client_of }
     }
 }
 
@@ -110,8 +110,8 @@ impl Node for Outbox {
     fn on_start(&mut self, _now: Nanos, _out: &mut Out<LockMsg, LockEvent>) {}
 
     fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
-        if let (LockMsg::Effect { token, key, value }, Some(client_of)) = (msg, self.client_of) {
-            out.observe(LockEvent::Effect { client: client_of(from), token, key, value });
+        if let LockMsg::Effect { token, key, value } = msg {
+            out.observe(LockEvent::Effect { client: (self.client_of)(from), token, key, value });
         }
     }
 
