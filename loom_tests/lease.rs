@@ -149,7 +149,7 @@ impl World {
 
     fn client(&self, index: usize) {
         let node = client_node(index);
-        self.step(Input::Msg(node, LockMsg::Request { req: 0 }));
+        self.step(Input::Msg(node, LockMsg::Request { req: 1 }));
         let Some(token) = self.await_grant(index) else {
             panic!("client {index} was never granted: an execution that cannot serve everyone");
         };
@@ -161,7 +161,7 @@ impl World {
         assert!(before == 0 || self.overlap_allowed, "two clients inside a non-preemptive lock");
         self.inside.fetch_sub(1, SeqCst);
 
-        self.step(Input::Msg(node, LockMsg::Release { token }));
+        self.step(Input::Msg(node, LockMsg::Release { req: 1, token }));
         self.finished.fetch_add(1, SeqCst);
     }
 

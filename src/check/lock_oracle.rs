@@ -1,23 +1,37 @@
-//! The lock world's oracle: every metric of theory.md, from the true-time event stream.
+//! The lock world's oracle: every metric of the model, from the true-time event stream.
 //!
-//! Definitions (theory.md, "Metric definitions"), as computed here:
+//! Definitions, as computed here:
 //! - **overlap**: an acquisition still inside its critical section (entered, not yet left) at the
 //!   moment the service granted the lock to another client. Counted once per acquisition.
+//! - **aborted overlap**: an overlap whose holder then aborted at its margin check without having
+//!   touched storage or sent an effect. Two clients held the lock at once, but only one acted on
+//!   it: no harm was done, and the verdict does not call it a safety violation.
 //! - **stale access**: a critical section that touched storage after its lock had been granted to
 //!   another client; *accepted* if storage accepted any such access, else *rejected*.
 //! - **stale effect**: a side effect the outbox sent after the sender's lock had been granted to
-//!   another client (the outbox cannot refuse it).
+//!   another client (the outbox cannot refuse it). Counted per effect sent.
 //! - **lost updates**: accepted increments missing from the final counter. Every accepted write
 //!   sets the counter to a value read earlier plus one, so the counter never exceeds the number of
 //!   accepted writes, and the difference is exactly what was lost.
 //! - **duplicate effects**: side effects carrying a counter value already sent before.
 //! - **blocked**: clients still waiting for the lock when the run ended.
-//! - **stuck**: clients that ended the run inside their section, not frozen, not crashed: waiting
-//!   for a storage reply that never came.
+//! - **stuck**: clients inside their section at a quiescent end (nothing left to happen), neither
+//!   frozen nor crashed: each waits for a reply that will never come. A run cut short by its
+//!   horizon or budget cannot know that of anyone, and counts nobody as stuck.
 //! - **unavailable**: fraction of the run in which the service's holder was crashed, stalled or
 //!   partitioned from the service while another client waited.
 //! - **disagreements**: consensus instances in which two decisions differ.
+//!
+//! The oracle's memory does not grow with the run: it keeps a constant record per client (its
+//! current section and its flags), the newest two grants, and the counter values sent (as a
+//! low-water mark and the gaps above it, [`SeenValues`]). Storage serves every operation at most
+//! once, and a client leaves its section only after its write is answered, so every access
+//! arrives while its section is the client's newest: the per-client record is all that is needed
+//! to count each section once. The consensus workload is the exception by nature: it keeps one
+//! decision per instance, as its storage keeps one register per instance, which is why the
+//! number of instances is capped ([`crate::lock::config::MAX_INSTANCES`]).
 
+use super::seen::SeenValues;
 use super::stats::wilson;
 use crate::engine::{Ending, FaultEvent, Observer, RunEnd};
 use crate::lock::client::{DecideBy, Workload};
@@ -32,11 +46,14 @@ use serde::Serialize;
 const OVERLAP: u8 = 1;
 const STALE: u8 = 2;
 const STALE_ACCEPTED: u8 = 4;
-const STALE_EFFECT: u8 = 8;
+/// The section read or wrote storage, or sent an effect.
+const TOUCHED: u8 = 8;
 
+/// A client's newest critical section.
 #[derive(Debug, Clone, Copy, Default)]
-struct Acquisition {
-    client: u32,
+struct Section {
+    token: Option<Token>,
+    inside: bool,
     flags: u8,
 }
 
@@ -81,6 +98,9 @@ pub struct LockMetrics {
     pub acquisitions: u64,
     /// Acquisitions still inside when the lock went to another client.
     pub overlaps: u64,
+    /// Overlaps whose holder then aborted without touching storage or sending an effect: no harm
+    /// done.
+    pub aborted_overlaps: u64,
     /// `overlaps / acquisitions`.
     pub overlap_rate: f64,
     /// 95% Wilson interval of `overlap_rate`.
@@ -93,14 +113,14 @@ pub struct LockMetrics {
     pub lost_updates: u64,
     /// Side effects repeating a counter value already sent.
     pub duplicate_effects: u64,
-    /// Side effects sent after the sender lost the lock.
+    /// Side effects sent after the sender lost the lock (per effect).
     pub stale_effects: u64,
     /// Margin checks that failed.
     pub aborts: u64,
     /// Clients still waiting for the lock when the run ended.
     pub blocked: u64,
-    /// Clients that ended the run inside their critical section, neither frozen nor crashed,
-    /// waiting for a reply that never came: a liveness failure inside the section.
+    /// Clients that ended a quiescent run inside their critical section, neither frozen nor
+    /// crashed, waiting for a reply that will never come: a liveness failure inside the section.
     pub stuck: u64,
     /// Consensus instances with two different decisions.
     pub disagreements: u64,
@@ -151,21 +171,25 @@ pub struct LockOracle {
     workload: Workload,
     lock_partitions: Vec<(Nanos, Nanos)>,
     waiting_since: Vec<Option<Nanos>>,
-    inside: Vec<Option<Token>>,
+    sections: Vec<Section>,
     crashed: Vec<bool>,
     stalled: Vec<bool>,
     finished: Vec<bool>,
-    acquisitions: Vec<Acquisition>,
     latest: Option<(Token, usize)>,
     latest_other: Option<Token>,
     holder: Option<(Token, usize)>,
     entered: u64,
     aborts: u64,
+    overlaps: u64,
+    aborted_overlaps: u64,
+    stale_accepted: u64,
+    stale_rejected: u64,
+    stale_effects: u64,
     latency: Histogram<u64>,
     longest_wait: u64,
     accepted_writes: u64,
     counter: u64,
-    effect_counts: Vec<u32>,
+    sent_values: SeenValues,
     effects: u64,
     duplicate_effects: u64,
     decisions: Vec<Option<u64>>,
@@ -187,21 +211,25 @@ impl LockOracle {
                 .map(|w| (w.from, w.until))
                 .collect(),
             waiting_since: vec![None; p],
-            inside: vec![None; p],
+            sections: vec![Section::default(); p],
             crashed: vec![false; p],
             stalled: vec![false; p],
             finished: vec![false; p],
-            acquisitions: vec![Acquisition::default()],
             latest: None,
             latest_other: None,
             holder: None,
             entered: 0,
             aborts: 0,
+            overlaps: 0,
+            aborted_overlaps: 0,
+            stale_accepted: 0,
+            stale_rejected: 0,
+            stale_effects: 0,
             latency: Histogram::new(3).expect("3 significant figures is a valid precision"),
             longest_wait: 0,
             accepted_writes: 0,
             counter: 0,
-            effect_counts: Vec::new(),
+            sent_values: SeenValues::starting_at(1),
             effects: 0,
             duplicate_effects: 0,
             decisions: Vec::new(),
@@ -211,19 +239,44 @@ impl LockOracle {
         }
     }
 
-    /// True when the lock has been granted to a client other than the holder of `token` since.
-    fn superseded(&self, token: Token) -> bool {
-        let owner = self.acquisitions.get(token as usize).map(|a| a.client as usize);
-        match (self.latest, owner) {
-            (Some((latest, client)), Some(owner)) if client != owner => latest > token,
-            (Some(_), Some(_)) => self.latest_other.is_some_and(|t| t > token),
-            _ => false,
+    /// True when the lock has been granted to a client other than `owner` since `owner` was
+    /// granted `token`. Tokens increase in grant order, so the newest grant and the newest grant
+    /// to anyone but its holder are all that is needed.
+    fn superseded(&self, token: Token, owner: usize) -> bool {
+        match self.latest {
+            Some((latest, client)) if client != owner => latest > token,
+            Some(_) => self.latest_other.is_some_and(|t| t > token),
+            None => false,
         }
     }
 
-    fn flag(&mut self, token: Token, flag: u8) {
-        if let Some(a) = self.acquisitions.get_mut(token as usize) {
-            a.flags |= flag;
+    /// Records that `client`'s section of `token` touched storage (`access` is `Some(accepted)`)
+    /// or sent an effect (`None`), counting a stale access once per section.
+    fn touched(&mut self, client: usize, token: Token, access: Option<bool>) {
+        let stale = self.superseded(token, client);
+        let section = &mut self.sections[client];
+        // Built-in storage serves every operation while its section is the client's newest; an
+        // access from an older section (a design that does otherwise) is counted on its own,
+        // never dropped.
+        let mut older = 0;
+        let flags = if section.token == Some(token) { &mut section.flags } else { &mut older };
+        let before = *flags;
+        *flags |= TOUCHED;
+        match access {
+            Some(accepted) if stale => {
+                *flags |= STALE | if accepted { STALE_ACCEPTED } else { 0 };
+                let (was_stale, was_accepted) = (before & STALE != 0, before & STALE_ACCEPTED != 0);
+                if accepted && !was_accepted {
+                    self.stale_accepted += 1;
+                    if was_stale {
+                        self.stale_rejected -= 1;
+                    }
+                } else if !accepted && !was_stale {
+                    self.stale_rejected += 1;
+                }
+            }
+            None if stale => self.stale_effects += 1,
+            _ => {}
         }
     }
 
@@ -266,21 +319,18 @@ impl LockOracle {
     /// The metrics, once the run has ended.
     pub fn finish(mut self, end: RunEnd) -> LockMetrics {
         self.advance(end.at);
-        let count = |flag: u8, not: u8| {
-            self.acquisitions.iter().filter(|a| a.flags & flag != 0 && a.flags & not == 0).count() as u64
-        };
-        let overlaps = count(OVERLAP, 0);
-        let stale_accepted = count(STALE_ACCEPTED, 0);
-        let stale_rejected = count(STALE, STALE_ACCEPTED);
-        let stale_effects = count(STALE_EFFECT, 0);
         let blocked = (0..self.waiting_since.len())
             .filter(|&c| self.waiting_since[c].is_some() && !self.crashed[c])
             .count() as u64;
-        let stuck = (0..self.inside.len())
-            .filter(|&c| {
-                self.inside[c].is_some() && !self.stalled[c] && !self.crashed[c] && !self.finished[c]
-            })
-            .count() as u64;
+        let stuck = if end.ending == Ending::Quiescent {
+            (0..self.sections.len())
+                .filter(|&c| self.sections[c].inside && !self.stalled[c] && !self.finished[c])
+                .count() as u64
+        } else {
+            0
+        };
+        let (overlaps, stale_accepted, stale_rejected, stale_effects) =
+            (self.overlaps, self.stale_accepted, self.stale_rejected, self.stale_effects);
         let lost_updates = self.accepted_writes - self.counter.min(self.accepted_writes);
         let disagreements = self.disagreed.iter().filter(|&&d| d).count() as u64;
         let instances = self.decisions.iter().filter(|d| d.is_some()).count() as u64;
@@ -290,6 +340,7 @@ impl LockOracle {
         LockMetrics {
             acquisitions: n,
             overlaps,
+            aborted_overlaps: self.aborted_overlaps,
             overlap_rate: overlap.rate,
             overlap_rate_ci95: overlap.ci95,
             stale_accepted,
@@ -336,16 +387,10 @@ impl Observer<LockEvent> for LockOracle {
                 self.waiting_since[client].get_or_insert(at);
             }
             LockEvent::Granted { client, token } => {
-                let i = token as usize;
-                if self.acquisitions.len() <= i {
-                    self.acquisitions.resize(i + 1, Acquisition::default());
-                }
-                self.acquisitions[i].client = client as u32;
-                for other in 0..self.inside.len() {
-                    if other != client
-                        && let Some(a) = self.inside[other]
-                    {
-                        self.flag(a, OVERLAP);
+                for (other, section) in self.sections.iter_mut().enumerate() {
+                    if other != client && section.inside && section.flags & OVERLAP == 0 {
+                        section.flags |= OVERLAP;
+                        self.overlaps += 1;
                     }
                 }
                 match self.latest {
@@ -366,19 +411,21 @@ impl Observer<LockEvent> for LockOracle {
                     self.latency.record(at - since).expect("an auto-resizing histogram records any u64");
                     self.longest_wait = self.longest_wait.max(at - since);
                 }
-                self.inside[client] = Some(token);
+                self.sections[client] = Section { token: Some(token), inside: true, flags: 0 };
                 self.entered += 1;
             }
             LockEvent::Left { client, exit, .. } => {
-                self.inside[client] = None;
+                let section = &mut self.sections[client];
+                section.inside = false;
                 if exit == Exit::Aborted {
                     self.aborts += 1;
+                    if section.flags & (OVERLAP | TOUCHED) == OVERLAP {
+                        self.aborted_overlaps += 1;
+                    }
                 }
             }
-            LockEvent::Accessed { token, key, op, accepted } => {
-                if self.superseded(token) {
-                    self.flag(token, if accepted { STALE | STALE_ACCEPTED } else { STALE });
-                }
+            LockEvent::Accessed { client, token, key, op, accepted } => {
+                self.touched(client, token, Some(accepted));
                 if let (Op::Write(value), true, Workload::Increment) = (op, accepted, self.workload)
                     && key == 0
                 {
@@ -386,19 +433,12 @@ impl Observer<LockEvent> for LockOracle {
                     self.counter = value;
                 }
             }
-            LockEvent::Effect { token, key, value, .. } => {
+            LockEvent::Effect { client, token, key, value } => {
                 self.effects += 1;
-                if self.superseded(token) {
-                    self.flag(token, STALE_EFFECT);
-                }
+                self.touched(client, token, None);
                 match self.workload {
                     Workload::Increment => {
-                        let v = value as usize;
-                        if self.effect_counts.len() <= v {
-                            self.effect_counts.resize(v + 1, 0);
-                        }
-                        self.effect_counts[v] += 1;
-                        if self.effect_counts[v] > 1 {
+                        if !self.sent_values.insert(value) {
                             self.duplicate_effects += 1;
                         }
                     }
@@ -422,7 +462,7 @@ impl Observer<LockEvent> for LockOracle {
             FaultEvent::StallEnd => self.stalled[client] = false,
             FaultEvent::Crash => {
                 self.crashed[client] = true;
-                self.inside[client] = None;
+                self.sections[client].inside = false;
                 self.waiting_since[client] = None;
             }
         }

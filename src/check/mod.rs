@@ -5,6 +5,7 @@
 //! no trace, and they are the only place the metrics of theory.md are defined.
 
 pub mod lock_oracle;
+pub mod seen;
 pub mod stats;
 
 pub use lock_oracle::{LockMetrics, LockOracle, Rate};

@@ -8,7 +8,10 @@
 use super::CliError;
 use super::values::{PauseAt, WorkloadKind, drift, probability};
 use crate::fault::Dist;
-use crate::lock::config::{LinkScope, Partition, Scripted, ScriptedFault};
+use crate::lock::config::{
+    LinkScope, MAX_ACQUISITIONS, MAX_CLIENTS, MAX_EVENTS, MAX_INSTANCES, MAX_RENEWALS_PER_SECTION, Partition,
+    Scripted, ScriptedFault,
+};
 use crate::lock::{ConfigError, DecideBy, EngineKind, LockConfig, TimerStart, Variant};
 use crate::node::PausePoint;
 use crate::time::{Nanos, parse_duration};
@@ -42,8 +45,8 @@ pub struct LockArgs {
     /// Engine: sim (deterministic virtual time) or threads (one OS thread per node) [default: sim]
     #[arg(long, value_name = "ENGINE", hide_possible_values = true)]
     pub engine: Option<EngineKind>,
-    /// Number of clients competing for the lock, at least 2 [default: 2]
-    #[arg(long, value_name = "N")]
+    /// Number of clients competing for the lock [default: 2]
+    #[arg(long, value_name = "N", help = range_help("Number of clients competing for the lock", 2, MAX_CLIENTS as u64, "2"))]
     pub clients: Option<usize>,
     /// Lease L, e.g. 10ms; preemptive variants only [default: 10ms]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
@@ -57,11 +60,11 @@ pub struct LockArgs {
     /// When clients start their lease countdown: grant or request [default: grant]
     #[arg(long, value_name = "WHEN", hide_possible_values = true)]
     pub timer_start: Option<TimerStart>,
-    /// Re-send an unanswered lock request after this long, 0 for never [default: 20ms]
+    /// Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time; 0 for never [default: 20ms]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub retry: Option<Nanos>,
-    /// Renew the lease this often while holding it, 0 for never; shorter than L [default: 0]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    /// Renew the lease this often while holding it [default: 0]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, help = format!("Renew the lease this often while holding it, 0 for never; shorter than L, and at most {MAX_RENEWALS_PER_SECTION} renewals per section [default: 0]"))]
     pub renew: Option<Nanos>,
     /// Work w inside the critical section, between the read and the write [default: 1ms]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
@@ -105,11 +108,11 @@ pub struct LockArgs {
     /// Consensus only: decide on storage's ack, or announce the decision as a side effect [default: ack]
     #[arg(long, value_name = "ack|effect", hide_possible_values = true)]
     pub decide_by: Option<DecideBy>,
-    /// Increment only: acquisitions in the run, split evenly between clients [default: 10000 sim, 500 threads]
-    #[arg(long, value_name = "N")]
+    /// Increment only: acquisitions in the run, split as evenly as they go between clients [default: 10000 sim, 500 threads]
+    #[arg(long, value_name = "N", help = range_help("Increment only: acquisitions in the run, split as evenly as they go between clients", 1, MAX_ACQUISITIONS, "10000 sim, 500 threads"))]
     pub acquisitions: Option<u64>,
     /// Consensus only: instances each client decides [default: 1000 sim, 100 threads]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = range_help("Consensus only: instances each client decides", 1, MAX_INSTANCES, "1000 sim, 100 threads"))]
     pub instances: Option<u64>,
     /// Consensus only: time between the starts of two instances [default: room for every client to take the lock once]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
@@ -117,6 +120,9 @@ pub struct LockArgs {
     /// Stop the run at this true time whatever happens; waiting clients then count as blocked [default: derived from the workload, far beyond what a live lock needs]
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub horizon: Option<Nanos>,
+    /// Stop the run after this many engine events whatever happens, reporting the figures so far [default: 64 per planned acquisition, at least 1000000; far beyond what a live lock needs]
+    #[arg(long, value_name = "N", help = range_help("Stop the run after this many engine events whatever happens, reporting the figures so far", 1, MAX_EVENTS, "64 per planned acquisition, at least 1000000: far beyond what a live lock needs"))]
+    pub max_events: Option<u64>,
     /// Master seed of every random stream; the same seed replays a sim run exactly [default: 1]
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -183,6 +189,7 @@ impl LockArgs {
         set(&mut cfg.instances, self.instances);
         set(&mut cfg.instance_period, self.instance_period.map(Some));
         set(&mut cfg.horizon, self.horizon.map(Some));
+        set(&mut cfg.max_events, self.max_events.map(Some));
         set(&mut cfg.seed, self.seed);
         cfg.validate()?;
         Ok(cfg)
@@ -207,6 +214,12 @@ impl LockArgs {
             _ => Ok(()),
         }
     }
+}
+
+/// A flag's help with its range and default, the numbers taken from the limits themselves so that
+/// help and validation cannot disagree.
+fn range_help(what: &str, min: u64, max: u64, default: &str) -> String {
+    format!("{what}, {min} to {max} [default: {default}]")
 }
 
 fn set<T>(field: &mut T, value: Option<T>) {

@@ -70,8 +70,32 @@ pub enum Ending {
     Finished,
     /// The horizon passed with work outstanding.
     Horizon,
+    /// The event budget was spent with work outstanding: the nodes kept busy without finishing
+    /// (a livelock, or a flood of messages), a liveness failure reported with the figures so far.
+    EventBudget,
     /// Nothing was left to happen (every live node waits for something that will never come).
     Quiescent,
+}
+
+impl Ending {
+    /// How the ending reads in a report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Ending::Finished => "finished",
+            Ending::Horizon => "horizon reached",
+            Ending::EventBudget => "event budget spent",
+            Ending::Quiescent => "quiescent (nothing left to happen)",
+        }
+    }
+}
+
+/// What bounds a run, whatever the nodes do: it stops at the first of the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The run stops before any event later than this true time.
+    pub horizon: Nanos,
+    /// The run stops after processing this many events (deliveries and timer firings).
+    pub max_events: u64,
 }
 
 /// How a run ended.

@@ -5,7 +5,7 @@
 //! local clock ([`Clock`]); a frozen node's deliveries and timers wait until it
 //! thaws, in their original order; a crashed node receives nothing ever again.
 
-use super::{Ending, Env, FaultEvent, Observer, PauseOutcome, RunEnd};
+use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd};
 use crate::fault::Clock;
 use crate::node::{Command, Node, NodeId, Out, TimerId};
 use crate::time::Nanos;
@@ -65,8 +65,11 @@ impl NodeState {
 }
 
 /// Runs `nodes` from time zero until the observer says the workload is finished, nothing is left
-/// to happen, or the next event would fall after `horizon`.
-pub fn run<N, E, O>(nodes: &mut [N], env: &mut E, observer: &mut O, horizon: Nanos) -> RunEnd
+/// to happen, the next event would fall after the horizon, or the event budget is spent.
+///
+/// Memory stays bounded with the events: each event adds a bounded number of queue entries, and
+/// the queue holds only what is in flight.
+pub fn run<N, E, O>(nodes: &mut [N], env: &mut E, observer: &mut O, limits: Limits) -> RunEnd
 where
     N: Node,
     E: Env,
@@ -93,11 +96,14 @@ where
         let Some(entry) = sim.queue.pop() else {
             break if finished { Ending::Finished } else { Ending::Quiescent };
         };
-        if entry.at > horizon {
+        if entry.at > limits.horizon {
             if !finished {
-                now = horizon;
+                now = limits.horizon;
             }
             break if finished { Ending::Finished } else { Ending::Horizon };
+        }
+        if events >= limits.max_events {
+            break if finished { Ending::Finished } else { Ending::EventBudget };
         }
         now = entry.at;
         let node = match entry.kind {

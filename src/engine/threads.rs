@@ -32,7 +32,7 @@
 //! channel whose only sender is dropped at the end, so a single drop wakes every thread at once
 //! and no stall, timer or idle wait can outlive the run.
 
-use super::{Ending, Env, FaultEvent, Observer, PauseOutcome, RunEnd};
+use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd};
 use crate::fault::Clock;
 use crate::node::{Command, Node, NodeId, Out, TimerId};
 use crate::sync::channel::{self, Receiver, RecvTimeoutError, Sender};
@@ -93,6 +93,8 @@ enum Wake {
     Finished,
     /// Every node thread has ended: nothing can happen any more.
     Quiescent,
+    /// The event budget is spent.
+    Budget,
     /// A thread panicked; the run must stop so the panic can be rethrown.
     Panicked,
 }
@@ -111,6 +113,7 @@ struct Sink<'o, O> {
 struct Shared<'o, M, E, O> {
     start: Instant,
     horizon: Nanos,
+    max_events: u64,
     env: Mutex<E>,
     sink: Mutex<Sink<'o, O>>,
     inboxes: Vec<Sender<Envelope<M>>>,
@@ -170,11 +173,11 @@ impl Drop for Alarm<'_> {
     }
 }
 
-/// Runs `nodes` on one OS thread each until the observer is finished, `horizon` (true time) passes,
-/// or every node has crashed ([`Ending::Quiescent`], as in the simulator: nothing can happen any
+/// Runs `nodes` on one OS thread each until the observer is finished, the horizon (true time)
+/// passes, the event budget is spent, or every node has crashed ([`Ending::Quiescent`], as in the simulator: nothing can happen any
 /// more). A panic in any node, the env or the observer is rethrown here once every thread has
 /// stopped.
-pub fn run<N, E, O>(nodes: Vec<N>, env: E, observer: &mut O, horizon: Nanos) -> RunEnd
+pub fn run<N, E, O>(nodes: Vec<N>, env: E, observer: &mut O, limits: Limits) -> RunEnd
 where
     N: Node + Send + 'static,
     E: Env + Send + 'static,
@@ -191,7 +194,8 @@ where
     let stop = AtomicBool::new(false);
     let shared = Shared {
         start: Instant::now(),
-        horizon,
+        horizon: limits.horizon,
+        max_events: limits.max_events,
         env: Mutex::new(env),
         sink: Mutex::new(Sink { observer, closed: false, finished_at: None }),
         inboxes,
@@ -252,7 +256,7 @@ where
         if let Some(payload) = panic {
             std::panic::resume_unwind(payload);
         }
-        RunEnd { at, ending, events: shared.events.load(Ordering::Relaxed) }
+        RunEnd { at, ending, events: shared.events.load(Ordering::Relaxed).min(shared.max_events) }
     })
 }
 
@@ -284,6 +288,7 @@ fn wait<M, E, O: Observer<Ob>, Ob>(shared: &Shared<'_, M, E, O>, wake: &Receiver
     }
     match woke {
         Some(Wake::Quiescent) => (shared.now().min(shared.horizon), Ending::Quiescent),
+        Some(Wake::Budget) => (shared.now().min(shared.horizon), Ending::EventBudget),
         // A panic is rethrown after the join; the ending reported here is never seen.
         Some(Wake::Finished | Wake::Panicked) | None => (shared.horizon, Ending::Horizon),
     }
@@ -431,7 +436,10 @@ where
 
     /// One reaction of the node at the current time, then its effects; breaks on a crash.
     fn step(&mut self, react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs>)) -> ControlFlow<()> {
-        self.shared.events.fetch_add(1, Ordering::Relaxed);
+        if self.shared.events.fetch_add(1, Ordering::Relaxed) >= self.shared.max_events {
+            let _ = self.shared.wake.send(Wake::Budget);
+            return ControlFlow::Break(());
+        }
         let now = self.shared.now();
         react(&mut self.node, self.clock.local(now), &mut self.out);
         self.apply(now)
@@ -562,6 +570,11 @@ mod tests {
 
     const TICK: TimerId = 0;
     const RESUME: TimerId = 1;
+
+    /// No budget to speak of: the run ends by the horizon or before.
+    fn until(horizon: Nanos) -> Limits {
+        Limits { horizon, max_events: u64::MAX }
+    }
 
     /// What the test nodes report.
     #[derive(Debug, Clone, PartialEq)]
@@ -713,7 +726,7 @@ mod tests {
                 && r.count(0, &Seen::Obs(Obs::Tick)) == 1
         });
         let started = Instant::now();
-        let end = run(nodes, env, &mut rec, 10 * SEC);
+        let end = run(nodes, env, &mut rec, until(10 * SEC));
         assert_eq!(end.ending, Ending::Finished);
         assert!(started.elapsed() < Duration::from_secs(5), "finishing early did not stop the run");
         assert_eq!(end.at, rec.seen.last().expect("something was seen").0);
@@ -748,7 +761,7 @@ mod tests {
             r.seen.iter().filter(|(_, n, s)| *n == 0 && matches!(s, Seen::Obs(Obs::Got(_)))).count()
                 == VOLLEY as usize
         });
-        let end = run(nodes, env, &mut rec, 10 * SEC);
+        let end = run(nodes, env, &mut rec, until(10 * SEC));
         assert_eq!(end.ending, Ending::Finished);
         rec.assert_stamps_monotone();
 
@@ -795,7 +808,7 @@ mod tests {
         // Node 1's tick fires well after its volley, some of which went through the delay line
         // to a node that was already dead.
         let mut rec = Recorder::new(|r| r.count(1, &Seen::Obs(Obs::Tick)) == 1);
-        let end = run(nodes, env, &mut rec, 10 * SEC);
+        let end = run(nodes, env, &mut rec, until(10 * SEC));
         assert_eq!(end.ending, Ending::Finished);
         rec.assert_stamps_monotone();
         let node0: Vec<_> = rec.seen.iter().filter(|(_, n, _)| *n == 0).map(|(_, _, s)| s.clone()).collect();
@@ -809,7 +822,7 @@ mod tests {
         let env = TestEnv { delays: vec![0], pauses: vec![PauseOutcome::Crash; 2] };
         let mut rec = Recorder::new(|_| false);
         let started = Instant::now();
-        let end = run(nodes, env, &mut rec, 10 * SEC);
+        let end = run(nodes, env, &mut rec, until(10 * SEC));
         assert_eq!(end.ending, Ending::Quiescent);
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(rec.seen.len(), 2);
@@ -831,7 +844,7 @@ mod tests {
         };
         let mut rec = Recorder::new(|_| false);
         let started = Instant::now();
-        let end = run(nodes, env, &mut rec, HORIZON);
+        let end = run(nodes, env, &mut rec, until(HORIZON));
         assert!(started.elapsed() < Duration::from_secs(5), "a stall outlived the horizon");
         assert_eq!(end.ending, Ending::Horizon);
         assert_eq!(end.at, HORIZON);
@@ -842,9 +855,24 @@ mod tests {
     }
 
     #[test]
+    fn a_run_that_spends_its_event_budget_ends_at_once() {
+        let nodes = vec![
+            Player { peer: 1, serve: true, last: u32::MAX, ..Player::default() },
+            Player { peer: 0, last: u32::MAX, ..Player::default() },
+        ];
+        let mut rec = Recorder::new(|_| false);
+        let started = Instant::now();
+        let end = run(nodes, TestEnv::perfect(2), &mut rec, Limits { horizon: 60 * SEC, max_events: 1_000 });
+        assert!(started.elapsed() < Duration::from_secs(30), "the budget did not stop the run");
+        assert_eq!((end.ending, end.events), (Ending::EventBudget, 1_000));
+        assert!(rec.count(0, &got(999)) + rec.count(1, &got(999)) <= 1);
+        rec.assert_stamps_monotone();
+    }
+
+    #[test]
     fn the_unit_observer_runs_to_the_horizon() {
         let nodes = vec![Player { tick: Some(MS), ..Player::default() }];
-        let end = run(nodes, TestEnv::perfect(1), &mut (), 20 * MS);
+        let end = run(nodes, TestEnv::perfect(1), &mut (), until(20 * MS));
         assert_eq!((end.at, end.ending), (20 * MS, Ending::Horizon));
     }
 
@@ -867,7 +895,7 @@ mod tests {
     fn a_panicking_node_fails_the_run_at_once() {
         let started = Instant::now();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run(vec![Faulty], TestEnv::perfect(1), &mut (), 60 * SEC)
+            run(vec![Faulty], TestEnv::perfect(1), &mut (), until(60 * SEC))
         }));
         let payload = result.expect_err("the panic propagated");
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));

@@ -1,19 +1,28 @@
-//! A lock client running theory.md's critical section, in a loop.
+//! A lock client running the critical section of the model, in a loop.
 //!
 //! ```text
-//! request ─▶ grant ─▶ P1 ─▶ margin check ─▶ read ─▶ P2 ─▶ work w ─▶ write ─▶ effect ─▶ release ─▶ repeat
+//! request ─▶ grant ─▶ P1 ─▶ margin check ─▶ read ─▶ P2 ─▶ work w ─▶ write ─▶ effect ─▶ write's verdict ─▶ release ─▶ repeat
 //! ```
 //!
 //! P1 and P2 are [pause points](crate::node::PausePoint): the environment decides whether the
 //! client freezes there. The margin check (margin variants only) aborts when the client's *local*
 //! clock says the lease has less than `m` left; that is all a client can do, and a slow clock or a
-//! pause after the check defeats it. The write and the effect go out back to back: the effect is a
-//! generic side effect, so nothing waits for storage's verdict before sending it.
+//! pause after the check defeats it.
+//!
+//! Storage is used the way real code uses it: synchronously. Every read and write waits for
+//! storage's answer before the client goes on, and the client releases only once its write has
+//! been answered, so a release can never overtake the client's own write. The side effect (the
+//! SMS) is different: it goes out right after the write, without waiting for any verdict, because
+//! a generic side effect has nobody to ask.
+//!
+//! Every request is re-sent while unanswered ([`ClientPolicy::retry`]), each time after twice the
+//! previous wait. A waiting client therefore sends at most about 64 copies of one request over any
+//! horizon, however long it waits and however slow the links are, so retries cannot pile up.
 //!
 //! The consensus workload ([`Workload::Consensus`]) uses the same skeleton on one register per
 //! instance: read; if empty, write my value; decide what I read or wrote.
 
-use super::msg::{Exit, Key, LockEvent, LockMsg, Token};
+use super::msg::{Exit, Key, LockEvent, LockMsg, OpId, Token};
 use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
 use crate::time::Nanos;
 use serde::Serialize;
@@ -65,7 +74,8 @@ pub struct ClientPolicy {
     pub margin: Option<Nanos>,
     /// When the local lease countdown starts.
     pub timer_start: TimerStart,
-    /// Re-send an unanswered request after this long (0: never).
+    /// Re-send an unanswered request (lock or storage) after this long, then after twice as long
+    /// each time (0: never).
     pub retry: Nanos,
     /// Renew the lease this often while holding it (0: never).
     pub renew: Nanos,
@@ -73,7 +83,7 @@ pub struct ClientPolicy {
     pub work: Nanos,
     /// The workload.
     pub workload: Workload,
-    /// Acquisitions (increment) or decided instances (consensus) before the client stops.
+    /// Sections (increment) or decided instances (consensus) before the client stops.
     pub quota: u64,
     /// Consensus: instance `i` starts at local time `i · instance_period`, so that every client
     /// contends for every instance (a client that falls behind starts at once).
@@ -92,9 +102,16 @@ enum Step {
     Waiting,
     AtP1,
     Reading,
-    AtP2 { read: Option<u64> },
-    Working { read: Option<u64> },
-    AwaitingAck { value: u64 },
+    AtP2 {
+        read: Option<u64>,
+    },
+    Working {
+        read: Option<u64>,
+    },
+    /// The write of `value` is out; the section ends with storage's verdict.
+    AwaitingAck {
+        value: u64,
+    },
     Done,
 }
 
@@ -104,12 +121,17 @@ pub struct LockClient {
     policy: ClientPolicy,
     step: Step,
     req: u64,
+    op: OpId,
+    /// The wait before the next re-send of what the client waits for.
+    backoff: Nanos,
     requested_at: Nanos,
     token: Token,
     lease: Option<Nanos>,
     lease_from: Nanos,
     completed: u64,
     instance: u64,
+    /// The current instance is decided; the next section moves on to the next one.
+    decided: bool,
 }
 
 impl LockClient {
@@ -119,12 +141,15 @@ impl LockClient {
             policy,
             step: Step::Waiting,
             req: 0,
+            op: 0,
+            backoff: 0,
             requested_at: 0,
             token: 0,
             lease: None,
             lease_from: 0,
             completed: 0,
             instance: 0,
+            decided: false,
         }
     }
 
@@ -144,28 +169,35 @@ impl LockClient {
         self.requested_at = now;
         self.step = Step::Waiting;
         out.observe(LockEvent::Requested { client: self.policy.index });
-        out.send(self.policy.server, LockMsg::Request { req: self.req });
-        self.arm_retry(out);
+        self.backoff = self.policy.retry;
+        self.resend(out);
     }
 
-    /// (Re-)sends what the client is waiting on storage for: the read, or the consensus write
-    /// whose verdict decides. Both are idempotent, so a lost message or reply costs a retry, not
-    /// the run.
-    fn ask_storage(&mut self, out: &mut Out<LockMsg, LockEvent>) {
-        let (token, key) = (self.token, self.key());
-        match self.step {
-            Step::Reading => out.send(self.policy.storage, LockMsg::Read { token, key }),
-            Step::AwaitingAck { value } => {
-                out.send(self.policy.storage, LockMsg::Write { token, key, value })
-            }
+    /// Starts storage operation `step` (a read, or a write of its value).
+    fn start_op(&mut self, step: Step, out: &mut Out<LockMsg, LockEvent>) {
+        self.op += 1;
+        self.step = step;
+        self.backoff = self.policy.retry;
+        self.resend(out);
+    }
+
+    /// (Re-)sends what the client is waiting for, if anything, and arms the next re-send after
+    /// the current backoff, which then doubles. Storage serves an operation once and answers
+    /// repeats from memory, and the service ignores repeats of a served attempt, so a lost message
+    /// or reply costs a retry, not the run, and a late copy changes nothing.
+    fn resend(&mut self, out: &mut Out<LockMsg, LockEvent>) {
+        let (op, token, key) = (self.op, self.token, self.key());
+        let msg = match self.step {
+            Step::Waiting => LockMsg::Request { req: self.req },
+            Step::Reading => LockMsg::Read { op, token, key },
+            Step::AwaitingAck { value } => LockMsg::Write { op, token, key, value },
             _ => return,
-        }
-        self.arm_retry(out);
-    }
-
-    fn arm_retry(&self, out: &mut Out<LockMsg, LockEvent>) {
-        if self.policy.retry > 0 {
-            out.set_timer(RETRY, self.policy.retry);
+        };
+        let to = if self.step == Step::Waiting { self.policy.server } else { self.policy.storage };
+        out.send(to, msg);
+        if self.backoff > 0 {
+            out.set_timer(RETRY, self.backoff);
+            self.backoff = self.backoff.saturating_mul(2);
         }
     }
 
@@ -175,7 +207,10 @@ impl LockClient {
         out.cancel_timer(RENEW);
         out.cancel_timer(WORK);
         out.observe(LockEvent::Left { client: index, token: self.token, exit });
-        out.send(self.policy.server, LockMsg::Release { token: self.token });
+        out.send(self.policy.server, LockMsg::Release { req: self.req, token: self.token });
+        if std::mem::take(&mut self.decided) {
+            self.instance += 1;
+        }
         let done = match self.policy.workload {
             Workload::Increment => self.completed + 1,
             Workload::Consensus { .. } => self.instance,
@@ -188,7 +223,7 @@ impl LockClient {
         }
         let starts_at = match self.policy.workload {
             Workload::Increment => now,
-            Workload::Consensus { .. } => self.instance * self.policy.instance_period,
+            Workload::Consensus { .. } => self.instance.saturating_mul(self.policy.instance_period),
         };
         if starts_at > now {
             self.step = Step::Idle;
@@ -208,7 +243,7 @@ impl LockClient {
                 out.send(self.policy.outbox, LockMsg::Effect { token: self.token, key: instance, value })
             }
         }
-        self.instance += 1;
+        self.decided = true;
     }
 
     /// Local lease time left, by this client's own clock (negative when it believes it expired).
@@ -216,36 +251,34 @@ impl LockClient {
         i128::from(self.lease_from) + i128::from(lease) - i128::from(now)
     }
 
+    /// After the work: write (the counter, or my proposal to an empty register), send the side
+    /// effect without waiting, and end the section on storage's verdict.
     fn after_work(&mut self, now: Nanos, read: Option<u64>, out: &mut Out<LockMsg, LockEvent>) {
+        let value = match (self.policy.workload, read) {
+            (Workload::Increment, _) => read.unwrap_or(0) + 1,
+            (Workload::Consensus { decide_by }, Some(decided)) => {
+                self.decide(decided, decide_by, out);
+                self.leave(now, Exit::Released, out);
+                return;
+            }
+            (Workload::Consensus { .. }, None) => self.policy.index as u64,
+        };
+        self.start_op(Step::AwaitingAck { value }, out);
         let (token, key) = (self.token, self.key());
         match self.policy.workload {
-            Workload::Increment => {
-                let value = read.unwrap_or(0) + 1;
-                out.send(self.policy.storage, LockMsg::Write { token, key, value });
-                out.send(self.policy.outbox, LockMsg::Effect { token, key, value });
-                self.leave(now, Exit::Released, out);
-            }
-            Workload::Consensus { decide_by } => match read {
-                Some(decided) => {
-                    self.decide(decided, decide_by, out);
-                    self.leave(now, Exit::Released, out);
-                }
-                None => {
-                    let value = self.policy.index as u64;
-                    out.send(self.policy.storage, LockMsg::Write { token, key, value });
-                    match decide_by {
-                        DecideBy::Ack => {
-                            self.step = Step::AwaitingAck { value };
-                            self.arm_retry(out);
-                        }
-                        DecideBy::Effect => {
-                            self.decide(value, decide_by, out);
-                            self.leave(now, Exit::Released, out);
-                        }
-                    }
-                }
-            },
+            Workload::Increment => out.send(self.policy.outbox, LockMsg::Effect { token, key, value }),
+            Workload::Consensus { decide_by: DecideBy::Effect } => self.decide(value, DecideBy::Effect, out),
+            Workload::Consensus { decide_by: DecideBy::Ack } => {}
         }
+    }
+
+    /// Storage answered the write of `value`.
+    fn write_answered(&mut self, now: Nanos, value: u64, accepted: bool, out: &mut Out<LockMsg, LockEvent>) {
+        let exit = if accepted { Exit::Released } else { Exit::Rejected };
+        if accepted && self.policy.workload == (Workload::Consensus { decide_by: DecideBy::Ack }) {
+            self.decide(value, DecideBy::Ack, out);
+        }
+        self.leave(now, exit, out);
     }
 }
 
@@ -279,12 +312,16 @@ impl Node for LockClient {
                 self.step = Step::AtP1;
                 out.pause(PausePoint::P1, RESUME);
             }
+            // A grant nobody is waiting for (a late re-grant of an attempt whose lease expired):
+            // give it back at once, so the lock does not sit with a request that no longer exists.
+            LockMsg::Grant { req, token, .. } if !(self.in_section() && token == self.token) => {
+                out.send(self.policy.server, LockMsg::Release { req, token });
+            }
             LockMsg::Renewed { token, sent_at } if token == self.token && self.in_section() => {
                 self.lease_from = self.lease_from.max(sent_at);
             }
-            LockMsg::ReadReply { token, value, accepted, .. }
-                if token == self.token && self.step == Step::Reading =>
-            {
+            LockMsg::ReadReply { op, value, accepted } if op == self.op && self.step == Step::Reading => {
+                out.cancel_timer(RETRY);
                 if accepted {
                     self.step = Step::AtP2 { read: value };
                     out.pause(PausePoint::P2, RESUME);
@@ -292,14 +329,9 @@ impl Node for LockClient {
                     self.leave(now, Exit::Rejected, out);
                 }
             }
-            LockMsg::WriteAck { token, accepted, .. } if token == self.token => {
+            LockMsg::WriteAck { op, accepted } if op == self.op => {
                 if let Step::AwaitingAck { value } = self.step {
-                    if accepted {
-                        self.decide(value, DecideBy::Ack, out);
-                        self.leave(now, Exit::Released, out);
-                    } else {
-                        self.leave(now, Exit::Rejected, out);
-                    }
+                    self.write_answered(now, value, accepted, out);
                 }
             }
             _ => {}
@@ -308,11 +340,7 @@ impl Node for LockClient {
 
     fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) {
         match (timer, self.step) {
-            (RETRY, Step::Waiting) => {
-                out.send(self.policy.server, LockMsg::Request { req: self.req });
-                out.set_timer(RETRY, self.policy.retry);
-            }
-            (RETRY, Step::Reading | Step::AwaitingAck { .. }) => self.ask_storage(out),
+            (RETRY, _) => self.resend(out),
             (RESUME, Step::AtP1) => {
                 if let (Some(margin), Some(lease)) = (self.policy.margin, self.lease)
                     && self.lease_left(now, lease) < i128::from(margin)
@@ -320,8 +348,7 @@ impl Node for LockClient {
                     self.leave(now, Exit::Aborted, out);
                     return;
                 }
-                self.step = Step::Reading;
-                self.ask_storage(out);
+                self.start_op(Step::Reading, out);
             }
             (RESUME, Step::AtP2 { read }) => {
                 if self.policy.work > 0 {

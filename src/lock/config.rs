@@ -243,6 +243,9 @@ pub struct LockConfig {
     /// lock always finishes first.
     #[serde(with = "crate::time::human_opt")]
     pub horizon: Option<Nanos>,
+    /// The run stops after this many engine events whatever happens. `None`: derived from the
+    /// workload by [`LockConfig::event_budget`], far more than a live lock needs.
+    pub max_events: Option<u64>,
     /// Master seed of every random stream.
     pub seed: u64,
 }
@@ -295,12 +298,38 @@ pub enum ConfigError {
     /// A scripted fault for a client that does not exist, or at acquisition 0.
     #[error("--crash must name acquisition 1 or later of an existing client")]
     BadScript,
+    /// A workload larger than any run is allowed to be.
+    #[error("{flag} must be at most {max} (got {got}): {why}")]
+    TooLarge { flag: &'static str, got: u64, max: u64, why: &'static str },
+    /// Renewals so frequent that one section would need more of them than a run can afford.
+    #[error(
+        "--renew {renew} would renew about {per_section} times per section (at most {MAX_RENEWALS_PER_SECTION}): renew less often"
+    )]
+    RenewTooOften { renew: String, per_section: u64 },
+    /// An event budget of zero, or beyond the largest allowed.
+    #[error("--max-events must be between 1 and {MAX_EVENTS} (got {0})")]
+    EventBudget(u64),
 }
 
 /// Most clients an engine runs (threads: one OS thread each).
 pub const MAX_CLIENTS: usize = 256;
 /// Longest threaded run.
 pub const MAX_THREADS_HORIZON: Nanos = 600 * SEC;
+/// Most acquisitions in one run: about a quarter of an hour of simulation on one core.
+pub const MAX_ACQUISITIONS: u64 = 1_000_000_000;
+/// Most consensus instances in one run: each is a register in storage and a decision in the
+/// oracle, kept for the whole run (late clients may still read an old register), about 40 MB at
+/// this size.
+pub const MAX_INSTANCES: u64 = 1_000_000;
+/// Most events any run may be given (`--max-events`): about two hours of simulation.
+pub const MAX_EVENTS: u64 = 100_000_000_000;
+/// Most lease renewals one section may need before the configuration is refused as a flood.
+pub const MAX_RENEWALS_PER_SECTION: u64 = 10_000;
+/// The derived event budget allows a live lock this many events per acquisition (it needs about
+/// 12, plus two per renewal), so only a run that cannot make progress ever spends it.
+const EVENTS_PER_ACQUISITION: u64 = 64;
+/// The derived event budget is never smaller than this, so small runs have room for slow starts.
+const MIN_EVENT_BUDGET: u64 = 1_000_000;
 
 impl LockConfig {
     /// The defaults for `variant` on `engine`: 2 clients, L = 10 ms, w = 1 ms, exponential stalls
@@ -330,6 +359,7 @@ impl LockConfig {
             instances: if sim { 1_000 } else { 100 },
             instance_period: None,
             horizon: None,
+            max_events: None,
             seed: 1,
         }
     }
@@ -411,6 +441,31 @@ impl LockConfig {
         if self.horizon == Some(0) {
             return Err(ConfigError::ZeroHorizon);
         }
+        if self.acquisitions > MAX_ACQUISITIONS {
+            return Err(ConfigError::TooLarge {
+                flag: "--acquisitions",
+                got: self.acquisitions,
+                max: MAX_ACQUISITIONS,
+                why: "a larger run would take hours",
+            });
+        }
+        if self.instances > MAX_INSTANCES {
+            return Err(ConfigError::TooLarge {
+                flag: "--instances",
+                got: self.instances,
+                max: MAX_INSTANCES,
+                why: "every instance keeps a register for the whole run",
+            });
+        }
+        if let Some(n) = self.max_events.filter(|&n| n == 0 || n > MAX_EVENTS) {
+            return Err(ConfigError::EventBudget(n));
+        }
+        if self.renew > 0 {
+            let per_section = self.renewals_per_section();
+            if per_section > MAX_RENEWALS_PER_SECTION {
+                return Err(ConfigError::RenewTooOften { renew: Human(self.renew).to_string(), per_section });
+            }
+        }
         if self.engine == EngineKind::Threads && self.horizon() > MAX_THREADS_HORIZON {
             return Err(ConfigError::HorizonTooLong {
                 got: Human(self.horizon()).to_string(),
@@ -426,12 +481,59 @@ impl LockConfig {
         Ok(())
     }
 
-    /// Each client's quota: acquisitions split evenly (rounded up), or every instance.
-    pub fn quota(&self) -> u64 {
+    /// Client `index`'s quota: the acquisitions split as evenly as they go (the first
+    /// `acquisitions % clients` clients take one more, so the total is exactly `acquisitions`),
+    /// or every instance.
+    pub fn quota(&self, index: usize) -> u64 {
         match self.workload {
-            Workload::Increment => self.acquisitions.div_ceil(self.clients as u64),
+            Workload::Increment => {
+                let p = self.clients as u64;
+                self.acquisitions / p + u64::from((index as u64) < self.acquisitions % p)
+            }
             Workload::Consensus { .. } => self.instances,
         }
+    }
+
+    /// Both bounds of the run: the horizon and the event budget in force.
+    pub fn limits(&self) -> crate::engine::Limits {
+        crate::engine::Limits { horizon: self.horizon(), max_events: self.event_budget() }
+    }
+
+    /// Acquisitions the workload asks for: `acquisitions`, or every client once per instance.
+    pub fn planned_acquisitions(&self) -> u64 {
+        match self.workload {
+            Workload::Increment => self.acquisitions,
+            Workload::Consensus { .. } => self.instances.saturating_mul(self.clients as u64),
+        }
+    }
+
+    /// Renewals one section needs at most: a generous section length over the renewal interval.
+    fn renewals_per_section(&self) -> u64 {
+        if self.renew == 0 { 0 } else { self.per_acquisition().div_ceil(self.renew) }
+    }
+
+    /// Re-sends one request may need in a live run: the retry interval doubles each time, so it
+    /// reaches a generous acquisition time after about log2(time / retry) re-sends.
+    fn resends_per_request(&self) -> u64 {
+        if self.retry == 0 {
+            0
+        } else {
+            u64::from(64 - (self.per_acquisition() / self.retry).leading_zeros())
+        }
+    }
+
+    /// The event budget in force: the one given, or else, for every acquisition the workload
+    /// plans, `EVENTS_PER_ACQUISITION` plus two per renewal and, twice over, three (a copy, a
+    /// reply and a timer) per re-send of each of its three requests (lock, read, write); never
+    /// less than `MIN_EVENT_BUDGET`. A live lock spends a fraction of it; a run that spends it
+    /// all was kept busy without finishing, and says so.
+    pub fn event_budget(&self) -> u64 {
+        if let Some(n) = self.max_events {
+            return n;
+        }
+        let per_acquisition =
+            EVENTS_PER_ACQUISITION + 2 * self.renewals_per_section() + 18 * self.resends_per_request();
+        self.planned_acquisitions().saturating_mul(per_acquisition).clamp(MIN_EVENT_BUDGET, MAX_EVENTS)
     }
 
     /// The horizon in force: the one given, or a derived one. The derived horizon allows every
@@ -458,19 +560,23 @@ impl LockConfig {
     /// A generous bound on the time one acquisition takes in a live run: the work, the whole lease
     /// and lock-delay, a typical stall, four link delays, a retry and a millisecond.
     fn per_acquisition(&self) -> Nanos {
-        self.work
-            + self.lease.unwrap_or(0)
-            + self.lock_delay
-            + self.pause.typical()
-            + 4 * self.link.delay.typical()
-            + self.retry
-            + MS
+        [
+            self.work,
+            self.lease.unwrap_or(0),
+            self.lock_delay,
+            self.pause.typical(),
+            self.link.delay.typical().saturating_mul(4),
+            self.retry,
+            MS,
+        ]
+        .into_iter()
+        .fold(0, Nanos::saturating_add)
     }
 
     /// The period between consensus instances in force: the one given, or room for every client
     /// to take the lock once ([`clients`](Self::clients) acquisitions).
     pub fn instance_period(&self) -> Nanos {
-        self.instance_period.unwrap_or(self.per_acquisition() * self.clients as u64)
+        self.instance_period.unwrap_or(self.per_acquisition().saturating_mul(self.clients as u64))
     }
 
     /// What storage checks.

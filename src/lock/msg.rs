@@ -11,27 +11,37 @@ pub type Token = u64;
 /// instance.
 pub type Key = u64;
 
+/// A client's numbering of its storage operations: each read or write gets the next one, and
+/// retries repeat it, so storage can serve every operation at most once.
+pub type OpId = u64;
+
 /// Messages of the lock world.
+///
+/// Every request carries an identity (the sender's node, and a number the sender increases), so
+/// that a late, duplicated or reordered copy can be told from a new request: the lock service
+/// never grants to an attempt its client has released or given up, and storage never applies one
+/// operation twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockMsg {
-    /// Client → service: I want the lock (`req` numbers my attempts; retries repeat it).
+    /// Client → service: I want the lock (`req` numbers my acquisitions; retries repeat it).
     Request { req: u64 },
     /// Service → client: the lock is yours for attempt `req`; `lease` is how long, if preemptive.
     Grant { req: u64, token: Token, lease: Option<Nanos> },
-    /// Client → service: I am done with the grant `token`.
-    Release { token: Token },
+    /// Client → service: I am done with attempt `req`, granted as `token` (or, for a grant I was
+    /// not waiting for, I never wanted it).
+    Release { req: u64, token: Token },
     /// Client → service: extend my lease; `sent_at` is my local time, echoed back.
     Renew { token: Token, sent_at: Nanos },
     /// Service → client: the lease of `token` was extended from the moment you sent `sent_at`.
     Renewed { token: Token, sent_at: Nanos },
-    /// Client → storage: read `key`, presenting `token`.
-    Read { token: Token, key: Key },
+    /// Client → storage: operation `op`, read `key`, presenting `token`.
+    Read { op: OpId, token: Token, key: Key },
     /// Storage → client: the value (`None`: never written), or a refusal of a stale token.
-    ReadReply { token: Token, key: Key, value: Option<u64>, accepted: bool },
-    /// Client → storage: write `value` at `key`, presenting `token`.
-    Write { token: Token, key: Key, value: u64 },
-    /// Storage → client: whether the write was applied.
-    WriteAck { token: Token, key: Key, accepted: bool },
+    ReadReply { op: OpId, value: Option<u64>, accepted: bool },
+    /// Client → storage: operation `op`, write `value` at `key`, presenting `token`.
+    Write { op: OpId, token: Token, key: Key, value: u64 },
+    /// Storage → client: whether write `op` was applied.
+    WriteAck { op: OpId, accepted: bool },
     /// Client → outbox: the side effect (the "SMS"), which no token can guard.
     Effect { token: Token, key: Key, value: u64 },
 }
@@ -72,8 +82,9 @@ pub enum LockEvent {
     Entered { client: usize, token: Token },
     /// The client left the critical section of `token`.
     Left { client: usize, token: Token, exit: Exit },
-    /// Storage served `op` at `key` for a client presenting `token`.
-    Accessed { token: Token, key: Key, op: Op, accepted: bool },
+    /// Storage served `op` at `key` for `client`, presenting `token` (once per operation: retried
+    /// and duplicated copies are answered from storage's memory, not served again).
+    Accessed { client: usize, token: Token, key: Key, op: Op, accepted: bool },
     /// The outbox sent a side effect on behalf of `client`.
     Effect { client: usize, token: Token, key: Key, value: u64 },
     /// A consensus client decided `value` for `instance`.

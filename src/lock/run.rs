@@ -37,7 +37,7 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(
             let mut nodes = world::build(cfg);
             let mut env = LockEnv::new(cfg);
             let mut both = (oracle, extra);
-            let end = sim::run(&mut nodes, &mut env, &mut both, cfg.horizon());
+            let end = sim::run(&mut nodes, &mut env, &mut both, cfg.limits());
             both.0.finish(end)
         }
         EngineKind::Threads => run_threads(cfg, oracle, extra),
@@ -54,7 +54,7 @@ fn run_threads<X: Observer<LockEvent> + Send>(
     let nodes = world::build(cfg);
     let env = LockEnv::new(cfg);
     let mut both = (oracle, extra);
-    let end = crate::engine::threads::run(nodes, env, &mut both, cfg.horizon());
+    let end = crate::engine::threads::run(nodes, env, &mut both, cfg.limits());
     both.0.finish(end)
 }
 

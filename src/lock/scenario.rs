@@ -81,12 +81,13 @@ impl Row {
         }
     }
 
-    /// Safety violations as this row counts them: the critical section for the lock rows, the
+    /// Safety violations as this row counts them: the critical section for the lock rows (an
+    /// overlap whose holder aborted before touching anything did no harm, and does not count), the
     /// stored counter for the fencing rows, the side effect for the SMS row.
     pub fn violations(self, m: &LockMetrics) -> u64 {
         match self {
             Row::NonPreemptive | Row::Lease | Row::LeaseMargin | Row::LockDelay => {
-                m.overlaps + m.stale_accepted
+                m.overlaps - m.aborted_overlaps + m.stale_accepted
             }
             Row::Fenced | Row::FencedWrites => m.lost_updates,
             Row::FencedSms => m.duplicate_effects + m.stale_effects,

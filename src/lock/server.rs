@@ -2,8 +2,19 @@
 //!
 //! Waiters are served FIFO the moment the lock is free. *Free* depends on the policy: released
 //! (every variant), or lease expired (preemptive variants), plus the Chubby lock-delay `D` after
-//! an expiry. A request from the current holder for the same attempt re-sends the grant (the first
-//! one may have been lost); a release or renewal for anything but the current grant is ignored.
+//! an expiry.
+//!
+//! Requests are identified by (client, attempt number), and the service serves each attempt once:
+//! - a request older than the newest the client has sent is a late copy, and is ignored;
+//! - a repeat of the holder's own attempt re-sends the grant (the first one may have been lost);
+//! - a repeat of an attempt the client has released is ignored;
+//! - a repeat of an attempt whose lease *expired* is queued again: the client may never have
+//!   received that grant, and if it did, it releases the unwanted second grant at once;
+//! - a client has at most one place in the queue: a newer attempt takes over the older one's.
+//!
+//! So delay, duplication and reordering without loss can never make the service grant a lock to a
+//! request nobody is waiting for, and can never block a non-preemptive lock. A release or renewal
+//! for anything but the current grant changes nothing but the client's record.
 
 use super::msg::{LockEvent, LockMsg, Token};
 use crate::node::{Node, NodeId, Out, TimerId};
@@ -31,12 +42,25 @@ struct Holder {
     expires_at: Nanos,
 }
 
+/// What the service remembers of one client: constant size, whatever the length of the run.
+#[derive(Debug, Clone, Copy, Default)]
+struct ClientRecord {
+    /// The newest attempt the client has sent.
+    newest: u64,
+    /// The newest attempt the client has released.
+    released: Option<u64>,
+    /// The attempt waiting in the queue, if any.
+    queued: Option<u64>,
+}
+
 /// The lock service's state machine.
 #[derive(Debug)]
 pub struct LockServer {
     policy: ServerPolicy,
     holder: Option<Holder>,
-    queue: VecDeque<(NodeId, u64)>,
+    /// Clients in arrival order; a client whose record no longer has a queued attempt is skipped.
+    queue: VecDeque<NodeId>,
+    records: Vec<ClientRecord>,
     last_token: Token,
     free_from: Nanos,
     client_of: fn(NodeId) -> usize,
@@ -45,7 +69,15 @@ pub struct LockServer {
 impl LockServer {
     /// A service with `policy`; `client_of` names a client node for the oracles.
     pub fn new(policy: ServerPolicy, client_of: fn(NodeId) -> usize) -> Self {
-        LockServer { policy, holder: None, queue: VecDeque::new(), last_token: 0, free_from: 0, client_of }
+        LockServer {
+            policy,
+            holder: None,
+            queue: VecDeque::new(),
+            records: Vec::new(),
+            last_token: 0,
+            free_from: 0,
+            client_of,
+        }
     }
 
     /// The current holder's node, if any (for the loom models and tests).
@@ -53,11 +85,41 @@ impl LockServer {
         self.holder.map(|h| h.client)
     }
 
+    fn record(&mut self, client: NodeId) -> &mut ClientRecord {
+        if self.records.len() <= client {
+            self.records.resize(client + 1, ClientRecord::default());
+        }
+        &mut self.records[client]
+    }
+
+    fn request(&mut self, now: Nanos, from: NodeId, req: u64, out: &mut Out<LockMsg, LockEvent>) {
+        if let Some(h) = self.holder.filter(|h| h.client == from && h.req == req) {
+            out.send(from, LockMsg::Grant { req, token: h.token, lease: self.policy.lease });
+            return;
+        }
+        let record = self.record(from);
+        if req < record.newest || record.released.is_some_and(|r| req <= r) {
+            return;
+        }
+        record.newest = req;
+        let newly_queued = record.queued.is_none();
+        record.queued = Some(req);
+        if newly_queued {
+            self.queue.push_back(from);
+        }
+        self.try_grant(now, out);
+    }
+
     fn try_grant(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
         if self.holder.is_some() || now < self.free_from {
             return;
         }
-        let Some((client, req)) = self.queue.pop_front() else { return };
+        let (client, req) = loop {
+            let Some(client) = self.queue.pop_front() else { return };
+            if let Some(req) = self.records[client].queued.take() {
+                break (client, req);
+            }
+        };
         self.last_token += 1;
         let token = self.last_token;
         let expires_at = self.policy.lease.map_or(Nanos::MAX, |l| now.saturating_add(l));
@@ -89,16 +151,17 @@ impl Node for LockServer {
 
     fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
         match msg {
-            LockMsg::Request { req } => {
-                if let Some(h) = self.holder.filter(|h| h.client == from && h.req == req) {
-                    out.send(from, LockMsg::Grant { req, token: h.token, lease: self.policy.lease });
-                } else if !self.queue.iter().any(|&(c, r)| c == from && r == req) {
-                    self.queue.push_back((from, req));
-                    self.try_grant(now, out);
+            LockMsg::Request { req } => self.request(now, from, req, out),
+            LockMsg::Release { req, token } => {
+                let record = self.record(from);
+                record.released = Some(record.released.map_or(req, |r| r.max(req)));
+                // A client that released attempt `req` waits for nothing up to it.
+                if record.queued.is_some_and(|q| q <= req) {
+                    record.queued = None;
                 }
-            }
-            LockMsg::Release { token } if self.holder.is_some_and(|h| h.token == token) => {
-                self.free(now, false, out);
+                if self.holder.is_some_and(|h| h.token == token) {
+                    self.free(now, false, out);
+                }
             }
             LockMsg::Renew { token, sent_at } => {
                 if let (Some(h), Some(lease)) = (self.holder.as_mut(), self.policy.lease)

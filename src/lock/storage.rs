@@ -4,8 +4,14 @@
 //! lower one: Kleppmann's fix, which works precisely because storage is a *stateful observer that
 //! checks*. With writes-only fencing, reads neither are checked nor raise the bar, which is enough
 //! to lose updates.
+//!
+//! Storage serves each client operation at most once, as an RPC layer with request ids does: it
+//! remembers, per client, the newest operation it served and the answer it gave. A repeat of that
+//! operation (a retry after a lost reply, a duplicated message) gets the same answer again without
+//! being served again; an older one (a late copy) is ignored. So a retried or duplicated write can
+//! never land twice, and every access the oracles see is one the client really asked for.
 
-use super::msg::{Key, LockEvent, LockMsg, Op};
+use super::msg::{Key, LockEvent, LockMsg, Op, OpId};
 use crate::node::{Node, NodeId, Out, TimerId};
 use crate::time::Nanos;
 use serde::Serialize;
@@ -22,18 +28,61 @@ pub enum Fencing {
     WritesOnly,
 }
 
+/// The newest operation served for one client, and the answer it got.
+#[derive(Debug, Clone, Copy)]
+struct Served {
+    op: OpId,
+    reply: LockMsg,
+}
+
 /// The storage node.
 #[derive(Debug)]
 pub struct Storage {
     fencing: Fencing,
     max_token: u64,
     values: Vec<Option<u64>>,
+    /// By client node: constant memory per client, whatever the length of the run.
+    served: Vec<Option<Served>>,
+    client_of: fn(NodeId) -> usize,
 }
 
 impl Storage {
-    /// Empty storage with the given fencing.
-    pub fn new(fencing: Fencing) -> Self {
-        Storage { fencing, max_token: 0, values: Vec::new() }
+    /// Empty storage with the given fencing; `client_of` names a client node for the oracles.
+    pub fn new(fencing: Fencing, client_of: fn(NodeId) -> usize) -> Self {
+        Storage { fencing, max_token: 0, values: Vec::new(), served: Vec::new(), client_of }
+    }
+
+    /// Serves operation `op` of `from` unless it was served before; returns the reply to send.
+    fn serve(&mut self, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) -> Option<LockMsg> {
+        let (id, op, token, key) = match msg {
+            LockMsg::Read { op, token, key } => (op, Op::Read, token, key),
+            LockMsg::Write { op, token, key, value } => (op, Op::Write(value), token, key),
+            _ => return None,
+        };
+        if self.served.len() <= from {
+            self.served.resize(from + 1, None);
+        }
+        match self.served[from] {
+            Some(s) if s.op == id => return Some(s.reply),
+            Some(s) if s.op > id => return None,
+            _ => {}
+        }
+        let accepted = self.admit(token, op);
+        let reply = match op {
+            Op::Read => {
+                let value = if accepted { *self.slot(key) } else { None };
+                LockMsg::ReadReply { op: id, value, accepted }
+            }
+            Op::Write(value) => {
+                if accepted {
+                    *self.slot(key) = Some(value);
+                }
+                LockMsg::WriteAck { op: id, accepted }
+            }
+        };
+        out.observe(LockEvent::Accessed { client: (self.client_of)(from), token, key, op, accepted });
+        self.served[from] = Some(Served { op: id, reply });
+        Some(reply)
     }
 
     fn admit(&mut self, token: u64, op: Op) -> bool {
@@ -67,22 +116,8 @@ impl Node for Storage {
     fn on_start(&mut self, _now: Nanos, _out: &mut Out<LockMsg, LockEvent>) {}
 
     fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
-        match msg {
-            LockMsg::Read { token, key } => {
-                let accepted = self.admit(token, Op::Read);
-                let value = if accepted { *self.slot(key) } else { None };
-                out.observe(LockEvent::Accessed { token, key, op: Op::Read, accepted });
-                out.send(from, LockMsg::ReadReply { token, key, value, accepted });
-            }
-            LockMsg::Write { token, key, value } => {
-                let accepted = self.admit(token, Op::Write(value));
-                if accepted {
-                    *self.slot(key) = Some(value);
-                }
-                out.observe(LockEvent::Accessed { token, key, op: Op::Write(value), accepted });
-                out.send(from, LockMsg::WriteAck { token, key, accepted });
-            }
-            _ => {}
+        if let Some(reply) = self.serve(from, msg, out) {
+            out.send(from, reply);
         }
     }
 

@@ -48,7 +48,7 @@ pub fn build(cfg: &LockConfig) -> Vec<LockNode> {
     let policy = ServerPolicy { lease: cfg.lease, lock_delay: cfg.lock_delay };
     let mut nodes = vec![
         LockNode::Server(LockServer::new(policy, client_of)),
-        LockNode::Storage(Storage::new(cfg.fencing())),
+        LockNode::Storage(Storage::new(cfg.fencing(), client_of)),
         LockNode::Outbox(Outbox::new(client_of)),
     ];
     for index in 0..cfg.clients {
@@ -60,7 +60,7 @@ pub fn build(cfg: &LockConfig) -> Vec<LockNode> {
             renew: cfg.renew,
             work: cfg.work,
             workload: cfg.workload,
-            quota: cfg.quota(),
+            quota: cfg.quota(index),
             instance_period: cfg.instance_period(),
             server: SERVER,
             storage: STORAGE,

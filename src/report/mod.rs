@@ -65,14 +65,17 @@ pub fn lock_table(report: &LockReport) -> String {
     };
     let _ = writeln!(out, "{}{latency}", label("acquire latency"));
     let _ = writeln!(out, "{}{} of the run", label("unavailable"), fraction(m.unavailable));
-    let how = match m.ending {
-        Ending::Finished => "finished",
-        Ending::Horizon => "horizon reached",
-        Ending::Quiescent => "quiescent (nothing left to happen)",
-    };
-    let _ = writeln!(out, "{}{how} at {} ({} engine events)", label("run"), Human(m.end_ns), m.engine_events);
+    let _ = writeln!(
+        out,
+        "{}{} at {} ({} engine events of a budget of {})",
+        label("run"),
+        m.ending.describe(),
+        Human(m.end_ns),
+        m.engine_events,
+        cfg.event_budget()
+    );
     out.push('\n');
-    for line in verdict(m) {
+    for line in verdict(cfg, m) {
         out.push_str(&line);
         out.push('\n');
     }
@@ -101,7 +104,7 @@ pub fn config_summary(cfg: &LockConfig) -> String {
         format!("pause {} at {:?}", cfg.pause, cfg.pause_at)
     };
     let work = match cfg.workload {
-        Workload::Increment => format!("increment x{}", cfg.acquisitions),
+        Workload::Increment => format!("increment x{} acquisitions", cfg.acquisitions),
         Workload::Consensus { decide_by } => {
             format!("consensus x{} decide-by {}", cfg.instances, format!("{decide_by:?}").to_lowercase())
         }
@@ -170,12 +173,13 @@ fn faults(cfg: &LockConfig) -> String {
     if parts.is_empty() { "none".to_string() } else { parts.join(", ") }
 }
 
-/// The verdict lines: which safety metrics were violated, whether anyone was left blocked.
-pub fn verdict(m: &LockMetrics) -> Vec<String> {
+/// The verdict lines: which safety metrics were violated, whether anyone was left blocked or
+/// stuck, and whether the run was cut short before its workload was done.
+pub fn verdict(cfg: &LockConfig, m: &LockMetrics) -> Vec<String> {
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut broken = Vec::new();
     for (n, one, many) in [
-        (m.overlaps, "overlap", "overlaps"),
+        (m.overlaps - m.aborted_overlaps, "overlap", "overlaps"),
         (m.stale_accepted, "stale access accepted", "stale accesses accepted"),
         (m.lost_updates, "lost update", "lost updates"),
         (m.duplicate_effects, "duplicate effect", "duplicate effects"),
@@ -186,16 +190,23 @@ pub fn verdict(m: &LockMetrics) -> Vec<String> {
             broken.push(plural(n, one, many));
         }
     }
-    // Refused stale accesses are fencing doing its job; worth saying, not a violation.
-    let refused = if m.stale_rejected > 0 {
-        let n = plural(m.stale_rejected, "stale access", "stale accesses");
-        format!(" (storage refused {n})")
-    } else {
-        String::new()
-    };
+    // Refused stale accesses are fencing doing its job, and an overlap whose holder aborted
+    // before acting did no harm; both are worth saying, neither is a violation.
+    let mut harmless = Vec::new();
+    if m.stale_rejected > 0 {
+        harmless
+            .push(format!("storage refused {}", plural(m.stale_rejected, "stale access", "stale accesses")));
+    }
+    if m.aborted_overlaps > 0 {
+        harmless.push(format!(
+            "{} ended in an abort before touching anything",
+            plural(m.aborted_overlaps, "overlap", "overlaps")
+        ));
+    }
+    let harmless = if harmless.is_empty() { String::new() } else { format!(" ({})", harmless.join("; ")) };
     let mut lines = Vec::new();
     if !broken.is_empty() {
-        lines.push(format!("SAFETY VIOLATED: {}{refused}", broken.join(", ")));
+        lines.push(format!("SAFETY VIOLATED: {}{harmless}", broken.join(", ")));
     }
     let mut unlive = Vec::new();
     if m.blocked > 0 {
@@ -204,16 +215,24 @@ pub fn verdict(m: &LockMetrics) -> Vec<String> {
     if m.stuck > 0 {
         unlive.push(format!("{} stuck inside waiting for storage", plural(m.stuck, "client", "clients")));
     }
+    if m.ending == Ending::EventBudget {
+        unlive.push(format!(
+            "the event budget ({} events) ran out after {} of the {} planned acquisitions: the nodes kept busy without finishing (a livelock or a flood of messages); the figures are those so far",
+            m.engine_events,
+            m.acquisitions,
+            cfg.planned_acquisitions()
+        ));
+    }
     if !unlive.is_empty() {
         lines.push(format!("LIVENESS VIOLATED: {}", unlive.join(", ")));
     }
     if lines.is_empty() {
         let unfinished = match m.ending {
-            Ending::Finished => String::new(),
+            Ending::Finished | Ending::EventBudget => String::new(),
             Ending::Horizon => ", but the horizon cut it short".to_string(),
             Ending::Quiescent => ", but it went quiescent before finishing".to_string(),
         };
-        lines.push(format!("safe and live in this run{refused}{unfinished}"));
+        lines.push(format!("safe and live in this run{harmless}{unfinished}"));
     }
     lines
 }
