@@ -515,11 +515,7 @@ impl LockConfig {
     /// Re-sends one request may need in a live run: the retry interval doubles each time, so it
     /// reaches a generous acquisition time after about log2(time / retry) re-sends.
     fn resends_per_request(&self) -> u64 {
-        if self.retry == 0 {
-            0
-        } else {
-            u64::from(64 - (self.per_acquisition() / self.retry).leading_zeros())
-        }
+        self.per_acquisition().checked_div(self.retry).map_or(0, |n| u64::from(64 - n.leading_zeros()))
     }
 
     /// The event budget in force: the one given, or else, for every acquisition the workload
