@@ -20,6 +20,16 @@
 //! Messages with no delay go straight into the target's inbox (a crossbeam channel); delayed ones
 //! go to a single delay-line thread that holds them in a min-heap until they are due.
 //!
+//! A message with no delay is also *processed* before its sender goes on, as in the simulator,
+//! where it is handled at the same instant, before anything the sender does next. Without that,
+//! an idle receiver thread that the scheduler wakes late would act long after the send: a client
+//! could send its SMS, have its write answered, release, and see the lock granted to the next
+//! client before the outbox thread got round to sending the SMS, and the oracle would rightly see
+//! a stale effect that no fault caused, only the scheduler. So after each step the sender waits
+//! until every receiver of a zero-delay message has handled it, except where waiting could close
+//! a cycle or last a stall: it never waits for a receiver that is itself waiting (so the waits
+//! form chains ending at a node that runs, never a cycle), frozen at a pause point, or dead.
+//!
 //! The oracle needs the event stream in non-decreasing true time *and* in causal order. Both come
 //! from one rule: an event's timestamp is read while holding the observer's lock. Stamps are then
 //! monotone in lock order, and lock order respects causality because each node carries out its
@@ -50,6 +60,18 @@ struct Envelope<M> {
     msg: M,
     /// When it became deliverable; lets a node take a message and a due timer in time order.
     at: Instant,
+    /// Dropped once the receiver has handled the message (or can never handle it), which is what
+    /// a sender waiting for a zero-delay delivery listens for.
+    handled: Option<Sender<()>>,
+}
+
+/// Who is waiting for a zero-delay delivery, who is frozen, who is dead: what a sender must know
+/// before it waits for a receiver, read and written under one lock so that no two nodes can
+/// start waiting for each other.
+struct Waits {
+    waiting: Vec<bool>,
+    frozen: Vec<bool>,
+    dead: Vec<bool>,
 }
 
 /// A message waiting in the delay line.
@@ -117,6 +139,7 @@ struct Shared<'o, M, E, O> {
     env: Mutex<E>,
     sink: Mutex<Sink<'o, O>>,
     inboxes: Vec<Sender<Envelope<M>>>,
+    waits: Mutex<Waits>,
     delay_line: Sender<Delayed<M>>,
     wake: Sender<Wake>,
     /// Node threads still running; the last one out reports quiescence.
@@ -198,6 +221,11 @@ where
         max_events: limits.max_events,
         env: Mutex::new(env),
         sink: Mutex::new(Sink { observer, closed: false, finished_at: None }),
+        waits: Mutex::new(Waits {
+            waiting: vec![false; nodes.len()],
+            frozen: vec![false; nodes.len()],
+            dead: vec![false; nodes.len()],
+        }),
         inboxes,
         delay_line: delay_tx,
         wake: wake_tx,
@@ -224,6 +252,7 @@ where
                 timers: Vec::new(),
                 armed: 0,
                 resumes: VecDeque::new(),
+                unhandled: Vec::new(),
                 out: Out::default(),
                 deliveries: Vec::new(),
             };
@@ -342,6 +371,8 @@ struct Worker<'s, 'o, N: Node, E, O> {
     armed: u64,
     /// Resume timers owed by pause points, with the true time the node thaws at if it stalled.
     resumes: VecDeque<(TimerId, Option<Nanos>)>,
+    /// Zero-delay messages sent in the current step, by receiver, not yet handled.
+    unhandled: Vec<(NodeId, Receiver<()>)>,
     out: Out<N::Msg, N::Obs>,
     deliveries: Vec<Nanos>,
 }
@@ -352,11 +383,19 @@ where
     E: Env,
     O: Observer<N::Obs>,
 {
-    /// The node's life: start, then react until shutdown or a crash.
+    /// The node's life, then its death: nothing sent to it after that is ever handled.
     fn run(mut self) {
-        let now = self.shared.now();
-        self.node.on_start(self.clock.local(now), &mut self.out);
-        if self.apply(now).is_break() {
+        self.live();
+        let mut waits = self.shared.waits.lock();
+        waits.dead[self.id] = true;
+        waits.waiting[self.id] = false;
+        // Under the lock, so that no sender can slip a message in that nobody would handle.
+        while self.inbox.try_recv().is_ok() {}
+    }
+
+    /// Start, then react until shutdown, a crash or the end of the budget.
+    fn live(&mut self) {
+        if self.react(|node, now, out| node.on_start(now, out), None).is_break() {
             return;
         }
         // A message taken from the inbox but not yet delivered, because a timer was due first.
@@ -369,12 +408,15 @@ where
             // frozen process does not read its messages until it thaws.
             if let Some((id, thaw)) = self.resumes.pop_front() {
                 if let Some(thaw) = thaw {
-                    if !self.sleep_until(thaw) {
+                    self.shared.waits.lock().frozen[self.id] = true;
+                    let thawed = self.sleep_until(thaw);
+                    self.shared.waits.lock().frozen[self.id] = false;
+                    if !thawed {
                         return;
                     }
                     self.emit(|o, at, node| o.fault(at, node, FaultEvent::StallEnd));
                 }
-                if self.step(|node, now, out| node.on_timer(now, id, out)).is_break() {
+                if self.step(|node, now, out| node.on_timer(now, id, out), None).is_break() {
                     return;
                 }
                 continue;
@@ -393,9 +435,9 @@ where
             };
             let flow = if let (true, Some((_, id))) = (timer_first, due) {
                 self.timers[usize::from(id)] = None;
-                self.step(|node, now, out| node.on_timer(now, id, out))
-            } else if let Some(Envelope { from, msg, .. }) = pending.take() {
-                self.step(|node, now, out| node.on_msg(now, from, msg, out))
+                self.step(|node, now, out| node.on_timer(now, id, out), None)
+            } else if let Some(Envelope { from, msg, handled, .. }) = pending.take() {
+                self.step(|node, now, out| node.on_msg(now, from, msg, out), handled)
             } else {
                 let timeout = next.map_or_else(channel::never, |(at, _)| channel::at(at));
                 channel::select! {
@@ -435,14 +477,66 @@ where
     }
 
     /// One reaction of the node at the current time, then its effects; breaks on a crash.
-    fn step(&mut self, react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs>)) -> ControlFlow<()> {
+    ///
+    /// `handled` belongs to the message being handled: dropping it once the step's commands are
+    /// carried out releases the sender. Then the node waits for its own zero-delay messages.
+    fn step(
+        &mut self,
+        react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs>),
+        handled: Option<Sender<()>>,
+    ) -> ControlFlow<()> {
         if self.shared.events.fetch_add(1, Ordering::Relaxed) >= self.shared.max_events {
             let _ = self.shared.wake.send(Wake::Budget);
             return ControlFlow::Break(());
         }
+        self.react(react, handled)
+    }
+
+    /// [`step`](Self::step) without counting an event, for `on_start` (as in the simulator).
+    fn react(
+        &mut self,
+        react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs>),
+        handled: Option<Sender<()>>,
+    ) -> ControlFlow<()> {
         let now = self.shared.now();
         react(&mut self.node, self.clock.local(now), &mut self.out);
-        self.apply(now)
+        let flow = self.apply(now);
+        drop(handled);
+        flow?;
+        self.await_handling()
+    }
+
+    /// Waits until every receiver of this step's zero-delay messages has handled them, skipping
+    /// receivers that wait themselves, are frozen or are dead (see the module docs); breaks when
+    /// the run shuts down meanwhile.
+    fn await_handling(&mut self) -> ControlFlow<()> {
+        let me = self.id;
+        for (to, handled) in std::mem::take(&mut self.unhandled) {
+            {
+                let mut waits = self.shared.waits.lock();
+                if waits.waiting[to] || waits.frozen[to] || waits.dead[to] {
+                    continue;
+                }
+                waits.waiting[me] = true;
+            }
+            let flow = loop {
+                // A receiver may freeze or die after we started waiting, with our message still
+                // in its inbox: look again now and then rather than wait out its stall.
+                channel::select! {
+                    recv(handled) -> _ => break ControlFlow::Continue(()),
+                    recv(self.shutdown) -> _ => break ControlFlow::Break(()),
+                    default(Duration::from_millis(1)) => {
+                        let waits = self.shared.waits.lock();
+                        if waits.frozen[to] || waits.dead[to] {
+                            break ControlFlow::Continue(());
+                        }
+                    }
+                }
+            };
+            self.shared.waits.lock().waiting[me] = false;
+            flow?;
+        }
+        ControlFlow::Continue(())
     }
 
     /// Shows the observer one event, stamped under its lock (see the module docs for why), and
@@ -548,16 +642,28 @@ where
         self.deliveries = deliveries;
     }
 
-    fn forward(&self, to: NodeId, now: Nanos, delay: Nanos, msg: N::Msg) {
+    fn forward(&mut self, to: NodeId, now: Nanos, delay: Nanos, msg: N::Msg) {
         let Some(at) = self.shared.instant(now.saturating_add(delay)) else {
             return;
         };
-        let envelope = Envelope { from: self.id, msg, at };
-        if delay == 0 {
-            // Fails only when the target has crashed, and a dead process receives nothing.
-            let _ = self.shared.inboxes[to].send(envelope);
-        } else {
+        if delay > 0 {
+            let envelope = Envelope { from: self.id, msg, at, handled: None };
             let _ = self.shared.delay_line.send(Delayed { to, envelope });
+            return;
+        }
+        // A node never waits for itself: it handles its own message after this step.
+        let (handled, unhandled) = if to == self.id {
+            (None, None)
+        } else {
+            let (tx, rx) = channel::bounded(0);
+            (Some(tx), Some(rx))
+        };
+        let envelope = Envelope { from: self.id, msg, at, handled };
+        // Under the lock that a dying receiver drains its inbox under: a dead process receives
+        // nothing, and nobody waits for it.
+        let waits = self.shared.waits.lock();
+        if !waits.dead[to] && self.shared.inboxes[to].send(envelope).is_ok() {
+            self.unhandled.extend(unhandled.map(|rx| (to, rx)));
         }
     }
 }
