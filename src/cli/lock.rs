@@ -231,7 +231,8 @@ fn set<T>(field: &mut T, value: Option<T>) {
 /// Runs the configuration and renders it as the flags asked.
 pub(super) fn run(args: &LockArgs) -> Result<String, CliError> {
     let cfg = args.config()?;
-    let report = crate::lock::run(&cfg)?;
+    let bar = super::progress::bar(cfg.planned_acquisitions(), "acquisitions");
+    let report = crate::lock::run::run_observed(&cfg, &mut super::progress::Acquisitions::new(bar))?;
     Ok(if args.json {
         let mut text =
             serde_json::to_string_pretty(&report).expect("a LockReport has only serialisable fields");

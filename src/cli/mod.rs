@@ -22,6 +22,7 @@
 //! one line is what a sweep script can log next to the configuration that failed.
 
 mod lock;
+pub mod progress;
 mod smr;
 mod values;
 

@@ -187,3 +187,45 @@ impl Node for LockServer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::Command;
+
+    fn grants(out: &mut Out<LockMsg, LockEvent>) -> Vec<(NodeId, u64)> {
+        let grants = out
+            .commands()
+            .iter()
+            .filter_map(|c| match c {
+                Command::Send { to, msg: LockMsg::Grant { req, .. } } => Some((*to, *req)),
+                _ => None,
+            })
+            .collect();
+        out.drain();
+        grants
+    }
+
+    /// Late copies of a request its client has released, or has given up for a newer one, are
+    /// never granted; a repeat of the holder's own attempt gets its grant again.
+    #[test]
+    fn each_attempt_is_served_once() {
+        let policy = ServerPolicy { lease: None, lock_delay: 0 };
+        let mut server = LockServer::new(policy, |n| n);
+        let mut out = Out::default();
+        let (a, b) = (3, 4);
+        server.on_msg(0, a, LockMsg::Request { req: 1 }, &mut out);
+        assert_eq!(grants(&mut out), vec![(a, 1)]);
+        server.on_msg(0, a, LockMsg::Request { req: 1 }, &mut out);
+        assert_eq!(grants(&mut out), vec![(a, 1)], "the holder's repeat is answered again");
+        server.on_msg(0, b, LockMsg::Request { req: 1 }, &mut out);
+        server.on_msg(0, b, LockMsg::Request { req: 2 }, &mut out);
+        server.on_msg(0, b, LockMsg::Request { req: 1 }, &mut out);
+        server.on_msg(0, a, LockMsg::Release { req: 1, token: 1 }, &mut out);
+        assert_eq!(grants(&mut out), vec![(b, 2)], "b waits once, for its newest attempt");
+        server.on_msg(0, a, LockMsg::Request { req: 1 }, &mut out);
+        server.on_msg(0, b, LockMsg::Release { req: 2, token: 2 }, &mut out);
+        assert_eq!(grants(&mut out), vec![], "a released attempt 1: its late copy is nobody's");
+        assert_eq!(server.holder(), None);
+    }
+}

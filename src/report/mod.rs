@@ -226,13 +226,20 @@ pub fn verdict(cfg: &LockConfig, m: &LockMetrics) -> Vec<String> {
     if !unlive.is_empty() {
         lines.push(format!("LIVENESS VIOLATED: {}", unlive.join(", ")));
     }
+    let cut_short = match m.ending {
+        Ending::Horizon => Some("the horizon cut the run short"),
+        Ending::Quiescent => Some("the run went quiescent (nothing left to happen)"),
+        Ending::Finished | Ending::EventBudget => None,
+    };
     if lines.is_empty() {
-        let unfinished = match m.ending {
-            Ending::Finished | Ending::EventBudget => String::new(),
-            Ending::Horizon => ", but the horizon cut it short".to_string(),
-            Ending::Quiescent => ", but it went quiescent before finishing".to_string(),
-        };
-        lines.push(format!("safe and live in this run{harmless}{unfinished}"));
+        lines.push(format!("safe and live in this run{harmless}"));
+    }
+    if let Some(why) = cut_short {
+        lines.push(format!(
+            "UNFINISHED: {why} after {} of the {} planned acquisitions",
+            m.acquisitions,
+            cfg.planned_acquisitions()
+        ));
     }
     lines
 }

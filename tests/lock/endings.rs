@@ -52,3 +52,45 @@ fn without_retries_lost_replies_leave_clients_stuck() {
     assert!(m.stuck >= 1, "{m:?}");
     assert!(m.acquisitions < 2_000);
 }
+
+/// A client busy with its work when the horizon falls is not stuck: nothing says its reply will
+/// never come. The run says it was cut short instead.
+#[test]
+fn a_client_at_work_at_the_horizon_is_not_stuck() {
+    let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+    cfg.work = 1_000 * MS;
+    cfg.horizon = Some(500 * MS);
+    let m = run(&cfg).unwrap().metrics;
+    assert_eq!((m.ending, m.stuck), (Ending::Horizon, 0), "{m:?}");
+}
+
+/// The acquisitions asked for are the acquisitions run, however they divide between clients.
+#[test]
+fn the_acquisitions_asked_for_are_run() {
+    for (clients, acquisitions) in [(3, 10), (16, 1_000), (7, 7), (5, 3)] {
+        let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+        cfg.clients = clients;
+        cfg.acquisitions = acquisitions;
+        let m = run(&cfg).unwrap().metrics;
+        assert_eq!((m.ending, m.acquisitions), (Ending::Finished, acquisitions), "{clients} clients");
+    }
+}
+
+/// An overlap whose holder aborts at its margin check before touching anything is named for what
+/// it is, and the verdict does not call it a safety violation.
+#[test]
+fn an_overlap_that_ends_in_an_abort_is_harmless() {
+    let mut cfg = LockConfig::new(Variant::LeaseMargin, EngineKind::Sim);
+    cfg.margin = Some(3 * MS);
+    cfg.work = 2 * MS;
+    cfg.pause = Dist::Uniform { lo: 0, hi: 20 * MS };
+    cfg.pause_at = faultline::node::PausePoint::P1;
+    let report = run(&cfg).unwrap();
+    let m = &report.metrics;
+    assert!(m.overlaps > 1_000, "{m:?}");
+    assert_eq!(m.aborted_overlaps, m.overlaps, "every overlap aborted here: {m:?}");
+    assert_eq!((m.stale_accepted, m.lost_updates, m.stale_effects), (0, 0, 0));
+    let table = faultline::report::lock_table(&report);
+    assert!(!table.contains("SAFETY VIOLATED"), "{table}");
+    assert!(table.contains("overlaps ended in an abort before touching anything"), "{table}");
+}

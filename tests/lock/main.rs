@@ -1,6 +1,7 @@
 //! The lock laboratory's integration tests: every claim of theory.md's lock half, asserted on the
 //! crate's public API (and, in `cli`, on the binary). One test binary, to keep link time down.
 
+mod bounds;
 mod cli;
 mod consensus;
 mod determinism;
@@ -8,4 +9,5 @@ mod endings;
 mod kleppmann;
 mod outcome_table;
 mod predictions;
+mod requests;
 mod threads;

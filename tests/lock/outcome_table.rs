@@ -61,3 +61,27 @@ fn a_wrong_claim_is_caught() {
     c.config = cell(Row::Lease, Fault::F1).config;
     assert!(!c.check().holds, "an overlapping run passed for 'none'");
 }
+
+/// F5 for the non-preemptive lock is a *lost* release; messages that are only delayed,
+/// duplicated or reordered must not block it. The same cell with a lossless link plan: none.
+#[test]
+fn non_preemptive_f5_without_loss_is_safe_and_live() {
+    use faultline::fault::{Dist, LinkPlan};
+    use faultline::lock::scenario::Expect;
+    use faultline::time::MS;
+    for seed in 1..=20 {
+        let mut c = cell(Row::NonPreemptive, Fault::F5);
+        c.config.link = LinkPlan {
+            duplicate: 0.5,
+            reorder: 0.5,
+            reorder_window: 10 * MS,
+            delay: Dist::Exp { mean: 4 * MS },
+            ..LinkPlan::PERFECT
+        };
+        c.config.seed = seed;
+        c.claim = "delay, duplication, reordering without loss: none";
+        c.expect = Expect::Safe { waits: None };
+        let o = c.check();
+        assert!(o.holds, "seed {seed}: claimed \"{}\", measured {}", c.claim, o.measured);
+    }
+}

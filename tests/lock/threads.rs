@@ -58,3 +58,28 @@ fn fencing_keeps_storage_safe_but_duplicates_the_sms_on_threads() {
     assert!(m.stale_rejected >= 1, "{m:?}");
     assert!(m.duplicate_effects >= 1, "{m:?}");
 }
+
+/// No fault at all, many runs of every kind of lock: real scheduling noise shows as acquire
+/// latency, never as a safety violation. The lease is half a second, so only a thread kept off
+/// the processor for that long could expire it; on a shared machine that is the margin.
+#[test]
+fn a_fault_free_run_on_threads_is_safe() {
+    for variant in [Variant::NonPreemptive, Variant::Lease, Variant::Fenced] {
+        for seed in 1..=5 {
+            let mut cfg = threads(variant);
+            if variant.preemptive() {
+                cfg.lease = Some(500 * MS);
+            }
+            cfg.clients = 3;
+            cfg.acquisitions = 60;
+            cfg.seed = seed;
+            let m = run(&cfg).unwrap().metrics;
+            let what = format!("{variant:?}, seed {seed}: {m:?}");
+            assert_eq!(m.ending, faultline::engine::Ending::Finished, "{what}");
+            assert_eq!(m.acquisitions, 60, "{what}");
+            assert_eq!((m.overlaps, m.stale_accepted, m.stale_rejected), (0, 0, 0), "{what}");
+            assert_eq!((m.stale_effects, m.duplicate_effects, m.lost_updates), (0, 0, 0), "{what}");
+            assert_eq!((m.accepted_writes, m.effects), (60, 60), "every write and SMS counted: {what}");
+        }
+    }
+}
