@@ -19,7 +19,8 @@ pub fn bar(len: u64, unit: &str) -> ProgressBar {
     if len < WORTH_A_BAR || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let template = format!("{{elapsed_precise}} [{{wide_bar}}] {{human_pos}}/{{human_len}} {unit} (ETA {{eta}})");
+    let template =
+        format!("{{elapsed_precise}} [{{wide_bar}}] {{human_pos}}/{{human_len}} {unit} (ETA {{eta}})");
     let style = ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar());
     ProgressBar::new(len).with_style(style)
 }

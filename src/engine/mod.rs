@@ -8,6 +8,10 @@
 //! Both ask the same two questions of the world they run, through [`Env`] (how long is this node
 //! frozen at its pause point? what happens to this message?) and report to the same
 //! [`Observer`], so every oracle and metric is computed once, from one event stream.
+//!
+//! Every run is bounded by [`Limits`]: a horizon in true time and a budget of events, whichever
+//! comes first, so no protocol, however it misbehaves, can keep a run going; the [`Ending`] says
+//! which bound stopped it.
 
 pub mod rounds;
 pub mod sim;

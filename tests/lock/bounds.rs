@@ -34,7 +34,17 @@ fn run_bounded(args: &[&str]) -> (Option<i32>, String, String) {
 const CASES: &[(&[&str], Option<&str>)] = &[
     // 255 blocked clients re-sending every 20 ms for a 69,000 s horizon.
     (
-        &["lock", "--variant", "non-preemptive", "--crash", "1", "--clients", "256", "--workload", "consensus"],
+        &[
+            "lock",
+            "--variant",
+            "non-preemptive",
+            "--crash",
+            "1",
+            "--clients",
+            "256",
+            "--workload",
+            "consensus",
+        ],
         Some("horizon reached"),
     ),
     // A renewal every nanosecond.
@@ -43,7 +53,10 @@ const CASES: &[(&[&str], Option<&str>)] = &[
     (&["lock", "--variant", "non-preemptive", "--crash", "1", "--retry", "1us"], Some("horizon reached")),
     // Sections longer than the simulator's range of time.
     (&["lock", "--lease", "5000000000s", "--work", "5000000000s"], Some("horizon reached")),
-    (&["lock", "--variant", "non-preemptive", "--crash", "1", "--horizon", "15999999999s"], Some("horizon reached")),
+    (
+        &["lock", "--variant", "non-preemptive", "--crash", "1", "--horizon", "15999999999s"],
+        Some("horizon reached"),
+    ),
     // Workloads no machine can run.
     (&["lock", "--acquisitions", "1000000000000000"], None),
     (&["lock", "--workload", "consensus", "--instances", "1000000000000000"], None),
@@ -52,8 +65,14 @@ const CASES: &[(&[&str], Option<&str>)] = &[
     (&["lock", "--delay", "fixed:1000000000s"], Some("horizon reached")),
     (&["lock", "--delay", "fixed:100s"], Some("finished")),
     // Everything at once: many clients, re-sends every nanosecond, slow and lossy links.
-    (&["lock", "--clients", "256", "--retry", "1ns", "--delay", "exp:1s", "--drop", "0.5"], Some("horizon reached")),
-    (&["lock", "--clients", "256", "--duplicate", "1", "--reorder", "1", "--delay", "pareto:0.5:1ms"], Some("finished")),
+    (
+        &["lock", "--clients", "256", "--retry", "1ns", "--delay", "exp:1s", "--drop", "0.5"],
+        Some("horizon reached"),
+    ),
+    (
+        &["lock", "--clients", "256", "--duplicate", "1", "--reorder", "1", "--delay", "pareto:0.5:1ms"],
+        Some("finished"),
+    ),
     (&["lock", "--clients", "256", "--lease", "1ns"], Some("finished")),
     (&["lock", "--clients", "256", "--pause", "pareto:0.1:1s"], Some("horizon reached")),
     // A budget too small for the workload: the figures so far, and a liveness verdict.
@@ -61,7 +80,10 @@ const CASES: &[(&[&str], Option<&str>)] = &[
     // Clients whose storage replies are lost with nobody re-sending: stuck, at a quiescent end.
     (&["lock", "--drop", "0.05", "--links", "storage", "--retry", "0", "--pause", "none"], Some("quiescent")),
     // The threads engine's horizon is wall time.
-    (&["lock", "--engine", "threads", "--variant", "non-preemptive", "--crash", "1", "--horizon", "1s"], Some("horizon reached")),
+    (
+        &["lock", "--engine", "threads", "--variant", "non-preemptive", "--crash", "1", "--horizon", "1s"],
+        Some("horizon reached"),
+    ),
 ];
 
 #[test]
@@ -71,7 +93,8 @@ fn every_run_ends_with_a_stated_ending_or_is_refused() {
         match ending {
             Some(ending) => {
                 assert_eq!(code, Some(0), "{args:?}: {err}");
-                let run = out.lines().find(|l| l.starts_with("run ")).unwrap_or_else(|| panic!("{args:?}: {out}"));
+                let run =
+                    out.lines().find(|l| l.starts_with("run ")).unwrap_or_else(|| panic!("{args:?}: {out}"));
                 assert!(run.contains(ending), "{args:?} should end '{ending}': {run}");
                 if ending != "finished" {
                     assert!(
