@@ -441,21 +441,18 @@ impl LockConfig {
         if self.horizon == Some(0) {
             return Err(ConfigError::ZeroHorizon);
         }
-        if self.acquisitions > MAX_ACQUISITIONS {
-            return Err(ConfigError::TooLarge {
-                flag: "--acquisitions",
-                got: self.acquisitions,
-                max: MAX_ACQUISITIONS,
-                why: "a larger run would take hours",
-            });
-        }
-        if self.instances > MAX_INSTANCES {
-            return Err(ConfigError::TooLarge {
-                flag: "--instances",
-                got: self.instances,
-                max: MAX_INSTANCES,
-                why: "every instance keeps a register for the whole run",
-            });
+        for (flag, got, max, why) in [
+            ("--acquisitions", self.acquisitions, MAX_ACQUISITIONS, "a larger run would take hours"),
+            (
+                "--instances",
+                self.instances,
+                MAX_INSTANCES,
+                "every instance keeps a register for the whole run",
+            ),
+        ] {
+            if got > max {
+                return Err(ConfigError::TooLarge { flag, got, max, why });
+            }
         }
         if let Some(n) = self.max_events.filter(|&n| n == 0 || n > MAX_EVENTS) {
             return Err(ConfigError::EventBudget(n));
