@@ -80,5 +80,6 @@ pub mod node;
 pub mod report;
 pub mod rng;
 pub mod smr;
+pub mod sweep;
 pub mod sync;
 pub mod time;

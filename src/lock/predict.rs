@@ -32,6 +32,7 @@
 use super::client::{DecideBy, TimerStart, Workload};
 use super::config::LockConfig;
 use super::storage::Fencing;
+use crate::check::LockMetrics;
 use crate::node::PausePoint;
 
 /// Predicted rates of a configuration; a rate the closed form does not cover is `None`.
@@ -184,4 +185,31 @@ pub fn compare(cfg: &LockConfig) -> Option<Result<Comparison, super::ConfigError
             tolerance: crate::check::stats::tolerance(predicted, rate.of),
         }
     }))
+}
+
+/// The figures [`predict`] may cover, by the name the sweeps' columns use.
+pub const PREDICTED: [&str; 4] = ["overlap_rate", "stale_rate", "abort_rate", "disagreement_rate"];
+
+/// Every figure of [`PREDICTED`], the closed form's value next to what `m` measured, or `None`
+/// where the closed form does not cover `cfg` (or that figure).
+pub fn comparisons(cfg: &LockConfig, m: &LockMetrics) -> [(&'static str, Option<Comparison>); 4] {
+    let p = predict(cfg).unwrap_or_default();
+    let n = m.acquisitions;
+    let stale = crate::check::Rate::new(m.stale_accepted + m.stale_rejected, n);
+    let figures = [
+        (p.overlap_rate, m.rates.overlap),
+        (p.stale_rate, stale),
+        (p.abort_rate, m.rates.abort),
+        (p.disagreement_rate, m.rates.disagreement),
+    ];
+    let mut out = PREDICTED.map(|name| (name, None));
+    for ((_, slot), (predicted, rate)) in out.iter_mut().zip(figures) {
+        *slot = predicted.filter(|_| rate.of > 0).map(|predicted| Comparison {
+            predicted,
+            measured: rate.rate,
+            trials: rate.of,
+            tolerance: crate::check::stats::tolerance(predicted, rate.of),
+        });
+    }
+    out
 }

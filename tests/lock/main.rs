@@ -10,4 +10,5 @@ mod kleppmann;
 mod outcome_table;
 mod predictions;
 mod requests;
+mod sweep;
 mod threads;

@@ -1,0 +1,105 @@
+//! The lock laboratory in a sweep: every flag of `faultline lock` can be swept.
+
+use super::table::flatten;
+use super::{Laboratory, Resolution};
+use crate::check::{LockMetrics, LockOracle};
+use crate::cli::{CliError, LockArgs};
+use crate::engine::{Ending, RunEnd};
+use crate::lock::predict::comparisons;
+use crate::lock::{ConfigError, EngineKind, LockConfig, Variant};
+use clap::{Args, FromArgMatches};
+
+/// `faultline lock`, swept.
+#[derive(Debug, Default)]
+pub struct LockLab;
+
+impl LockLab {
+    /// The configuration `settings` describe, leaving out flags that do not apply to the point's
+    /// variant or workload (the lock's own refusal names them); the flags it kept.
+    fn config(&self, settings: &[(String, String)]) -> Result<(LockConfig, Vec<(String, String)>), String> {
+        let mut kept: Vec<(String, String)> = settings.to_vec();
+        loop {
+            let argv = std::iter::once("lock".to_string())
+                .chain(kept.iter().flat_map(|(f, v)| [format!("--{f}"), v.clone()]));
+            let matches =
+                self.command().try_get_matches_from(argv).map_err(|e| first_line(&e.to_string()))?;
+            let args = LockArgs::from_arg_matches(&matches).map_err(|e| first_line(&e.to_string()))?;
+            let inapplicable = match args.config() {
+                Ok(cfg) => return Ok((cfg, kept)),
+                Err(CliError::WrongWorkload { flag, .. }) => flag,
+                Err(CliError::Config(ConfigError::NeedsLease(flag))) => flag,
+                Err(e) => return Err(e.to_string()),
+            };
+            let before = kept.len();
+            kept.retain(|(f, _)| format!("--{f}") != inapplicable);
+            if kept.len() == before {
+                return Err(format!("{inapplicable} does not apply to this point"));
+            }
+        }
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid arguments");
+    line.strip_prefix("error:").map(str::trim_start).unwrap_or(line).to_string()
+}
+
+/// A point's cells: the configuration under `config.`, then every metric, then the predictions.
+fn cells(cfg: &LockConfig, metrics: &LockMetrics) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let config = serde_json::to_value(cfg).expect("a configuration serialises");
+    flatten("config", &config, &mut out);
+    let metrics_json = serde_json::to_value(metrics).expect("metrics serialise");
+    flatten("", &metrics_json, &mut out);
+    for (name, c) in comparisons(cfg, metrics) {
+        let (predicted, tolerance, agrees) = match c {
+            Some(c) => (c.predicted.to_string(), c.tolerance.to_string(), c.agrees().to_string()),
+            None => Default::default(),
+        };
+        out.push((format!("predicted.{name}"), predicted));
+        out.push((format!("tolerance.{name}"), tolerance));
+        out.push((format!("agrees.{name}"), agrees));
+    }
+    out
+}
+
+impl Laboratory for LockLab {
+    type Job = LockConfig;
+
+    fn name(&self) -> &'static str {
+        "lock"
+    }
+
+    fn command(&self) -> clap::Command {
+        LockArgs::augment_args(clap::Command::new("lock"))
+    }
+
+    fn columns(&self) -> Vec<String> {
+        // Every row has these columns whatever its outcome: they come from a configuration and
+        // the metrics of a run that did nothing.
+        let cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+        let nothing = LockOracle::new(&cfg).finish(RunEnd { at: 0, ending: Ending::Finished, events: 0 });
+        cells(&cfg, &nothing).into_iter().map(|(column, _)| column).collect()
+    }
+
+    fn resolve(&self, settings: &[(String, String)]) -> Resolution<LockConfig> {
+        match self.config(settings) {
+            Ok((job, flags)) => Resolution::Run { job, flags },
+            Err(why) => Resolution::Skip(why),
+        }
+    }
+
+    fn run(&self, job: &LockConfig, seed: u64) -> Vec<(String, String)> {
+        let mut cfg = job.clone();
+        cfg.seed = seed;
+        match crate::lock::run(&cfg) {
+            Ok(report) => cells(&cfg, &report.metrics),
+            // Resolution validated the configuration, and the seed changes nothing that is checked.
+            Err(e) => vec![("status".into(), format!("error: {e}"))],
+        }
+    }
+
+    fn alone(&self, job: &LockConfig) -> bool {
+        job.engine == EngineKind::Threads
+    }
+}

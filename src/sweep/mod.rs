@@ -1,0 +1,393 @@
+//! Parameter sweeps: one laboratory's runs over a grid of its own flags, in parallel, written as
+//! a tidy table.
+//!
+//! A sweep varies the flags of `faultline lock` (or of `faultline smr --stress`) over lists and
+//! ranges ([`grid`]); each combination is a *point*, run `repetitions` times with independent
+//! seeds. Every point is resolved by the laboratory's own command line, so a swept flag means
+//! exactly what it means in a single run, and a combination that cannot exist is skipped with the
+//! one-line reason the single run would give. A flag that does not apply to a point's variant or
+//! workload (a lease for the non-preemptive lock) is left out of that point, and points that then
+//! coincide run once: the non-preemptive lock in a lease sweep is the reference at infinite lease.
+//!
+//! Runs are deterministic and independent of scheduling: run `r` of point `p` is seeded from
+//! (master seed, `p`, `r`) through a hash ([`crate::rng::derive`]), simulator runs go through
+//! rayon in any order, and the rows are sorted before they are written. So 1 thread and 16 give
+//! the same bytes, a sweep split into shards (`--shard K/N`, a deterministic slice of the runs)
+//! and merged gives the bytes of the unsplit sweep, and an interrupted sweep resumed gives the
+//! bytes of an uninterrupted one. Runs on the threads engine measure wall-clock behaviour, so
+//! they run one at a time, never beside each other.
+//!
+//! While a sweep runs, each finished row is appended to a journal beside the output
+//! (`OUT.partial`); the output itself ([`table`]) is written atomically at the end, and the
+//! journal removed. `--resume` continues from the journal.
+
+pub mod grid;
+pub mod lock;
+pub mod table;
+
+use crate::rng;
+use grid::Axis;
+use rayon::prelude::*;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use table::{REPETITION, Table, TableError};
+
+/// A laboratory a sweep can drive: its flags, how a point resolves, how a run becomes cells.
+pub trait Laboratory: Sync {
+    /// A point's resolved run.
+    type Job: Send + Sync;
+
+    /// The subcommand whose flags the grid varies (`lock`).
+    fn name(&self) -> &'static str;
+    /// Its flags, to check a grid's names and values against.
+    fn command(&self) -> clap::Command;
+    /// The columns each run fills, the same for every row whatever its outcome.
+    fn columns(&self) -> Vec<String>;
+    /// What `settings` (flag, value pairs) run as, or why they cannot.
+    fn resolve(&self, settings: &[(String, String)]) -> Resolution<Self::Job>;
+    /// Runs `job` with `seed`; its cells, by column.
+    fn run(&self, job: &Self::Job, seed: u64) -> Vec<(String, String)>;
+    /// True for a job that must not run beside others (wall-clock measurements).
+    fn alone(&self, job: &Self::Job) -> bool;
+}
+
+/// What a point runs as.
+#[derive(Debug)]
+pub enum Resolution<J> {
+    /// A run: the job, and the flags it ran with (the ones that did not apply left out).
+    Run {
+        /// The job.
+        job: J,
+        /// The flags that define it, in order, as `--flag value` pairs.
+        flags: Vec<(String, String)>,
+    },
+    /// The point cannot exist; the one-line reason.
+    Skip(String),
+}
+
+/// A slice of a sweep's runs: the runs whose index `i` (point × repetitions + repetition) has
+/// `i % count == index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// From 0.
+    pub index: u64,
+    /// At least 1.
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole sweep.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `K/N` (K from 1 to N).
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("'{text}' is not a shard: write K/N with 1 <= K <= N, e.g. 2/8");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (k, n): (u64, u64) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { index: k - 1, count: n })
+    }
+
+    fn has(&self, run: u64) -> bool {
+        run % self.count == self.index
+    }
+}
+
+/// Most points a grid may have, repetitions included.
+pub const MAX_RUNS: u64 = 10_000_000;
+
+/// A sweep: the grid, repetitions, master seed and slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    /// Swept flags, in the laboratory's flag order.
+    pub axes: Vec<Axis>,
+    /// Runs per point, each with its own seed.
+    pub repetitions: u64,
+    /// Master seed.
+    pub seed: u64,
+    /// The slice of runs this invocation does.
+    pub shard: Shard,
+}
+
+/// Why a sweep could not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The grid is larger than a sweep may be.
+    #[error("the grid has {0} runs (points times repetitions), more than the {MAX_RUNS} a sweep may have")]
+    TooLarge(u128),
+    /// A journal from an interrupted sweep is in the way, or belongs to another sweep.
+    #[error("{0}")]
+    Journal(String),
+    /// The table could not be written.
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+/// The fixed columns every row starts with, before the laboratory's.
+const LEADING: [&str; 5] = [table::POINT, REPETITION, "seed", "status", "reason"];
+/// The last column: the command that replays the row's run.
+pub const REPLAY: &str = "replay";
+
+impl Sweep {
+    /// Points in the grid (the product of the axes' lengths; 1 without axes).
+    pub fn points(&self) -> u128 {
+        self.axes.iter().map(|a| a.values.len() as u128).product()
+    }
+
+    /// The settings of point `p`: the last axis varies fastest.
+    fn settings(&self, mut p: u64) -> Vec<(String, String)> {
+        let mut settings = vec![(String::new(), String::new()); self.axes.len()];
+        for (slot, axis) in settings.iter_mut().zip(&self.axes).rev() {
+            let n = axis.values.len() as u64;
+            *slot = (axis.flag.clone(), axis.values[(p % n) as usize].clone());
+            p /= n;
+        }
+        settings
+    }
+
+    /// A line that names this sweep exactly, for the journal: a resume must continue the same
+    /// sweep, not another one written to the same file.
+    fn fingerprint(&self, lab: &str) -> String {
+        let axes: Vec<String> =
+            self.axes.iter().map(|a| format!("--{} {}", a.flag, a.values.join(","))).collect();
+        format!(
+            "faultline sweep {lab} {} --repetitions {} --seed {} --shard {}/{}",
+            axes.join(" "),
+            self.repetitions,
+            self.seed,
+            self.shard.index + 1,
+            self.shard.count
+        )
+    }
+}
+
+/// The header of a sweep's table over `lab`.
+pub fn header<L: Laboratory>(lab: &L) -> Vec<String> {
+    LEADING.iter().map(|s| s.to_string()).chain(lab.columns()).chain([REPLAY.to_string()]).collect()
+}
+
+/// Options of one invocation that do not change what the sweep is.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// The CSV to write (the JSON goes beside it); `None` keeps the table in memory only.
+    pub out: Option<PathBuf>,
+    /// Continue from the journal an interrupted run of the same sweep left.
+    pub resume: bool,
+    /// Run at most this many runs now, keep the journal, and write no table (a later `--resume`
+    /// finishes): for sweeps too long for one sitting, and for tests of the resume.
+    pub stop_after: Option<u64>,
+    /// Progress, shown on a terminal only.
+    pub progress: Option<indicatif::ProgressBar>,
+}
+
+/// The outcome of an invocation: the finished table, or how far an interrupted one got.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every run of the slice is in the table (and in the files, if any).
+    Done(Table),
+    /// Stopped after `done` of `total` runs; the journal keeps them.
+    Stopped {
+        /// Runs finished so far, earlier invocations included.
+        done: u64,
+        /// Runs in the slice.
+        total: u64,
+    },
+}
+
+/// Runs `sweep` over `lab`.
+pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<Outcome, SweepError> {
+    let points = sweep.points();
+    let total_runs = points * u128::from(sweep.repetitions);
+    if total_runs > u128::from(MAX_RUNS) {
+        return Err(SweepError::TooLarge(total_runs));
+    }
+    let reps = sweep.repetitions;
+    // Resolve every point once; a point whose run coincides with an earlier point's is skipped in
+    // its favour.
+    let mut first_with: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let resolved: Vec<Point<L::Job>> = (0..points as u64)
+        .map(|p| match lab.resolve(&sweep.settings(p)) {
+            Resolution::Skip(why) => Point::Skip(why),
+            Resolution::Run { job, flags } => {
+                let replay = replay_prefix(lab.name(), &flags);
+                match first_with.get(&replay) {
+                    Some(&q) => Point::Skip(format!("the same run as point {q}")),
+                    None => {
+                        first_with.insert(replay.clone(), p);
+                        Point::Run { job, replay }
+                    }
+                }
+            }
+        })
+        .collect();
+    let header = header(lab);
+    let mut table = Table::new(header.clone());
+    let journal_path = options.out.as_ref().map(|o| PathBuf::from(format!("{}.partial", o.display())));
+    let fingerprint = sweep.fingerprint(lab.name());
+    if let Some(path) = &journal_path {
+        table.rows = open_journal(path, &fingerprint, &header, options.resume)?;
+    }
+    let done: std::collections::HashSet<(String, String)> =
+        table.rows.iter().map(|r| (r[0].clone(), r[1].clone())).collect();
+    let todo: Vec<(u64, u64)> = (0..points as u64)
+        .flat_map(|p| (0..reps).map(move |r| (p, r)))
+        .filter(|&(p, r)| sweep.shard.has(p * reps + r))
+        .filter(|(p, r)| !done.contains(&(p.to_string(), r.to_string())))
+        .collect();
+    let slice_total = (table.rows.len() + todo.len()) as u64;
+    let now: Vec<(u64, u64)> = match options.stop_after {
+        Some(n) => todo.iter().copied().take(n as usize).collect(),
+        None => todo.clone(),
+    };
+    let journal = match &journal_path {
+        Some(path) => Some(std::sync::Mutex::new(start_journal(path, &fingerprint, &table.rows)?)),
+        None => None,
+    };
+    if let Some(bar) = &options.progress {
+        bar.set_length(now.len() as u64);
+    }
+    let one = |&(p, r): &(u64, u64)| -> Vec<String> {
+        let row = row(lab, &header, &resolved[p as usize], p, r, rng::derive(sweep.seed, &[p, r]));
+        if let Some(journal) = &journal {
+            let mut file = journal.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // A journal that cannot be written costs the resume, not the sweep.
+            let _ = serde_json::to_writer(&mut *file, &row).map(|()| file.write_all(b"\n"));
+            let _ = file.flush();
+        }
+        if let Some(bar) = &options.progress {
+            bar.inc(1);
+        }
+        row
+    };
+    let alone =
+        |&(p, _): &(u64, u64)| matches!(&resolved[p as usize], Point::Run { job, .. } if lab.alone(job));
+    let (sequential, parallel): (Vec<_>, Vec<_>) = now.iter().copied().partition(alone);
+    table.rows.extend(parallel.par_iter().map(one).collect::<Vec<_>>());
+    table.rows.extend(sequential.iter().map(one));
+    if let Some(bar) = &options.progress {
+        bar.finish_and_clear();
+    }
+    let finished = table.rows.len() as u64;
+    if finished < slice_total {
+        return Ok(Outcome::Stopped { done: finished, total: slice_total });
+    }
+    table.sort()?;
+    if let Some(out) = &options.out {
+        table.write(out)?;
+        if let Some(path) = &journal_path {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    Ok(Outcome::Done(table))
+}
+
+/// A resolved point.
+enum Point<J> {
+    Run { job: J, replay: String },
+    Skip(String),
+}
+
+/// The row of run `r` of point `p`.
+fn row<L: Laboratory>(
+    lab: &L,
+    header: &[String],
+    point: &Point<L::Job>,
+    p: u64,
+    r: u64,
+    seed: u64,
+) -> Vec<String> {
+    let mut cells = vec![String::new(); header.len()];
+    cells[0] = p.to_string();
+    cells[1] = r.to_string();
+    let last = header.len() - 1;
+    match point {
+        Point::Skip(why) => {
+            cells[3] = "skipped".into();
+            cells[4] = why.clone();
+        }
+        Point::Run { job, replay } => {
+            cells[2] = seed.to_string();
+            cells[3] = "ok".into();
+            for (column, text) in lab.run(job, seed) {
+                if let Some(i) = header.iter().position(|h| *h == column) {
+                    cells[i] = text;
+                }
+            }
+            cells[last] = format!("{replay} --seed {seed}");
+        }
+    }
+    cells
+}
+
+/// `faultline LAB --flag value ...`, with values quoted for a POSIX shell where needed.
+fn replay_prefix(lab: &str, flags: &[(String, String)]) -> String {
+    let mut line = format!("faultline {lab}");
+    for (flag, value) in flags {
+        line.push_str(&format!(" --{flag} {}", shell_word(value)));
+    }
+    line
+}
+
+/// `text` as one word for a POSIX shell.
+pub fn shell_word(text: &str) -> String {
+    let plain =
+        !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.,:/@%+=".contains(&b));
+    if plain { text.to_string() } else { format!("'{}'", text.replace('\'', r"'\''")) }
+}
+
+/// The rows an interrupted run of this sweep left, if resuming; refuses a journal in the way.
+fn open_journal(
+    path: &Path,
+    fingerprint: &str,
+    header: &[String],
+    resume: bool,
+) -> Result<Vec<Vec<String>>, SweepError> {
+    let shown = path.display();
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return if resume {
+                Err(SweepError::Journal(format!("--resume: there is no {shown} to continue from")))
+            } else {
+                Ok(Vec::new())
+            };
+        }
+        Err(e) => return Err(SweepError::Journal(format!("{shown}: {e}"))),
+    };
+    if !resume {
+        return Err(SweepError::Journal(format!(
+            "an interrupted sweep left {shown}: add --resume to continue it, or delete it to start over"
+        )));
+    }
+    let mut lines = std::io::BufReader::new(file).lines();
+    match lines.next() {
+        Some(Ok(line)) if line == fingerprint => {}
+        _ => {
+            return Err(SweepError::Journal(format!(
+                "{shown} belongs to another sweep: resume it with the grid it was started with, or delete it"
+            )));
+        }
+    }
+    // The last line may have been cut by the interruption: a row that does not parse, or is not
+    // as long as the header, is run again.
+    Ok(lines
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str::<Vec<String>>(&l).ok())
+        .filter(|row| row.len() == header.len())
+        .collect())
+}
+
+/// The journal, started afresh with the sweep's fingerprint and the rows already done (so a row
+/// cut short by an interruption is not left in the middle of it), open for appending.
+fn start_journal(path: &Path, fingerprint: &str, rows: &[Vec<String>]) -> Result<std::fs::File, SweepError> {
+    let err = |e: std::io::Error| SweepError::Journal(format!("{}: {e}", path.display()));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(err)?);
+    writeln!(f, "{fingerprint}").map_err(err)?;
+    for row in rows {
+        serde_json::to_writer(&mut f, row).map_err(|e| err(e.into()))?;
+        writeln!(f).map_err(err)?;
+    }
+    f.into_inner().map_err(|e| err(e.into_error()))
+}

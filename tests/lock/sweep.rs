@@ -1,0 +1,192 @@
+//! Sweeps: the same bytes however they are run (threads, shards, interruptions), points that
+//! cannot exist skipped with their reason, the non-preemptive lock as the reference at infinite
+//! lease, and the lease curve on its closed form.
+
+use faultline::sweep::grid::{Axis, expand};
+use faultline::sweep::lock::LockLab;
+use faultline::sweep::table::Table;
+use faultline::sweep::{Options, Outcome, Shard, Sweep, run};
+use std::path::PathBuf;
+
+fn axis(flag: &str, values: &str) -> Axis {
+    Axis { flag: flag.into(), values: expand(flag, values).unwrap() }
+}
+
+fn small() -> Sweep {
+    Sweep {
+        axes: vec![
+            axis("variant", "lease,non-preemptive,lease-margin"),
+            axis("lease", "4ms..16ms:3"),
+            axis("margin", "2ms,20ms"),
+            axis("acquisitions", "300"),
+        ],
+        repetitions: 2,
+        seed: 7,
+        shard: Shard::ALL,
+    }
+}
+
+fn table(outcome: Outcome) -> Table {
+    match outcome {
+        Outcome::Done(t) => t,
+        Outcome::Stopped { done, total } => panic!("stopped after {done} of {total}"),
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn cell<'a>(t: &'a Table, row: &'a [String], column: &str) -> &'a str {
+    &row[t.column(column).unwrap_or_else(|| panic!("no column {column}"))]
+}
+
+#[test]
+fn thread_count_does_not_change_a_byte() {
+    let on = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| table(run(&LockLab, &small(), &Options::default()).unwrap()))
+    };
+    let (one, two) = (on(1), on(2));
+    assert_eq!(one.csv(), two.csv());
+    assert_eq!(one.json(), two.json());
+    assert_eq!(one.rows.len(), 3 * 3 * 2 * 2);
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_sweep() {
+    let whole = table(run(&LockLab, &small(), &Options::default()).unwrap());
+    let parts = (1..=3)
+        .map(|k| {
+            let sweep = Sweep { shard: Shard::parse(&format!("{k}/3")).unwrap(), ..small() };
+            (format!("{k}/3"), table(run(&LockLab, &sweep, &Options::default()).unwrap()))
+        })
+        .collect();
+    let merged = Table::merge(parts).unwrap();
+    assert_eq!(merged.csv(), whole.csv());
+    assert_eq!(merged.json(), whole.json());
+}
+
+#[test]
+fn an_interrupted_sweep_resumed_equals_an_uninterrupted_one() {
+    let dir = scratch("resume");
+    let (whole, parts) = (dir.join("whole.csv"), dir.join("parts.csv"));
+    run(&LockLab, &small(), &Options { out: Some(whole.clone()), ..Options::default() }).unwrap();
+    let stop =
+        |n| Options { out: Some(parts.clone()), resume: n > 0, stop_after: Some(5), ..Options::default() };
+    assert!(matches!(run(&LockLab, &small(), &stop(0)).unwrap(), Outcome::Stopped { done: 5, total: 36 }));
+    assert!(!parts.exists(), "an interrupted sweep writes no table");
+    // Without --resume the journal is not silently thrown away.
+    assert!(run(&LockLab, &small(), &Options { out: Some(parts.clone()), ..Options::default() }).is_err());
+    // The interruption may cut a row in half: it is run again.
+    let journal = dir.join("parts.csv.partial");
+    let mut text = std::fs::read_to_string(&journal).unwrap();
+    text.push_str("[\"3\",\"1\",\"12");
+    std::fs::write(&journal, text).unwrap();
+    assert!(matches!(run(&LockLab, &small(), &stop(1)).unwrap(), Outcome::Stopped { done: 10, total: 36 }));
+    run(&LockLab, &small(), &Options { out: Some(parts.clone()), resume: true, ..Options::default() })
+        .unwrap();
+    assert_eq!(std::fs::read(&parts).unwrap(), std::fs::read(&whole).unwrap());
+    assert_eq!(
+        std::fs::read(dir.join("parts.json")).unwrap(),
+        std::fs::read(dir.join("whole.json")).unwrap()
+    );
+    assert!(!journal.exists(), "a finished sweep leaves no journal");
+    // A journal of another sweep is refused.
+    std::fs::write(&journal, "faultline sweep lock --lease 1ms\n").unwrap();
+    assert!(
+        run(&LockLab, &small(), &Options { out: Some(parts), resume: true, ..Options::default() }).is_err()
+    );
+}
+
+#[test]
+fn impossible_points_are_skipped_and_the_non_preemptive_lock_runs_once() {
+    let t = table(run(&LockLab, &small(), &Options::default()).unwrap());
+    let rows_of = |variant: &str| -> Vec<&Vec<String>> {
+        t.rows
+            .iter()
+            .filter(|r| {
+                cell(&t, r, "config.variant") == variant || {
+                    let p: usize = r[0].parse().unwrap();
+                    (p / 6)
+                        == ["lease", "non-preemptive", "lease-margin"]
+                            .iter()
+                            .position(|v| *v == variant)
+                            .unwrap()
+                        && cell(&t, r, "status") == "skipped"
+                }
+            })
+            .collect()
+    };
+    let np = rows_of("non-preemptive");
+    let ran: Vec<_> = np.iter().filter(|r| cell(&t, r, "status") == "ok").collect();
+    assert_eq!(ran.len(), 2, "one point, two repetitions");
+    assert_eq!(cell(&t, ran[0], "config.lease"), "", "the reference has no lease");
+    assert!(
+        np.iter()
+            .filter(|r| cell(&t, r, "status") == "skipped")
+            .all(|r| cell(&t, r, "reason").starts_with("the same run as point"))
+    );
+    // A margin longer than the lease cannot exist; the reason is the single run's own.
+    let margin = rows_of("lease-margin");
+    let long = margin.iter().find(|r| cell(&t, r, "status") == "skipped").expect("a skipped margin point");
+    assert!(cell(&t, long, "reason").contains("must be shorter than --lease"), "{long:?}");
+    // Every run says how to replay it.
+    for r in t.rows.iter().filter(|r| cell(&t, r, "status") == "ok") {
+        let replay = cell(&t, r, "replay");
+        assert!(
+            replay.starts_with("faultline lock ")
+                && replay.ends_with(&format!("--seed {}", cell(&t, r, "seed")))
+        );
+    }
+}
+
+/// A replayed row gives the row's figures.
+#[test]
+fn a_row_replays() {
+    let t = table(run(&LockLab, &small(), &Options::default()).unwrap());
+    let row = t
+        .rows
+        .iter()
+        .find(|r| cell(&t, r, "status") == "ok" && cell(&t, r, "overlaps") != "0")
+        .expect("a row that overlapped");
+    let replay = cell(&t, row, "replay");
+    let args: Vec<&str> = replay.split(' ').skip(1).chain(["--json"]).collect();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline")).args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["overlaps"].to_string(), cell(&t, row, "overlaps"));
+    assert_eq!(v["engine_events"].to_string(), cell(&t, row, "engine_events"));
+}
+
+/// The lease curve under exponential stalls sits on exp(-(L - w)/mu) over four decades of rate,
+/// every point within 4 standard errors.
+#[test]
+fn the_lease_curve_sits_on_its_closed_form_over_four_decades() {
+    let sweep = Sweep {
+        axes: vec![
+            axis("clients", "16"),
+            axis("lease", "1ms..50ms:6"),
+            axis("work", "0"),
+            axis("acquisitions", "1000000"),
+        ],
+        repetitions: 1,
+        seed: 1,
+        shard: Shard::ALL,
+    };
+    let t = table(run(&LockLab, &sweep, &Options::default()).unwrap());
+    let rates: Vec<f64> = t.rows.iter().map(|r| cell(&t, r, "rates.overlap.rate").parse().unwrap()).collect();
+    assert!(rates[0] / rates[5] > 1e4, "fewer than four decades: {rates:?}");
+    for r in &t.rows {
+        assert_eq!(
+            cell(&t, r, "agrees.overlap_rate"),
+            "true",
+            "{} vs {}",
+            cell(&t, r, "rates.overlap.rate"),
+            cell(&t, r, "predicted.overlap_rate")
+        );
+    }
+}
