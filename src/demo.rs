@@ -1,7 +1,7 @@
 //! The default demonstration: what `cargo run --release` shows a newcomer in a few seconds.
 //!
 //! Everything printed here is measured, in the deterministic simulator, from the same scenarios the
-//! tests assert: theory.md's outcome table, the closed form for lease overlaps, Kleppmann's
+//! tests assert: the outcome table (docs/model.md §5), the closed form for lease overlaps, Kleppmann's
 //! timeline, and consensus built from a lock.
 
 use crate::lock::predict::compare;
@@ -20,7 +20,7 @@ fn symbol(expect: &Expect) -> &'static str {
     }
 }
 
-/// Prints the outcome table as measured: each cell shows theory.md's verdict and whether the
+/// Prints the outcome table as measured: each cell shows its claim (docs/model.md §5) and whether the
 /// simulated run reproduced it. Returns how many cells did not.
 pub fn outcome_table(out: &mut dyn Write, details: bool) -> io::Result<usize> {
     let header =
@@ -66,7 +66,7 @@ pub fn print(out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "   With a faulty lock holder, a non-preemptive lock loses liveness (Lv) and a lease")?;
     writeln!(out, "   loses safety (S); fencing protects only a storage that checks tokens, never an SMS.")?;
     writeln!(out)?;
-    writeln!(out, "theory.md's outcome table, each cell measured in the deterministic simulator")?;
+    writeln!(out, "Outcome table of docs/model.md §5, each cell measured in the deterministic simulator")?;
     writeln!(out, "(2 clients, L=10ms, w=2ms, m=3ms, D=5ms; client 1 is the faulty one):")?;
     writeln!(
         out,
@@ -79,11 +79,11 @@ pub fn print(out: &mut dyn Write) -> io::Result<()> {
     if failures == 0 {
         writeln!(
             out,
-            "All {} cells reproduce theory.md. Details: faultline table",
+            "All {} cells reproduce their claims (docs/model.md §5). Details: faultline table",
             Row::ALL.len() * Fault::ALL.len()
         )?;
     } else {
-        writeln!(out, "{failures} cells do NOT reproduce theory.md (details above).")?;
+        writeln!(out, "{failures} cells do NOT reproduce their claims (docs/model.md §5; details above).")?;
     }
     writeln!(out)?;
 

@@ -35,11 +35,11 @@
 //! Faults live in the engines, never in the protocols: the [`engine::Env`] decides how long a node
 //! freezes at a pause point, what its clock reads ([`fault::Clock`]) and what the links do to each
 //! message ([`fault::LinkPlan`]). Ground truth flows to the oracles ([`check`]), which compute
-//! every metric of theory.md from one true-time event stream, whichever engine produced it.
+//! every metric of docs/model.md §3 from one true-time event stream, whichever engine produced it.
 //!
 //! ## Where to start reading
 //!
-//! - [`lock::scenario`]: theory.md's outcome table as runnable cells, each with its claim.
+//! - [`lock::scenario`]: the outcome table of docs/model.md §5 as runnable cells, each with its claim.
 //! - [`lock::client`]: the critical section, step by step, and where the pause points are.
 //! - [`lock::server`] and [`lock::storage`]: the lock service and the stateful observer.
 //! - [`check::lock_oracle`]: exactly what each metric counts.

@@ -17,7 +17,7 @@ pub fn wilson(k: u64, n: u64) -> [f64; 2] {
     [(centre - half).max(0.0), (centre + half).min(1.0)]
 }
 
-/// The tolerance theory.md allows a Monte Carlo estimate of `p` from `n` trials: four standard
+/// The tolerance docs/model.md §4.4 allows a Monte Carlo estimate of `p` from `n` trials: four standard
 /// errors, `4·sqrt(p(1-p)/n)`.
 pub fn tolerance(p: f64, n: u64) -> f64 {
     4.0 * (p * (1.0 - p) / n as f64).sqrt()

@@ -3,7 +3,7 @@
 //! ```text
 //! faultline                  the default demonstration (what `cargo run --release` shows)
 //! faultline lock [FLAGS]     one lock configuration: a table of every metric, or --json
-//! faultline table            theory.md's outcome table, every cell measured, with details
+//! faultline table            the outcome table of docs/model.md §5, every cell measured, with details
 //! faultline smr [FLAGS]      the replication lower bound: worlds A, B, C round by round and the
 //!                            horn a protocol is on, or --stress for violation rates
 //! ```
@@ -60,7 +60,7 @@ pub struct Cli {
 pub enum Command {
     /// Run one lock configuration and print every metric with its 95% interval.
     Lock(Box<LockArgs>),
-    /// Measure every cell of theory.md's outcome table and show what each run saw (exit 1 if a
+    /// Measure every cell of the outcome table (docs/model.md §5) and show what each run saw (exit 1 if a
     /// cell does not reproduce).
     Table,
     /// Show a replication protocol in worlds A, B and C and the horn it is on, or measure its
@@ -102,7 +102,7 @@ where
         Some(Command::Table) => match crate::demo::outcome_table(stdout, true) {
             Ok(0) => Ok(()),
             Ok(mismatches) => {
-                return fail(stderr, FAILURE, &format!("{mismatches} cells do not reproduce theory.md"));
+                return fail(stderr, FAILURE, &format!("{mismatches} cells do not match docs/model.md §5"));
             }
             Err(e) => Err(e),
         },

@@ -2,7 +2,7 @@
 //!
 //! A clock running at rate `1 - ρ` is slow: after a true second it has counted only `1 - ρ`
 //! seconds, so a client holding a lease believes the lease is fresher than it is. That single
-//! mistake is theory.md's fault F4.
+//! mistake is fault F4 of the outcome table (docs/model.md §5).
 
 use crate::time::Nanos;
 

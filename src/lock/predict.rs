@@ -1,13 +1,13 @@
 //! Closed forms: what a configuration's rates should be, derived from the model, so that every
 //! measured curve has a prediction to be checked against.
 //!
-//! The reasoning is theory.md's. Under contention (someone always waits) and instant links, the
+//! The reasoning is that of docs/model.md §4. Under contention (someone always waits) and instant links, the
 //! holder's section runs from its grant at 0 to `S + w` (a stall `S` at the pause point plus the
 //! work `w`), and the next client is granted at `L + D` (lease plus lock-delay). So:
 //!
 //! - **P2 pause** (after the last check): overlap iff `S + w > L + D`, rate `P(S > L + D - w)`.
 //! - **P1 pause with a margin `m`** and a clock slow by `ρ`: the client sees `S(1-ρ)` elapse and
-//!   aborts iff `S > A = (L - m)/(1-ρ)`. An aborting client is still inside (theory.md: granted,
+//!   aborts iff `S > A = (L - m)/(1-ρ)`. An aborting client is still inside (docs/model.md §3: granted,
 //!   not yet released or aborted) until it wakes and aborts at `S`; a passing one until `S + w`. So
 //!   it overlaps iff `S > max(A, L + D)` or `L + D - w < S ≤ A`, but it touches storage after the
 //!   next grant (a *stale* access) only in the second case. The margin cannot prevent the harmless
@@ -114,7 +114,7 @@ mod tests {
     use crate::time::MS;
 
     #[test]
-    fn reproduces_theory_md_table() {
+    fn reproduces_the_exponential_table() {
         let expected =
             [(0.5, 0.606531), (1.0, 0.367879), (2.0, 0.135335), (4.0, 0.0183156), (8.0, 0.000335463)];
         for (ratio, p) in expected {
@@ -157,7 +157,7 @@ pub struct Comparison {
     pub measured: f64,
     /// Trials behind the estimate (acquisitions or instances).
     pub trials: u64,
-    /// theory.md's tolerance, `4·sqrt(p(1-p)/N)` at the predicted `p`.
+    /// The tolerance of docs/model.md §4.4, `4·sqrt(p(1-p)/N)` at the predicted `p`.
     pub tolerance: f64,
 }
 

@@ -1,4 +1,4 @@
-//! theory.md's outcome table, as runnable scenarios.
+//! The outcome table of docs/model.md §5, as runnable scenarios.
 //!
 //! Each [`Cell`] pairs a lock design (a [`Row`]) with a fault class (a [`Fault`]), gives the
 //! configuration that exhibits the fault, and states the claim of the table as an [`Expect`] that a
@@ -45,7 +45,7 @@ pub enum Row {
 }
 
 impl Row {
-    /// Every row, in theory.md's order.
+    /// Every row, in the table's order (docs/model.md §5).
     pub const ALL: [Row; 7] = [
         Row::NonPreemptive,
         Row::Lease,
@@ -68,7 +68,7 @@ impl Row {
         }
     }
 
-    /// The row's label in theory.md's table.
+    /// The row's label in the outcome table (docs/model.md §5).
     pub fn label(self) -> &'static str {
         match self {
             Row::NonPreemptive => "non-preemptive",
@@ -111,7 +111,7 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// Every fault, in theory.md's order.
+    /// Every fault, in the table's order (docs/model.md §5).
     pub const ALL: [Fault; 5] = [Fault::F1, Fault::F2, Fault::F3, Fault::F4, Fault::F5];
 }
 
@@ -146,7 +146,7 @@ pub struct Cell {
     pub row: Row,
     /// The fault.
     pub fault: Fault,
-    /// The text of theory.md's cell.
+    /// The cell's claim, as the outcome table in docs/model.md §5 words it.
     pub claim: &'static str,
     /// The run that exhibits it.
     pub config: LockConfig,
@@ -238,7 +238,7 @@ pub fn config(row: Row, fault: Fault) -> LockConfig {
     cfg
 }
 
-/// The cell of `row` and `fault`, with theory.md's claim.
+/// The cell of `row` and `fault`, with its claim (docs/model.md §5).
 pub fn cell(row: Row, fault: Fault) -> Cell {
     use Expect::*;
     use Fault::*;
@@ -371,7 +371,7 @@ impl Cell {
     }
 }
 
-/// The five points of theory.md's closed-form table: a lease of 10 ms, no work, exponential stalls
+/// The five points of the table in docs/model.md §4.1: a lease of 10 ms, no work, exponential stalls
 /// after the check with mean `L / ratio`, sixteen clients (so that someone is always waiting),
 /// `acquisitions` acquisitions.
 pub fn exp_table(acquisitions: u64) -> Vec<(f64, LockConfig)> {

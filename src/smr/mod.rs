@@ -7,7 +7,7 @@
 //! every process's [`view`]; [`spec`] checks Termination, Agreement and Validity;
 //! [`theorem::dichotomy`] runs all three worlds and says which horn the protocol is on;
 //! [`stress`] measures violations under random omissions. The built-in [`protocols`] are those of
-//! theory.md's table; a protocol of your own only has to implement [`Protocol`].
+//! the table in docs/model.md §6.6; a protocol of your own only has to implement [`Protocol`].
 
 pub mod adversary;
 pub mod model;

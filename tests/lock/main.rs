@@ -1,4 +1,4 @@
-//! The lock laboratory's integration tests: every claim of theory.md's lock half, asserted on the
+//! The lock laboratory's integration tests: every lock claim of docs/model.md (§2 to §5), asserted on the
 //! crate's public API (and, in `cli`, on the binary). One test binary, to keep link time down.
 
 mod bounds;

@@ -1,4 +1,4 @@
-//! Every cell of theory.md's outcome table, in the simulator.
+//! Every cell of the outcome table (docs/model.md §5), in the simulator.
 
 use faultline::lock::scenario::{Fault, Row, cell};
 
@@ -12,7 +12,7 @@ fn check_row(row: Row) {
                 .then(|| format!("{} / {f}: claimed \"{}\", measured {}", row.label(), c.claim, o.measured))
         })
         .collect();
-    assert!(failures.is_empty(), "cells that do not reproduce theory.md:\n{}", failures.join("\n"));
+    assert!(failures.is_empty(), "cells that do not reproduce docs/model.md §5:\n{}", failures.join("\n"));
 }
 
 #[test]

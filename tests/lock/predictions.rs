@@ -1,4 +1,4 @@
-//! The simulator against the closed forms, within theory.md's tolerance `4·sqrt(p(1-p)/N)`.
+//! The simulator against the closed forms, within the tolerance `4·sqrt(p(1-p)/N)` of docs/model.md §4.4.
 
 use faultline::fault::Dist;
 use faultline::lock::predict::{Comparison, compare, predict};
@@ -20,7 +20,7 @@ fn agree(what: &str, cfg: &LockConfig) -> Comparison {
     c
 }
 
-/// theory.md's table: the lease overlap rate is exp(-(L - w)/mu) at L/mu = 0.5, 1, 2, 4, 8.
+/// The table of docs/model.md §4.1: the lease overlap rate is exp(-(L - w)/mu) at L/mu = 0.5, 1, 2, 4, 8.
 #[test]
 fn lease_overlap_rate_matches_the_exponential_closed_form() {
     let expected = [0.606531, 0.367879, 0.135335, 0.0183156, 0.000335463];
@@ -28,7 +28,7 @@ fn lease_overlap_rate_matches_the_exponential_closed_form() {
         let c = agree(&format!("L/mu = {ratio}"), &cfg);
         assert!(
             (c.predicted - p).abs() < 1e-6,
-            "the prediction itself drifted from theory.md at L/mu = {ratio}"
+            "the prediction itself drifted from docs/model.md §4.1 at L/mu = {ratio}"
         );
         assert!(c.trials >= 100_000);
     }

@@ -32,7 +32,7 @@ fn non_preemptive(link: LinkPlan, links: LinkScope, retry: u64, seed: u64) -> Lo
     cfg
 }
 
-/// The lock links alone (theory.md's F5 for the lock service), with and without re-sends, and
+/// The lock links alone (F5 of docs/model.md §5, for the lock service), with and without re-sends, and
 /// every link at once, across many seeds: every run finishes with nobody blocked or stuck, and
 /// nothing unsafe.
 #[test]
@@ -55,7 +55,7 @@ fn lossless_link_faults_never_block_a_non_preemptive_lock() {
     assert_eq!(runs, 300);
 }
 
-/// The same faults *with* loss still block it: a lost release is theory.md's F5 liveness
+/// The same faults *with* loss still block it: a lost release is the F5 (docs/model.md §5) liveness
 /// failure, and the requests' identities do not paper over it.
 #[test]
 fn a_lost_release_still_blocks_a_non_preemptive_lock() {

@@ -1,4 +1,4 @@
-//! theory.md's replication table, row by row.
+//! The replication table of docs/model.md §6.6, row by row.
 
 use faultline::smr::adversary::{FaultModel, Plan};
 use faultline::smr::model::{Cluster, Cmd};

@@ -1,4 +1,4 @@
-//! The replication protocols of theory.md's table.
+//! The replication protocols of docs/model.md §6.5 and §6.6.
 //!
 //! | protocol | commits when | falls on the horn |
 //! |---|---|---|

@@ -3,7 +3,7 @@
 //!
 //! A server votes in the first round it knows a command: the smallest one written to it, or, if
 //! no client reached it, the smallest vote it has heard. Votes are final. Three commit rules give
-//! three protocols of theory.md's table; they differ in nothing else, which is the point: the
+//! three protocols of the table in docs/model.md §6.6; they differ in nothing else, which is the point: the
 //! lower bound is about what a server may conclude from silence.
 
 use crate::smr::model::{Cluster, Cmd, Pid, Round};
