@@ -24,6 +24,7 @@
 mod lock;
 pub mod progress;
 mod smr;
+pub mod sweep;
 mod values;
 
 pub use lock::LockArgs;
@@ -66,6 +67,16 @@ pub enum Command {
     /// Show a replication protocol in worlds A, B and C and the horn it is on, or measure its
     /// violation rates with --stress.
     Smr(Box<SmrArgs>),
+    /// Run a laboratory over a grid of its flags (lists, ranges) and write a table of every run:
+    /// `faultline sweep lock --lease 1ms..64ms:16 --out curves.csv` (see `faultline sweep --help`).
+    #[command(disable_help_flag = true)]
+    Sweep {
+        /// The laboratory, its swept flags and the sweep's options.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        tokens: Vec<String>,
+    },
+    /// Join the CSV shards of one sweep (`--shard K/N`) into the table the whole sweep writes.
+    Merge(sweep::MergeArgs),
 }
 
 /// Everything that can stop a command before it produces its report.
@@ -105,6 +116,16 @@ where
                 return fail(stderr, FAILURE, &format!("{mismatches} cells do not match docs/model.md §5"));
             }
             Err(e) => Err(e),
+        },
+        Some(Command::Sweep { tokens }) => match sweep::run(&tokens) {
+            Ok(sweep::Printed::Help(text) | sweep::Printed::Report(text)) => {
+                stdout.write_all(text.as_bytes())
+            }
+            Err(e) => return fail(stderr, USAGE, &e),
+        },
+        Some(Command::Merge(args)) => match sweep::merge(&args) {
+            Ok(text) => stdout.write_all(text.as_bytes()),
+            Err(e) => return fail(stderr, USAGE, &e),
         },
         Some(Command::Smr(args)) => match smr::run(&args) {
             // The report is still worth having: it shows where the harness went wrong.

@@ -216,3 +216,111 @@ mod tests {
         assert!(matches!(expand("lease", ""), Err(GridError::Empty { .. })));
     }
 }
+
+/// A grid kept in a file (TOML), the form people keep in a repository:
+///
+/// ```toml
+/// laboratory = "lock"          # or "smr"
+/// repetitions = 3              # optional, default 1
+/// seed = 1                     # optional master seed, default 1
+///
+/// [axes]                       # any flag of the laboratory, without its dashes
+/// lease = "1ms..64ms:16"       # a range, a comma-separated list, or one value
+/// pause = ["exp:5ms", "pareto:1.5:2ms"]
+/// clients = 16
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridFile {
+    /// `lock` or `smr`.
+    pub laboratory: String,
+    /// Runs per point.
+    pub repetitions: Option<u64>,
+    /// Master seed.
+    pub seed: Option<u64>,
+    /// Flag name to values.
+    #[serde(default)]
+    pub axes: toml::Table,
+}
+
+impl GridFile {
+    /// Reads and parses `text`; errors name the file and the line.
+    pub fn parse(name: &str, text: &str) -> Result<GridFile, GridError> {
+        toml::from_str(text).map_err(|e| {
+            let what = e.message().lines().next().unwrap_or("malformed TOML").to_string();
+            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            GridError::File(match line {
+                Some(line) => format!("{name}, line {line}: {what}"),
+                None => format!("{name}: {what}"),
+            })
+        })
+    }
+
+    /// The axes as flag and value text, in the file's order: a string is expanded as on the
+    /// command line, an array's elements each as one value or range, a number or boolean as its
+    /// text.
+    pub fn axes(&self, name: &str) -> Result<Vec<(String, String)>, GridError> {
+        let mut out = Vec::new();
+        for (flag, value) in &self.axes {
+            let text = match value {
+                toml::Value::Array(items) => {
+                    let texts: Result<Vec<String>, GridError> =
+                        items.iter().map(|v| scalar(name, flag, v)).collect();
+                    texts?.join(",")
+                }
+                other => scalar(name, flag, other)?,
+            };
+            out.push((flag.clone(), text));
+        }
+        Ok(out)
+    }
+}
+
+fn scalar(name: &str, flag: &str, value: &toml::Value) -> Result<String, GridError> {
+    match value {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(x) => Ok(Significant(*x).to_string()),
+        toml::Value::Boolean(b) => Ok(b.to_string()),
+        _ => Err(GridError::File(format!(
+            "{name}: axes.{flag} must be a value, a list of values, or a string such as \"1ms..64ms:16\""
+        ))),
+    }
+}
+
+/// The axes given as `(flag, text)` pairs, checked against `command` (the laboratory's flags):
+/// each flag must take a value, appear once, and every value must be one the flag reads. The axes
+/// come back in the command's own flag order, so one grid gives one order of points however it
+/// was written.
+pub fn axes(command: &clap::Command, given: &[(String, String)]) -> Result<Vec<Axis>, GridError> {
+    let order: Vec<&clap::Arg> = command.get_arguments().filter(|a| a.get_long().is_some()).collect();
+    let mut axes: Vec<(usize, Axis)> = Vec::new();
+    for (flag, text) in given {
+        let Some(position) = order.iter().position(|a| a.get_long() == Some(flag.as_str())) else {
+            return Err(GridError::UnknownFlag(format!(
+                "--{flag} is not a flag of faultline {}",
+                command.get_name()
+            )));
+        };
+        if !order[position].get_action().takes_values() {
+            return Err(GridError::UnknownFlag(format!("--{flag} takes no value and cannot be swept")));
+        }
+        if axes.iter().any(|(_, a)| a.flag == *flag) {
+            return Err(GridError::Repeated(flag.clone()));
+        }
+        let values = expand(flag, text)?;
+        for value in &values {
+            let argv = [command.get_name().to_string(), format!("--{flag}"), value.clone()];
+            if let Err(e) = command.clone().try_get_matches_from(argv) {
+                let line = e.to_string();
+                let line = line.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid value");
+                return Err(GridError::BadValue(
+                    line.strip_prefix("error:").map(str::trim_start).unwrap_or(line).to_string(),
+                ));
+            }
+        }
+        axes.push((position, Axis { flag: flag.clone(), values }));
+    }
+    axes.sort_by_key(|(position, _)| *position);
+    Ok(axes.into_iter().map(|(_, a)| a).collect())
+}

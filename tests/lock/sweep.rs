@@ -190,3 +190,80 @@ fn the_lease_curve_sits_on_its_closed_form_over_four_decades() {
         );
     }
 }
+
+fn faultline_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_faultline")).current_dir(dir).args(args).output().unwrap()
+}
+
+/// Bad grids get one line and exit 2, and leave no file behind.
+#[test]
+fn bad_grids_are_refused_in_one_line_and_leave_nothing() {
+    let dir = scratch("bad");
+    std::fs::write(dir.join("broken.toml"), "laboratory = \"lock\"\n[axes\nlease = 3\n").unwrap();
+    std::fs::write(dir.join("unknown.toml"), "laboratory = \"lock\"\n[axes]\nleash = \"1ms\"\n").unwrap();
+    std::fs::write(dir.join("extra.toml"), "laboratory = \"lock\"\ncolour = 1\n").unwrap();
+    for args in [
+        &["sweep", "lock", "--lease", ""][..],
+        &["sweep", "lock", "--lease", "1ms..64ms:0"],
+        &["sweep", "lock", "--lease", "64ms..1ms:4"],
+        &["sweep", "lock", "--lease", "1ms..64ms"],
+        &["sweep", "lock", "--leash", "1ms"],
+        &["sweep", "lock", "--lease", "10"],
+        &["sweep", "lock", "--lease", "1ms", "--lease", "2ms"],
+        &["sweep", "lock", "--shard", "3/2"],
+        &["sweep", "lock", "--repetitions", "0"],
+        &["sweep", "--grid", "broken.toml"],
+        &["sweep", "--grid", "unknown.toml"],
+        &["sweep", "--grid", "extra.toml"],
+        &["sweep", "--grid", "missing.toml"],
+        &["sweep", "--grid", "broken.toml", "--lease", "1ms"],
+        &["sweep", "nonsense"],
+        &["merge", "missing.csv", "--out", "merged.csv"],
+    ] {
+        let full: Vec<&str> = args.iter().copied().chain(["--out", "out.csv"]).collect();
+        let full = if args[0] == "merge" { args.to_vec() } else { full };
+        let out = faultline_in(&dir, &full);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{full:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{full:?}: {err}");
+        assert!(out.stdout.is_empty(), "{full:?}");
+        for left in ["out.csv", "out.json", "out.csv.partial", "merged.csv"] {
+            assert!(!dir.join(left).exists(), "{full:?} left {left}");
+        }
+    }
+}
+
+/// The command line, a grid file and shards merged by `faultline merge` give the same table.
+#[test]
+fn the_command_line_a_grid_file_and_merged_shards_agree() {
+    let dir = scratch("cli");
+    let axes = ["--variant", "lease,fenced", "--lease", "2ms..8ms:3", "--acquisitions", "500"];
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> =
+            ["sweep", "lock"].iter().copied().chain(axes).chain(extra.iter().copied()).collect();
+        let out = faultline_in(&dir, &args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    let stdout = run(&["--repetitions", "2"]).stdout;
+    run(&["--repetitions", "2", "--out", "whole.csv"]);
+    assert_eq!(stdout, std::fs::read(dir.join("whole.csv")).unwrap(), "stdout and --out differ");
+    for k in 1..=2 {
+        run(&["--repetitions", "2", "--shard", &format!("{k}/2"), "--out", &format!("shard{k}.csv")]);
+    }
+    let out = faultline_in(&dir, &["merge", "shard2.csv", "shard1.csv", "--out", "merged.csv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(dir.join("merged.csv")).unwrap(), std::fs::read(dir.join("whole.csv")).unwrap());
+    assert_eq!(
+        std::fs::read(dir.join("merged.json")).unwrap(),
+        std::fs::read(dir.join("whole.json")).unwrap()
+    );
+    std::fs::write(
+        dir.join("grid.toml"),
+        "laboratory = \"lock\"\nrepetitions = 2\n[axes]\nlease = \"2ms..8ms:3\"\nvariant = [\"lease\", \"fenced\"]\nacquisitions = 500\n",
+    )
+    .unwrap();
+    let out = faultline_in(&dir, &["sweep", "--grid", "grid.toml", "--out", "grid.csv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(dir.join("grid.csv")).unwrap(), std::fs::read(dir.join("whole.csv")).unwrap());
+}

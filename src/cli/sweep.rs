@@ -1,0 +1,273 @@
+//! `faultline sweep`, `faultline merge`: the command line of [`crate::sweep`].
+//!
+//! ```text
+//! faultline sweep lock [--FLAG VALUES]... [--repetitions R] [--seed S] [--out FILE.csv]
+//!                      [--shard K/N] [--resume] [--stop-after N] [--quiet]
+//! faultline sweep --grid curves.toml [--out FILE.csv] [--shard K/N] [--resume] ...
+//! faultline merge SHARD.csv... --out FILE.csv
+//! ```
+//!
+//! The sweep's own options and the laboratory's swept flags share one command line, so the
+//! tokens are split first: a token naming one of [`SweepArgs`]' options goes to clap with its
+//! value, every other `--flag VALUES` pair is an axis, checked against the laboratory's flags by
+//! [`grid::axes`].
+
+use crate::sweep::grid::{self, GridError, GridFile};
+use crate::sweep::lock::LockLab;
+use crate::sweep::table::{Table, TableError};
+use crate::sweep::{self, Laboratory, Options, Outcome, Shard, Sweep, SweepError};
+use clap::{CommandFactory, Parser};
+use std::path::PathBuf;
+
+const HELP: &str = "\
+Swept flags:
+  Every flag of `faultline lock` that takes a value can be swept, with its own name and value
+  forms: one value, a comma-separated list, or a range A..B:N of N points (log spacing for
+  durations and fractions, linear for whole numbers; :Nlin or :Nlog to choose).
+  A point that cannot exist is skipped with the reason in the output; a flag that does not apply
+  to a point's variant or workload is left out of it (the non-preemptive lock in a lease sweep
+  runs once, as the reference at infinite lease).
+
+Output:
+  One row per grid point and repetition: the configuration (config.*), every metric with its 95%
+  interval, the closed form's prediction and whether it agrees, and the command that replays the
+  run. Written to --out FILE.csv and FILE.json beside it, atomically; without --out, the CSV goes
+  to stdout. Finished rows are journalled in FILE.csv.partial; --resume continues from it.
+
+Examples:
+  faultline sweep lock --lease 1ms..64ms:16 --pause exp:5ms,pareto:1.5:2ms --clients 16 --out curves.csv
+  faultline sweep lock --variant lease,fenced,fenced-writes --lease 2ms,5ms,10ms --repetitions 3 --out fencing.csv
+  faultline sweep --grid curves.toml --shard 2/8 --out curves-2.csv
+  faultline merge curves-*.csv --out curves.csv";
+
+/// Options of `faultline sweep` (the swept flags come on the same command line).
+#[derive(Debug, Clone, Default, Parser)]
+#[command(name = "faultline sweep", after_help = HELP)]
+pub struct SweepArgs {
+    /// The laboratory whose flags are swept: lock (not with --grid)
+    #[arg(value_name = "LAB")]
+    pub lab: Option<String>,
+    /// Read the laboratory, axes, repetitions and seed from a TOML grid file instead
+    #[arg(long, value_name = "FILE")]
+    pub grid: Option<PathBuf>,
+    /// Runs per grid point, each with its own seed [default: 1, or the grid file's]
+    #[arg(long, value_name = "R")]
+    pub repetitions: Option<u64>,
+    /// Master seed: run r of point p is seeded from (seed, p, r) [default: 1, or the grid file's]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Write the table here (CSV), and as JSON beside it [default: CSV on stdout]
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: Option<PathBuf>,
+    /// Run only slice K of N (runs whose index is K-1 modulo N); `faultline merge` joins slices
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+    /// Continue the interrupted sweep whose finished rows are in OUT.partial
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+    /// Run at most N runs now and keep them in OUT.partial for a later --resume
+    #[arg(long, value_name = "N", requires = "out")]
+    pub stop_after: Option<u64>,
+    /// No progress bar (there is none anyway when stderr is not a terminal)
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Options of `faultline merge`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' CSV files, written by `faultline sweep --shard K/N --out ...`
+    #[arg(value_name = "SHARD.csv", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// The merged table (CSV), and its JSON beside it
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: PathBuf,
+}
+
+/// What stops a sweep or a merge.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepCliError {
+    /// The command line of the sweep itself.
+    #[error("{0}")]
+    Usage(String),
+    /// The grid.
+    #[error(transparent)]
+    Grid(#[from] GridError),
+    /// The sweep.
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
+    /// A table to read or write.
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+/// What the sweep printed: help, or the report (and whether it was help).
+pub enum Printed {
+    /// `--help`: print, exit 0.
+    Help(String),
+    /// The CSV (without --out) or a summary of what was written.
+    Report(String),
+}
+
+/// Runs `faultline sweep` on its tokens (everything after `sweep`).
+pub fn run(tokens: &[String]) -> Result<Printed, SweepCliError> {
+    let (own, axis_tokens) = split(tokens)?;
+    let args = match SweepArgs::try_parse_from(std::iter::once("sweep".to_string()).chain(own)) {
+        Ok(args) => args,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            return Ok(Printed::Help(SweepArgs::command().render_help().to_string()));
+        }
+        Err(e) => return Err(SweepCliError::Usage(super::first_line(&e.render().to_string()).to_string())),
+    };
+    let (lab, given, file_reps, file_seed) = match (&args.grid, &args.lab) {
+        (Some(_), Some(lab)) => {
+            return Err(SweepCliError::Usage(format!("give the laboratory ({lab}) or --grid, not both")));
+        }
+        (Some(path), None) => {
+            if !axis_tokens.is_empty() {
+                return Err(SweepCliError::Usage(
+                    "swept flags go in the grid file's [axes] when --grid is given".into(),
+                ));
+            }
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| GridError::File(format!("{name}: {e}")))?;
+            let file = GridFile::parse(&name, &text)?;
+            let axes = file.axes(&name)?;
+            (file.laboratory.clone(), axes, file.repetitions, file.seed)
+        }
+        (None, Some(lab)) => (lab.clone(), axis_tokens, None, None),
+        (None, None) => {
+            return Err(SweepCliError::Usage(
+                "name the laboratory to sweep (faultline sweep lock ...) or give --grid FILE".into(),
+            ));
+        }
+    };
+    match lab.as_str() {
+        "lock" => sweep(&LockLab, &args, &given, file_reps, file_seed),
+        other => Err(SweepCliError::Usage(format!("'{other}' is not a laboratory: sweep lock"))),
+    }
+}
+
+/// Splits the tokens into the sweep's own options (with their values) and `(flag, value)` axes.
+fn split(tokens: &[String]) -> Result<(Vec<String>, Vec<(String, String)>), SweepCliError> {
+    let command = SweepArgs::command();
+    let mut own = Vec::new();
+    let mut axes = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i];
+        let (name, inline) = match token.strip_prefix("--") {
+            Some(rest) => match rest.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (rest, None),
+            },
+            None => {
+                own.push(token.clone());
+                i += 1;
+                continue;
+            }
+        };
+        let mine = command.get_arguments().find(|a| a.get_long() == Some(name));
+        match mine {
+            Some(arg) => {
+                own.push(token.clone());
+                if inline.is_none() && arg.get_action().takes_values() && i + 1 < tokens.len() {
+                    own.push(tokens[i + 1].clone());
+                    i += 1;
+                }
+            }
+            None if name == "help" => own.push(token.clone()),
+            None => {
+                let value = match inline {
+                    Some(v) => v,
+                    None => {
+                        i += 1;
+                        tokens.get(i).cloned().ok_or_else(|| {
+                            SweepCliError::Usage(format!("--{name} needs values: a value, a list, or A..B:N"))
+                        })?
+                    }
+                };
+                axes.push((name.to_string(), value));
+            }
+        }
+        i += 1;
+    }
+    Ok((own, axes))
+}
+
+fn sweep<L: Laboratory>(
+    lab: &L,
+    args: &SweepArgs,
+    given: &[(String, String)],
+    file_reps: Option<u64>,
+    file_seed: Option<u64>,
+) -> Result<Printed, SweepCliError> {
+    let axes = grid::axes(&lab.command(), given)?;
+    let repetitions = args.repetitions.or(file_reps).unwrap_or(1);
+    if repetitions == 0 {
+        return Err(SweepCliError::Usage("--repetitions must be at least 1".into()));
+    }
+    let spec = Sweep {
+        axes,
+        repetitions,
+        seed: args.seed.or(file_seed).unwrap_or(1),
+        shard: args.shard.unwrap_or(Shard::ALL),
+    };
+    let total = spec.points() * u128::from(repetitions);
+    let progress = if args.quiet {
+        None
+    } else {
+        Some(super::progress::bar(u64::try_from(total).unwrap_or(u64::MAX), "runs"))
+    };
+    let options =
+        Options { out: args.out.clone(), resume: args.resume, stop_after: args.stop_after, progress };
+    match sweep::run(lab, &spec, &options)? {
+        Outcome::Stopped { done, total } => Ok(Printed::Report(format!(
+            "stopped after {done} of {total} runs; they are kept in {}.partial: run the same command with --resume to finish\n",
+            args.out.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+        ))),
+        Outcome::Done(table) => Ok(Printed::Report(match &args.out {
+            None => String::from_utf8(table.csv()).expect("the table is UTF-8"),
+            Some(out) => summary(&table, out),
+        })),
+    }
+}
+
+/// What a sweep wrote, and how to replay what went wrong.
+fn summary(table: &Table, out: &std::path::Path) -> String {
+    let status = table.column("status").expect("every sweep has a status column");
+    let ran = table.rows.iter().filter(|r| r[status] == "ok").count();
+    let mut text = format!(
+        "wrote {} and {}: {} rows, {ran} ran, {} skipped\n",
+        out.display(),
+        crate::sweep::table::json_path(out).display(),
+        table.rows.len(),
+        table.rows.len() - ran
+    );
+    let disagree = table.header.iter().enumerate().filter(|(_, h)| h.starts_with("agrees.")).map(|(i, _)| i);
+    let disagreeing: Vec<usize> = disagree.collect();
+    let off = table.rows.iter().filter(|r| disagreeing.iter().any(|&i| r[i] == "false")).count();
+    if off > 0 {
+        text.push_str(&format!(
+            "{off} rows disagree with their closed form beyond 4 standard errors (columns agrees.*)\n"
+        ));
+    }
+    text.push_str("every row that ran has a replay column: paste it to run that row alone\n");
+    text
+}
+
+/// Runs `faultline merge`.
+pub fn merge(args: &MergeArgs) -> Result<String, SweepCliError> {
+    let mut parts = Vec::new();
+    for path in &args.shards {
+        parts.push((path.display().to_string(), Table::read(path)?));
+    }
+    let merged = Table::merge(parts)?;
+    merged.write(&args.out)?;
+    Ok(format!(
+        "wrote {} and {}: {} rows\n",
+        args.out.display(),
+        crate::sweep::table::json_path(&args.out).display(),
+        merged.rows.len()
+    ))
+}
