@@ -148,8 +148,11 @@ pub fn run(tokens: &[String]) -> Result<Printed, SweepCliError> {
     }
 }
 
+/// Swept flags and their values, as given.
+type Given = Vec<(String, String)>;
+
 /// Splits the tokens into the sweep's own options (with their values) and `(flag, value)` axes.
-fn split(tokens: &[String]) -> Result<(Vec<String>, Vec<(String, String)>), SweepCliError> {
+fn split(tokens: &[String]) -> Result<(Vec<String>, Given), SweepCliError> {
     let command = SweepArgs::command();
     let mut own = Vec::new();
     let mut axes = Vec::new();
