@@ -266,7 +266,7 @@ pub enum ConfigError {
     #[error("--lease must be greater than 0")]
     ZeroLease,
     /// The lease-margin variant without a margin.
-    #[error("the lease-margin variant needs --margin greater than 0")]
+    #[error("the lease-margin variant needs --margin (0 checks only that the lease has not expired)")]
     MissingMargin,
     /// The lock-delay variant without a delay.
     #[error("the lock-delay variant needs --lock-delay greater than 0")]
@@ -394,7 +394,9 @@ impl LockConfig {
                 return Err(ConfigError::NeedsLease("--renew"));
             }
         }
-        if self.variant == Variant::LeaseMargin && self.margin.unwrap_or(0) == 0 {
+        // A margin of 0 is the most common check of all ("is my lease still valid?" right before
+        // touching storage): it aborts only once the client's own clock says the lease is over.
+        if self.variant == Variant::LeaseMargin && self.margin.is_none() {
             return Err(ConfigError::MissingMargin);
         }
         if self.variant == Variant::LockDelay && self.lock_delay == 0 {

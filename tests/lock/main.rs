@@ -7,6 +7,7 @@ mod consensus;
 mod determinism;
 mod endings;
 mod kleppmann;
+mod margin;
 mod outcome_table;
 mod predictions;
 mod requests;
