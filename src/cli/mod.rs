@@ -19,7 +19,9 @@
 //! - stdout cannot be written: one line on stderr, exit 1 ([`FAILURE`]).
 //!
 //! Clap's multi-line errors (usage block, tips) are cut to their first line for the same reason:
-//! one line is what a sweep script can log next to the configuration that failed.
+//! one line is what a sweep script can log next to the configuration that failed. For the same
+//! reason an error repeats a bad value at most once, shortened and escaped by
+//! [`Quoted`], however long it is or whatever it contains.
 
 mod lock;
 mod smr;
