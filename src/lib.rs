@@ -75,6 +75,7 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod fault;
+pub mod input;
 pub mod lock;
 pub mod node;
 pub mod report;

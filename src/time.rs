@@ -4,6 +4,7 @@
 //! converts wall-clock instants. Integers keep the simulator exact: two runs with one seed agree to
 //! the bit, which floating-point time would not promise.
 
+use crate::input::{Quoted, Whitespace, is_negative, no_whitespace};
 use std::fmt;
 
 /// A point in time or a span of time, in nanoseconds.
@@ -20,27 +21,36 @@ pub const SEC: Nanos = 1_000_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
     /// The text had no number in front.
-    #[error("'{0}' is not a duration: expected a number and a unit, e.g. 250us, 10ms, 2s")]
+    #[error("{} is not a duration: expected a number and a unit, e.g. 250us, 10ms, 2s", Quoted(.0))]
     NotANumber(String),
     /// The unit is not one of ns, us, ms, s.
-    #[error("'{0}' has no known unit: use ns, us, ms or s (e.g. 10ms)")]
+    #[error("{} has no known unit: use ns, us, ms or s (e.g. 10ms)", Quoted(.0))]
     UnknownUnit(String),
-    /// The number was negative, infinite or too large for 64-bit nanoseconds.
-    #[error("'{0}' is out of range: a duration is between 0 and 500 years")]
+    /// A minus sign in front of the number.
+    #[error("{} is negative: a duration cannot be negative", Quoted(.0))]
+    Negative(String),
+    /// The number was infinite or too large for 64-bit nanoseconds.
+    #[error("{} is out of range: a duration is between 0 and 500 years", Quoted(.0))]
     OutOfRange(String),
+    /// Spaces around or inside the duration.
+    #[error(transparent)]
+    Whitespace(#[from] Whitespace),
 }
 
 /// Parses `250us`, `10ms`, `1.5s`, `0`: a non-negative number and a unit (ns, us/µs, ms, s).
 /// A bare `0` needs no unit; any other number does, because `10` alone is ambiguous.
 pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
-    let t = text.trim();
-    if t == "0" {
+    no_whitespace(text)?;
+    if is_negative(text) {
+        return Err(DurationError::Negative(text.to_string()));
+    }
+    if text == "0" {
         return Ok(0);
     }
-    let split = t
+    let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| DurationError::UnknownUnit(text.to_string()))?;
-    let (number, unit) = t.split_at(split);
+    let (number, unit) = text.split_at(split);
     let value: f64 = number.parse().map_err(|_| DurationError::NotANumber(text.to_string()))?;
     let scale = match unit {
         "ns" => 1.0,
@@ -111,12 +121,36 @@ mod tests {
     fn rejects_what_is_not_a_duration() {
         assert!(matches!(parse_duration("10"), Err(DurationError::UnknownUnit(_))));
         assert!(matches!(parse_duration("ms"), Err(DurationError::NotANumber(_))));
-        assert!(matches!(parse_duration("-3ms"), Err(DurationError::NotANumber(_))));
+        assert!(matches!(parse_duration("-3ms"), Err(DurationError::Negative(_))));
         assert!(matches!(parse_duration("3h"), Err(DurationError::UnknownUnit(_))));
         assert!(matches!(
             parse_duration("1e30s"),
             Err(DurationError::UnknownUnit(_)) | Err(DurationError::OutOfRange(_))
         ));
+    }
+
+    #[test]
+    fn a_negative_duration_says_so() {
+        for text in ["-5ms", "-0.5s", "-0"] {
+            let err = parse_duration(text).unwrap_err();
+            assert_eq!(err, DurationError::Negative(text.into()));
+            assert_eq!(err.to_string(), format!("'{text}' is negative: a duration cannot be negative"));
+        }
+    }
+
+    #[test]
+    fn whitespace_is_refused_not_trimmed() {
+        for text in [" 10ms", "10ms ", "10 ms", "\t0"] {
+            assert!(matches!(parse_duration(text), Err(DurationError::Whitespace(_))), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn errors_quote_a_short_prefix_of_a_long_value() {
+        let long = format!("1{}ms", "0".repeat(100_000));
+        let err = parse_duration(&long).unwrap_err().to_string();
+        assert!(err.len() < 200, "{err}");
+        assert!(err.starts_with("'1000") && err.contains("(100003 characters)"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! with the increment workload), whatever their value.
 
 use super::CliError;
-use super::values::{PauseAt, WorkloadKind, drift, probability};
+use super::values::{PauseAt, WorkloadKind, drift, probability, whole};
 use crate::fault::Dist;
 use crate::lock::config::{
     LinkScope, MAX_ACQUISITIONS, MAX_CLIENTS, MAX_EVENTS, MAX_INSTANCES, MAX_RENEWALS_PER_SECTION, Partition,
@@ -46,37 +46,37 @@ pub struct LockArgs {
     #[arg(long, value_name = "ENGINE", hide_possible_values = true)]
     pub engine: Option<EngineKind>,
     /// Number of clients competing for the lock [default: 2]
-    #[arg(long, value_name = "N", help = range_help("Number of clients competing for the lock", 2, MAX_CLIENTS as u64, "2"))]
+    #[arg(long, value_name = "N", value_parser = whole::<usize>, allow_negative_numbers = true, help = range_help("Number of clients competing for the lock", 2, MAX_CLIENTS as u64, "2"))]
     pub clients: Option<usize>,
     /// Lease L, e.g. 10ms; preemptive variants only [default: 10ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub lease: Option<Nanos>,
     /// Safety margin m checked before touching storage, shorter than L [default: 2ms for lease-margin, else none]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub margin: Option<Nanos>,
     /// Lock-delay D: the service keeps an expired lock free-but-closed this long [default: 5ms for lock-delay, else 0]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub lock_delay: Option<Nanos>,
     /// When clients start their lease countdown: grant or request [default: grant]
     #[arg(long, value_name = "WHEN", hide_possible_values = true)]
     pub timer_start: Option<TimerStart>,
     /// Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time; 0 for never [default: 20ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub retry: Option<Nanos>,
     /// Renew the lease this often while holding it [default: 0]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, help = format!("Renew the lease this often while holding it, 0 for never; shorter than L, and at most {MAX_RENEWALS_PER_SECTION} renewals per section [default: 0]"))]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = format!("Renew the lease this often while holding it, 0 for never; shorter than L, and at most {MAX_RENEWALS_PER_SECTION} renewals per section [default: 0]"))]
     pub renew: Option<Nanos>,
     /// Work w inside the critical section, between the read and the write [default: 1ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub work: Option<Nanos>,
     /// Stall distribution: none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, each optionally @PROB [default: exp:5ms]
-    #[arg(long, value_name = "DIST", value_parser = Dist::parse)]
+    #[arg(long, value_name = "DIST", value_parser = Dist::parse, allow_hyphen_values = true)]
     pub pause: Option<Dist>,
     /// Where stalls happen: p1 (after the grant, before the margin check) or p2 (after the last check) [default: p2]
     #[arg(long, value_name = "POINT", hide_possible_values = true)]
     pub pause_at: Option<PauseAt>,
     /// Client 1 crashes, holding the lock, just after its N-th grant [default: no crash]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true)]
     pub crash: Option<u64>,
     /// Cut client 1 off from lock or storage in a true-time window, e.g. lock:10ms..200ms; repeatable [default: none]
     #[arg(long, value_name = "lock|storage:FROM..UNTIL", value_parser = Partition::parse)]
@@ -88,7 +88,7 @@ pub struct LockArgs {
     #[arg(long = "drop", value_name = "P", value_parser = probability, allow_negative_numbers = true)]
     pub drop_p: Option<f64>,
     /// One-way message delay distribution, same forms as --pause [default: none]
-    #[arg(long, value_name = "DIST", value_parser = Dist::parse)]
+    #[arg(long, value_name = "DIST", value_parser = Dist::parse, allow_hyphen_values = true)]
     pub delay: Option<Dist>,
     /// Probability that a message is delivered twice, 0 to 1 [default: 0]
     #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
@@ -97,7 +97,7 @@ pub struct LockArgs {
     #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
     pub reorder: Option<f64>,
     /// Longest extra delay of a reordered message [default: 1ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub reorder_window: Option<Nanos>,
     /// Links that --drop/--delay/--duplicate/--reorder affect: all, or a list of lock,storage,effect [default: all]
     #[arg(long, value_name = "LINKS", value_parser = LinkScope::parse)]
@@ -109,22 +109,22 @@ pub struct LockArgs {
     #[arg(long, value_name = "ack|effect", hide_possible_values = true)]
     pub decide_by: Option<DecideBy>,
     /// Increment only: acquisitions in the run, split as evenly as they go between clients [default: 10000 sim, 500 threads]
-    #[arg(long, value_name = "N", help = range_help("Increment only: acquisitions in the run, split as evenly as they go between clients", 1, MAX_ACQUISITIONS, "10000 sim, 500 threads"))]
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = range_help("Increment only: acquisitions in the run, split as evenly as they go between clients", 1, MAX_ACQUISITIONS, "10000 sim, 500 threads"))]
     pub acquisitions: Option<u64>,
     /// Consensus only: instances each client decides [default: 1000 sim, 100 threads]
-    #[arg(long, value_name = "N", help = range_help("Consensus only: instances each client decides", 1, MAX_INSTANCES, "1000 sim, 100 threads"))]
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = range_help("Consensus only: instances each client decides", 1, MAX_INSTANCES, "1000 sim, 100 threads"))]
     pub instances: Option<u64>,
     /// Consensus only: time between the starts of two instances [default: room for every client to take the lock once]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub instance_period: Option<Nanos>,
     /// Stop the run at this true time whatever happens; waiting clients then count as blocked [default: derived from the workload, far beyond what a live lock needs]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub horizon: Option<Nanos>,
     /// Stop the run after this many engine events whatever happens, reporting the figures so far [default: 64 per planned acquisition, at least 1000000; far beyond what a live lock needs]
-    #[arg(long, value_name = "N", help = range_help("Stop the run after this many engine events whatever happens, reporting the figures so far", 1, MAX_EVENTS, "64 per planned acquisition, at least 1000000: far beyond what a live lock needs"))]
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = range_help("Stop the run after this many engine events whatever happens, reporting the figures so far", 1, MAX_EVENTS, "64 per planned acquisition, at least 1000000: far beyond what a live lock needs"))]
     pub max_events: Option<u64>,
     /// Master seed of every random stream; the same seed replays a sim run exactly [default: 1]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Print one JSON object instead of the table
     #[arg(long)]

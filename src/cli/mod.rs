@@ -19,7 +19,9 @@
 //! - stdout cannot be written: one line on stderr, exit 1 ([`FAILURE`]).
 //!
 //! Clap's multi-line errors (usage block, tips) are cut to their first line for the same reason:
-//! one line is what a sweep script can log next to the configuration that failed.
+//! one line is what a sweep script can log next to the configuration that failed. For the same
+//! reason an error repeats a bad value at most once, shortened and escaped by
+//! [`Quoted`], however long it is or whatever it contains.
 
 mod lock;
 pub mod progress;
@@ -30,6 +32,7 @@ mod values;
 pub use lock::LockArgs;
 pub use smr::{SmrArgs, SmrError};
 
+use crate::input::{Quoted, no_whitespace};
 use crate::lock::ConfigError;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -139,11 +142,16 @@ where
             Err(e) => return fail(stderr, USAGE, &e),
         },
     };
-    match written.and_then(|()| stdout.flush()) {
+    delivered(written.and_then(|()| stdout.flush()), "report", stderr)
+}
+
+/// The exit code once `what` has (or has not) been written to stdout.
+fn delivered(written: io::Result<()>, what: &str, stderr: &mut dyn Write) -> u8 {
+    match written {
         Ok(()) => 0,
         // A reader that stopped early (`| head`) is not an error worth a message.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => FAILURE,
-        Err(e) => fail(stderr, FAILURE, &format!("cannot write the report: {e}")),
+        Err(e) => fail(stderr, FAILURE, &format!("cannot write the {what}: {e}")),
     }
 }
 
@@ -151,16 +159,54 @@ where
 /// one line, because the usage block and tips would break the one-line contract.
 fn clap_error(e: &clap::Error, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
     use clap::error::ErrorKind;
-    let rendered = e.render().to_string();
-    match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            match stdout.write_all(rendered.as_bytes()).and_then(|()| stdout.flush()) {
-                Ok(()) => 0,
-                Err(_) => FAILURE,
-            }
+    let what = match e.kind() {
+        ErrorKind::DisplayHelp => "help",
+        ErrorKind::DisplayVersion => "version",
+        _ => return fail(stderr, USAGE, &one_line(e)),
+    };
+    let written = stdout.write_all(e.render().to_string().as_bytes()).and_then(|()| stdout.flush());
+    delivered(written, what, stderr)
+}
+
+/// A clap error as one line, with every piece of user text in it [`Quoted`].
+///
+/// A bad value gets a line of our own: clap's reads "invalid value '<value>' for '<flag>': <our
+/// message>", and our messages quote the value already, so clap's line would repeat it (all of
+/// it, however long). Whitespace gets the one message every parser of ours gives, also from
+/// clap's own integer and enum parsers, which would say "invalid digit found in string".
+fn one_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let value = text(ContextKind::InvalidValue);
+    // Clap names the flag with its value placeholder, `--lease <DUR>`; the user typed `--lease`.
+    let flag = text(ContextKind::InvalidArg).map(|a| a.split(' ').next().unwrap_or(a));
+    if let (ErrorKind::ValueValidation | ErrorKind::InvalidValue, Some(value), Some(flag)) =
+        (e.kind(), value, flag)
+    {
+        if let Err(spaced) = no_whitespace(value) {
+            return format!("invalid value for {flag}: {spaced}");
         }
-        _ => fail(stderr, USAGE, &first_line(&rendered)),
+        if e.kind() == ErrorKind::ValueValidation {
+            let source = std::error::Error::source(e).map(ToString::to_string).unwrap_or_default();
+            // Our parsers quote what they are about, the value or the part of it that is wrong;
+            // clap's own (integers: "invalid digit found in string") quote nothing.
+            return if source.contains('\'') {
+                format!("invalid value for {flag}: {source}")
+            } else {
+                format!("invalid value {} for {flag}: {source}", Quoted(value))
+            };
+        }
     }
+    let mut rendered = e.render().to_string();
+    for (_, value) in e.context() {
+        if let ContextValue::String(s) = value {
+            rendered = rendered.replace(&format!("'{s}'"), &Quoted(s).to_string());
+        }
+    }
+    first_line(&rendered).to_string()
 }
 
 /// The first non-empty line of a clap error, without clap's `error: ` prefix.
@@ -221,6 +267,109 @@ mod tests {
         }
         let (_, help, _) = call(&["lock", "--help"]);
         assert!(help.contains("Examples:"), "{help}");
+    }
+
+    /// `faultline` with `args`, as a script sees it: the one stderr line, after checking the rest
+    /// of the contract for a bad invocation.
+    fn refused(args: &[&str]) -> String {
+        let (code, out, err) = call(args);
+        assert_eq!(code, USAGE, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("faultline: ") && err.ends_with('\n'), "{args:?}: {err}");
+        err
+    }
+
+    #[test]
+    fn a_negative_value_is_called_negative() {
+        // `--lease -5ms` reaches the parser only where the flag allows hyphen values; the `=` form
+        // always does.
+        assert_eq!(
+            refused(&["lock", "--lease=-5ms"]),
+            "faultline: invalid value for --lease: '-5ms' is negative: a duration cannot be negative\n"
+        );
+        assert!(refused(&["lock", "--pause=-5ms"]).contains("a duration cannot be negative"));
+        assert!(refused(&["lock", "--pause", "exp:-5ms"]).contains("a duration cannot be negative"));
+        assert!(refused(&["lock", "--drop", "-0.5"]).contains("'-0.5' is negative: expected a probability"));
+        assert!(refused(&["smr", "--tau", "-3"]).contains("'-3' is negative"));
+        assert!(refused(&["smr", "--stress", "--q", "-0.5"]).contains("'-0.5' is negative"));
+    }
+
+    #[test]
+    fn errors_quote_what_was_typed() {
+        let err = refused(&["lock", "--pause", "fixed:1ms@1e400"]);
+        assert!(err.contains("'1e400' is not valid") && !err.contains("inf"), "{err}");
+    }
+
+    #[test]
+    fn a_huge_value_is_quoted_once_and_short() {
+        let huge = format!("1{}", "0".repeat(100_000));
+        for args in [
+            vec!["lock", "--lease", &format!("{huge}ms")],
+            vec!["lock", "--pause", &format!("exp:{huge}ms")],
+            vec!["lock", "--clients", &huge],
+            vec!["lock", "--variant", &huge],
+            vec!["lock", &format!("--{huge}")],
+            vec!["smr", "--tau", &huge],
+            vec!["smr", "--stress", "--q", &huge],
+            vec![&huge],
+        ] {
+            let err = refused(&args);
+            assert!(err.len() < 400, "{} bytes: {}", err.len(), &err[..400]);
+            assert_eq!(err.matches(" characters)").count(), 1, "quoted once, cut short: {err}");
+        }
+    }
+
+    #[test]
+    fn a_value_with_a_newline_stays_on_one_line() {
+        for args in
+            [["lock", "--lease", "5\nms"], ["lock", "--variant", "lease\n"], ["lock", "--clients", "3\n4"]]
+        {
+            assert!(refused(&args).contains("\\n"), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn whitespace_is_refused_by_every_flag_in_the_same_words() {
+        for args in [
+            ["lock", "--lease", " 5ms"],
+            ["lock", "--pause", "exp:5ms "],
+            ["lock", "--drop", "0.5 "],
+            ["lock", "--drift", " 0.1"],
+            ["lock", "--clients", " 3"],
+            ["lock", "--variant", "lease "],
+            ["smr", "--servers", "3 "],
+            ["smr", "--tau", " 3"],
+            ["smr", "--protocol", " majority"],
+        ] {
+            let err = refused(&args);
+            let flag = args[1];
+            assert!(err.starts_with(&format!("faultline: invalid value for {flag}: '")), "{err}");
+            assert!(err.ends_with("' contains whitespace: write the value without spaces\n"), "{err}");
+        }
+    }
+
+    /// A stdout that is full, like `/dev/full`.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::new(io::ErrorKind::StorageFull, "No space left on device"))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn help_that_cannot_be_written_says_so() {
+        for (args, what) in [(&["--help"][..], "help"), (&["smr", "--help"], "help"), (&["-V"], "version")] {
+            let mut err = Vec::new();
+            let argv = std::iter::once("faultline").chain(args.iter().copied());
+            assert_eq!(main_with(argv, &mut Full, &mut err), FAILURE);
+            let err = String::from_utf8(err).unwrap();
+            assert_eq!(err, format!("faultline: cannot write the {what}: No space left on device\n"));
+        }
     }
 
     #[test]

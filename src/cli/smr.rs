@@ -22,18 +22,28 @@
 //! Flags are `Option`s (or lists that may be empty) so that "not given" differs from "given the
 //! default": the two modes have different defaults (`--servers` 2 or 3, one `τ` or a list), and a
 //! flag of the other mode is an error merely by being present.
+//!
+//! Every size is checked against the limits below before anything runs, so that whatever is
+//! accepted ends in minutes and in well under a gigabyte: the worlds keep and print every message,
+//! so a world is bounded by the messages it can carry; a sweep is bounded by the messages it
+//! simulates. `--help` prints the limits from the same constants. On a terminal, a sweep that
+//! takes longer than [`PROGRESS_AFTER`] shows a progress bar on stderr; stdout is the same either
+//! way.
 
 use super::CliError;
-use super::values::probability;
+use super::values::{probability, whole, whole_in};
 use crate::report::smr::{SmrReport, StressRow, stress_table, world_report, worlds_text};
 use crate::smr::Protocol;
 use crate::smr::adversary::FaultModel;
-use crate::smr::model::{Cluster, Round};
+use crate::smr::model::{CLIENTS, Cluster, Round};
 use crate::smr::protocols::ProtocolKind;
 use crate::smr::run::{Driver, run_world};
-use crate::smr::stress::{StressConfig, stress};
+use crate::smr::stress::{StressConfig, stress_with_progress};
 use crate::smr::theorem;
 use crate::smr::world::{self, WorldError, WorldName};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -45,22 +55,82 @@ Examples:
 
 /// Longest `τ` accepted.
 const MAX_TAU: Round = 2_000;
-/// Longest run accepted: every view keeps every round's inbox, so rounds times messages per round
-/// is the memory a run takes.
+/// Longest run accepted. A run keeps every round's inbox; one run of a sweep this long on
+/// [`MAX_SERVERS`] servers peaks at about 50 MB.
 const MAX_ROUNDS: Round = 10_000;
 /// Most servers accepted: the threaded driver runs one thread per process, and every server may
 /// message every other in every round.
 const MAX_SERVERS: usize = 32;
+/// Most messages one world can carry, rounds * (n+2)^2 (every process may message every process
+/// in every round). The worlds keep every message for the view comparison and print them all; at
+/// this limit primary-backup, the chattiest protocol, peaks at about 150 MB (170 MB on the threads
+/// driver) and prints 65 MB of JSON or 0.6 MB of text (n = 32 over 432 rounds, or n = 8 over
+/// 5000), within seconds.
+const MAX_WORLD_SLOTS: u64 = 500_000;
+/// Most runs in a row of a sweep: ten million pin any rate to within 0.0004 (95%); a rarer event
+/// needs another experiment, not a longer one.
+const MAX_RUNS: u64 = 10_000_000;
+/// Most rows in a sweep (protocols * tau values * q values): the table is for reading.
+const MAX_ROWS: usize = 1_000;
+/// Most message slots a sweep simulates, runs * (rounds + 1) * (n+2)^2 summed over its rows; the
+/// one round more is what setting up a run costs. The slowest sweep per slot (primary-backup,
+/// n = 2, one round per run) does about 21 million slots a second in a release build, so the
+/// largest such sweep accepted took 7.5 minutes (9 on a busy 2-core machine); with more servers or
+/// more rounds per run a slot is 2 to 8 times cheaper.
+const MAX_SWEEP_SLOTS: u64 = 10_000_000_000;
+/// A sweep shows its progress bar once it has run this long: a shorter one would only flicker.
+const PROGRESS_AFTER: Duration = Duration::from_secs(1);
 
-/// Flags of `faultline smr`.
+/// The limits and the examples, after the flags in `--help`.
+fn after_help() -> String {
+    format!(
+        "Limits, checked before anything runs:\n  \
+         a world can carry at most {MAX_WORLD_SLOTS} messages: rounds * (n+2)^2\n  \
+         a sweep has at most {MAX_ROWS} rows (protocols * tau values * q values) and simulates at most\n  \
+         {MAX_SWEEP_SLOTS} message slots: runs * (rounds + 1) * (n+2)^2 over all rows (minutes, not hours)\n\n\
+         {EXAMPLES}"
+    )
+}
+
+fn servers_help() -> String {
+    format!("Servers n, 2 to {MAX_SERVERS}; worlds A, B, C need n <= 2f [default: 2; 3 with --stress]")
+}
+
+fn tau_help() -> String {
+    format!(
+        "Rounds commit-alone waits alone, and primary-backup's heartbeat timeout, 1 to {MAX_TAU}; a \
+         comma-separated list with --stress [default: 3; 1,3,6 with --stress]"
+    )
+}
+
+fn rounds_help() -> String {
+    format!(
+        "Rounds each run lasts, 1 to {MAX_ROUNDS}, and for the worlds at most {MAX_WORLD_SLOTS} / (n+2)^2 \
+         [default: the larger of 4*tau + 8 and (f + 1)*(tau + 3) + 4]"
+    )
+}
+
+fn runs_help() -> String {
+    format!("With --stress: runs per table row, 1 to {MAX_RUNS} [default: 2000]")
+}
+
+fn quiet_help() -> String {
+    format!(
+        "With --stress: no progress bar (otherwise shown on stderr when it is a terminal and the sweep \
+         takes over {}s)",
+        PROGRESS_AFTER.as_secs()
+    )
+}
+
+/// Flags of `faultline smr`. Help texts that name a limit are generated from its constant.
 #[derive(Debug, Clone, Default, clap::Args)]
-#[command(after_help = EXAMPLES)]
+#[command(after_help = after_help())]
 pub struct SmrArgs {
-    /// Servers n, at least 2; worlds A, B, C need n <= 2f [default: 2; 3 with --stress]
-    #[arg(long, value_name = "N")]
+    /// Servers n.
+    #[arg(long, value_name = "N", help = servers_help(), value_parser = whole::<usize>, allow_negative_numbers = true)]
     pub servers: Option<usize>,
     /// Faults f the protocol must tolerate, from 1 to n-1 [default: 1]
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", value_parser = whole::<usize>, allow_negative_numbers = true)]
     pub faults: Option<usize>,
     /// Protocol: wait-all, commit-alone, majority or primary-backup [default: commit-alone; all four with --stress]
     #[arg(long, value_name = "PROTOCOL", hide_possible_values = true)]
@@ -68,11 +138,11 @@ pub struct SmrArgs {
     /// World to print: A, B, C or all; all three are run and compared anyway [default: all]
     #[arg(long, value_name = "A|B|C|all", ignore_case = true, hide_possible_values = true)]
     pub world: Option<WorldChoice>,
-    /// Rounds commit-alone waits alone, and primary-backup's heartbeat timeout, 1 to 10000; a comma-separated list with --stress [default: 3; 1,3,6 with --stress]
-    #[arg(long, value_name = "ROUNDS", value_delimiter = ',', value_parser = tau)]
+    /// τ, or a list of them with --stress.
+    #[arg(long, value_name = "ROUNDS", help = tau_help(), value_delimiter = ',', value_parser = tau, allow_negative_numbers = true)]
     pub tau: Vec<Round>,
-    /// Rounds each run lasts, 1 to 10000 [default: the larger of 4*tau + 8 and (f + 1)*(tau + 3) + 4]
-    #[arg(long, value_name = "N", value_parser = rounds)]
+    /// Rounds each run lasts.
+    #[arg(long, value_name = "N", help = rounds_help(), value_parser = rounds, allow_negative_numbers = true)]
     pub rounds: Option<Round>,
     /// Fault model: omission (a faulty process runs on, its messages may be lost) or crash [default: omission]
     #[arg(long, value_name = "MODEL", hide_possible_values = true)]
@@ -86,12 +156,15 @@ pub struct SmrArgs {
     /// With --stress: probability that each message to or from a faulty server is lost, comma-separated list [default: 0.1,0.3,0.5,0.9]
     #[arg(long, value_name = "P,...", value_delimiter = ',', value_parser = probability, allow_negative_numbers = true)]
     pub q: Vec<f64>,
-    /// With --stress: runs per table row, at least 1 [default: 2000]
-    #[arg(long, value_name = "N", value_parser = runs)]
+    /// Runs per row of a sweep.
+    #[arg(long, value_name = "N", help = runs_help(), value_parser = runs, allow_negative_numbers = true)]
     pub runs: Option<u64>,
     /// With --stress: master seed of the random faults; the same seed gives the same table [default: 1]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true)]
     pub seed: Option<u64>,
+    /// No progress bar.
+    #[arg(long, help = quiet_help())]
+    pub quiet: bool,
     /// Print JSON instead of text: one object, or with --stress an array of rows
     #[arg(long)]
     pub json: bool,
@@ -160,6 +233,28 @@ pub enum SmrError {
         /// The derived rounds.
         needed: u64,
     },
+    /// A world that could carry more messages than are worth keeping and printing.
+    #[error(
+        "a world of {servers} servers over {rounds} rounds can carry {slots} messages, rounds * (n+2)^2, more than the {MAX_WORLD_SLOTS} allowed: lower --rounds, --tau or --servers"
+    )]
+    WorldTooLarge {
+        /// n.
+        servers: usize,
+        /// The rounds, given or derived.
+        rounds: Round,
+        /// rounds * (n+2)^2.
+        slots: u64,
+    },
+    /// A sweep with more rows than a table is for.
+    #[error(
+        "the sweep has {0} rows (protocols * tau values * q values), more than the {MAX_ROWS} allowed: give fewer --tau or --q values, or one --protocol"
+    )]
+    TooManyRows(usize),
+    /// A sweep that would run for hours.
+    #[error(
+        "the sweep would simulate {0} message slots, runs * (rounds + 1) * (n+2)^2 over all rows, more than the {MAX_SWEEP_SLOTS} allowed: lower --runs, --servers, --rounds or --tau, or give fewer --tau or --q values"
+    )]
+    SweepTooLarge(u64),
 }
 
 /// `n` servers and `f` faults, within what the drivers run.
@@ -190,24 +285,21 @@ impl From<WorldError> for CliError {
 }
 
 fn tau(text: &str) -> Result<Round, String> {
-    match text.trim().parse::<Round>() {
-        Ok(t) if (1..=MAX_TAU).contains(&t) => Ok(t),
-        _ => Err(format!("tau must be a whole number of rounds, at least 1 and at most {MAX_TAU}")),
-    }
+    whole_in(text, 1..=MAX_TAU, "rounds")
 }
 
 fn rounds(text: &str) -> Result<Round, String> {
-    match text.trim().parse::<Round>() {
-        Ok(r) if (1..=MAX_ROUNDS).contains(&r) => Ok(r),
-        _ => Err(format!("expected a whole number of rounds, at least 1 and at most {MAX_ROUNDS}")),
-    }
+    whole_in(text, 1..=MAX_ROUNDS, "rounds")
 }
 
 fn runs(text: &str) -> Result<u64, String> {
-    match text.trim().parse::<u64>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err("expected a whole number of runs, at least 1".to_string()),
-    }
+    whole_in(text, 1..=MAX_RUNS, "runs")
+}
+
+/// The messages a round can carry: every process, the two clients included, to every process.
+fn slots_per_round(servers: usize) -> u64 {
+    let processes = (servers + CLIENTS) as u64;
+    processes * processes
 }
 
 /// Only commit-alone and primary-backup wait; the others would run the same for every `τ`.
@@ -256,6 +348,57 @@ struct StressPlan {
     model: FaultModel,
     runs: u64,
     seed: u64,
+    quiet: bool,
+}
+
+/// One row of a sweep, before it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RowPlan {
+    protocol: ProtocolKind,
+    tau: Option<Round>,
+    q: Option<f64>,
+    rounds: Round,
+}
+
+impl StressPlan {
+    /// The `τ` values `protocol` is run with: none for those that do not wait, which would run
+    /// the same for every `τ`.
+    fn taus_of(&self, protocol: ProtocolKind) -> Vec<Option<Round>> {
+        if uses_tau(protocol) { self.taus.iter().copied().map(Some).collect() } else { vec![None] }
+    }
+
+    /// How many rows the sweep has, without listing them: the lists may be long.
+    fn row_count(&self) -> usize {
+        let per_q: usize =
+            self.protocols.iter().map(|&p| if uses_tau(p) { self.taus.len() } else { 1 }).sum();
+        per_q.saturating_mul(self.qs.len())
+    }
+
+    /// Every row, in the order of the table.
+    fn rows(&self) -> Vec<RowPlan> {
+        let longest = self.taus.iter().copied().max().unwrap_or(1);
+        let mut rows = Vec::with_capacity(self.row_count());
+        for &protocol in &self.protocols {
+            for tau in self.taus_of(protocol) {
+                // A protocol that does not wait gets the rounds of the longest wait: more than enough.
+                let rounds = horizon(self.rounds, tau.unwrap_or(longest), self.cluster.faults)
+                    .expect("checked when the plan was made");
+                rows.extend(self.qs.iter().map(|&q| RowPlan { protocol, tau, q, rounds }));
+            }
+        }
+        rows
+    }
+
+    /// The message slots a run of `row` can carry, the setting up counted as a round.
+    fn slots_per_run(&self, row: &RowPlan) -> u64 {
+        (u64::from(row.rounds) + 1) * slots_per_round(self.cluster.servers)
+    }
+
+    /// The message slots the whole sweep simulates, saturating rather than overflowing.
+    fn slots(&self, rows: &[RowPlan]) -> u64 {
+        rows.iter()
+            .fold(0u64, |sum, row| sum.saturating_add(self.runs.saturating_mul(self.slots_per_run(row))))
+    }
 }
 
 impl SmrArgs {
@@ -280,6 +423,9 @@ impl SmrArgs {
                 return Err(SmrError::OneTau(list.join(",")));
             }
         };
+        if self.quiet {
+            return Err(SmrError::NeedsStress { flag: "--quiet", why: "only a sweep shows progress" });
+        }
         let cluster = cluster(self.servers.unwrap_or(2), self.faults.unwrap_or(1))?;
         let model = self.model.unwrap_or(FaultModel::Omission);
         let requested = match self.world.unwrap_or(WorldChoice::All) {
@@ -296,11 +442,16 @@ impl SmrArgs {
         for &w in &show {
             world::build(cluster, w, model)?;
         }
+        let rounds = horizon(self.rounds, tau, cluster.faults)?;
+        let slots = u64::from(rounds) * slots_per_round(cluster.servers);
+        if slots > MAX_WORLD_SLOTS {
+            return Err(SmrError::WorldTooLarge { servers: cluster.servers, rounds, slots });
+        }
         Ok(WorldsPlan {
             protocol: self.protocol.unwrap_or(ProtocolKind::CommitAlone),
             cluster,
             tau,
-            rounds: horizon(self.rounds, tau, cluster.faults)?,
+            rounds,
             model,
             driver: self.driver.unwrap_or(Driver::Loop),
             show,
@@ -344,7 +495,7 @@ impl SmrArgs {
         let taus = if self.tau.is_empty() { vec![1, 3, 6] } else { self.tau.clone() };
         // The longest wait decides the longest run; refuse before running anything.
         horizon(self.rounds, taus.iter().copied().max().unwrap_or(1), f)?;
-        Ok(StressPlan {
+        let plan = StressPlan {
             protocols: self.protocol.map_or_else(|| ProtocolKind::ALL.to_vec(), |p| vec![p]),
             cluster,
             taus,
@@ -353,7 +504,16 @@ impl SmrArgs {
             model,
             runs: self.runs.unwrap_or(2000),
             seed: self.seed.unwrap_or(1),
-        })
+            quiet: self.quiet,
+        };
+        if plan.row_count() > MAX_ROWS {
+            return Err(SmrError::TooManyRows(plan.row_count()));
+        }
+        let slots = plan.slots(&plan.rows());
+        if slots > MAX_SWEEP_SLOTS {
+            return Err(SmrError::SweepTooLarge(slots));
+        }
+        Ok(plan)
     }
 }
 
@@ -415,40 +575,88 @@ fn worlds<P: Protocol>(protocol: &P, plan: &WorldsPlan) -> Result<SmrReport, Wor
 
 fn sweep(plan: &StressPlan) -> Vec<StressRow> {
     let longest = plan.taus.iter().copied().max().unwrap_or(1);
-    let mut rows = Vec::new();
-    for &protocol in &plan.protocols {
-        let taus: Vec<Option<Round>> =
-            if uses_tau(protocol) { plan.taus.iter().copied().map(Some).collect() } else { vec![None] };
-        for &tau in &taus {
-            // A protocol that does not wait gets the rounds of the longest wait: more than enough.
-            let rounds = horizon(plan.rounds, tau.unwrap_or(longest), plan.cluster.faults)
-                .expect("checked when the plan was made");
-            for &q in &plan.qs {
-                let cfg = StressConfig {
-                    cluster: plan.cluster,
-                    model: plan.model,
-                    q: q.unwrap_or(0.0),
-                    rounds,
-                    runs: plan.runs,
-                    seed: plan.seed,
-                };
-                let result = crate::with_protocol!(protocol, tau.unwrap_or(longest), |p| stress(&p, &cfg));
-                rows.push(StressRow {
-                    protocol,
-                    tau,
-                    q,
-                    servers: plan.cluster.servers,
-                    faults: plan.cluster.faults,
-                    model: plan.model,
-                    rounds,
-                    runs: plan.runs,
-                    seed: plan.seed,
-                    result,
-                });
-            }
+    let rows = plan.rows();
+    let mut progress = Progress::new(plan.slots(&rows), !plan.quiet);
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        progress.row(i, rows.len(), row);
+        let cfg = StressConfig {
+            cluster: plan.cluster,
+            model: plan.model,
+            q: row.q.unwrap_or(0.0),
+            rounds: row.rounds,
+            runs: plan.runs,
+            seed: plan.seed,
+        };
+        let per_run = plan.slots_per_run(row);
+        let result = crate::with_protocol!(row.protocol, row.tau.unwrap_or(longest), |p| {
+            stress_with_progress(&p, &cfg, &mut || progress.advance(per_run))
+        });
+        out.push(StressRow {
+            protocol: row.protocol,
+            tau: row.tau,
+            q: row.q,
+            servers: plan.cluster.servers,
+            faults: plan.cluster.faults,
+            model: plan.model,
+            rounds: row.rounds,
+            runs: plan.runs,
+            seed: plan.seed,
+            result,
+        });
+    }
+    progress.finish();
+    out
+}
+
+/// A sweep's progress bar on stderr, counted in message slots so that the ETA weighs long rows
+/// as they are. It exists only when stderr is a terminal and `--quiet` was not given, and is drawn
+/// only once the sweep has run for [`PROGRESS_AFTER`].
+struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(slots: u64, wanted: bool) -> Progress {
+        let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(slots), ProgressDrawTarget::hidden());
+            bar.set_style(progress_style());
+            bar
+        });
+        Progress { bar, started: Instant::now(), shown: false }
+    }
+
+    fn row(&self, i: usize, rows: usize, row: &RowPlan) {
+        if let Some(bar) = &self.bar {
+            let tau = row.tau.map_or(String::new(), |t| format!(" tau={t}"));
+            let q = row.q.map_or(String::new(), |q| format!(" q={q}"));
+            bar.set_message(format!("row {}/{rows} {}{tau}{q}", i + 1, row.protocol.name()));
         }
     }
-    rows
+
+    fn advance(&mut self, slots: u64) {
+        let Some(bar) = &self.bar else { return };
+        bar.inc(slots);
+        if !self.shown && self.started.elapsed() >= PROGRESS_AFTER {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+    }
+
+    /// Leaves the terminal as it was: the bar is gone once the table is printed.
+    fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn progress_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{elapsed_precise}] [{wide_bar}] {percent}% ETA {eta}")
+        .expect("the template is valid")
+        .progress_chars("=> ")
 }
 
 #[cfg(test)]
@@ -520,16 +728,19 @@ mod tests {
             (&["--servers", "1"], "--servers must be at least 2"),
             (&["--faults", "0"], "--faults must be at least 1"),
             (&["--faults", "2"], "--faults (2) must be smaller than --servers (2)"),
-            (&["--tau", "0"], "tau must be a whole number of rounds, at least 1"),
+            (&["--tau", "0"], "'0' is out of range: expected a whole number of rounds from 1 to"),
+            (&["--tau", "-2"], "'-2' is negative"),
             (&["--tau", "1,3"], "--tau takes one value without --stress (got 1,3)"),
             (&["--q", "0.5"], "--q goes with --stress"),
             (&["--runs", "5"], "--runs goes with --stress"),
             (&["--seed", "5"], "--seed goes with --stress"),
-            (&["--rounds", "0"], "at least 1"),
+            (&["--rounds", "0"], "'0' is out of range"),
+            (&["--servers", "-2"], "'-2' is negative"),
+            (&["--quiet"], "--quiet goes with --stress"),
             (&["--stress", "--q", "1.5"], "probability"),
             (&["--stress", "--world", "A"], "--world does not go with --stress"),
             (&["--stress", "--driver", "threads"], "--driver does not go with --stress"),
-            (&["--stress", "--runs", "0"], "at least 1"),
+            (&["--stress", "--runs", "0"], "'0' is out of range"),
             (&["--stress", "--servers", "1"], "--servers must be at least 2 (got 1)"),
             (&["--stress", "--faults", "3"], "--faults (3) must be smaller than --servers (3)"),
             (&["--stress", "--model", "crash", "--q", "0.5"], "--q goes with --model omission"),
@@ -541,5 +752,108 @@ mod tests {
             plan(&["--stress", "--servers", "3", "--faults", "1"]).is_ok(),
             "n = 2f + 1 is fine for a sweep"
         );
+    }
+
+    /// Each limit accepts its edge and refuses one more.
+    #[test]
+    fn limits_hold_exactly_at_their_edge() {
+        let edge = MAX_WORLD_SLOTS / slots_per_round(32);
+        let world =
+            |rounds: u64| plan(&["--servers", "32", "--faults", "16", "--rounds", &rounds.to_string()]);
+        assert!(world(edge).is_ok());
+        let err = world(edge + 1).unwrap_err();
+        assert!(err.contains(&format!("can carry {}", (edge + 1) * 34 * 34)), "{err}");
+        assert!(err.contains(&format!("more than the {MAX_WORLD_SLOTS} allowed")), "{err}");
+        // Derived rounds count too: tau 100 with f = 16 needs 1755 rounds.
+        let err = plan(&["--servers", "32", "--faults", "16", "--tau", "100"]).unwrap_err();
+        assert!(err.starts_with("a world of 32 servers over 1755 rounds"), "{err}");
+        // The largest cluster with its default wait stays within the limit.
+        assert!(plan(&["--servers", "32", "--faults", "31"]).is_ok());
+
+        // One row of n = 2: runs * (rounds + 1) * 16 slots.
+        let per_run = 16 * 625;
+        let runs = MAX_SWEEP_SLOTS / per_run;
+        assert_eq!(runs * per_run, MAX_SWEEP_SLOTS, "the edge is exact");
+        let sweep = |runs: u64| {
+            let runs = runs.to_string();
+            let args =
+                ["--stress", "--servers", "2", "--protocol", "majority", "--q", "0.5", "--rounds", "624"];
+            plan(&[&args[..], &["--runs", &runs]].concat())
+        };
+        let Plan::Stress(p) = sweep(runs).unwrap() else { panic!("not a sweep") };
+        assert_eq!(p.slots(&p.rows()), MAX_SWEEP_SLOTS);
+        let err = sweep(runs + 1).unwrap_err();
+        assert!(
+            err.starts_with(&format!("the sweep would simulate {} message slots", (runs + 1) * per_run)),
+            "{err}"
+        );
+
+        let qs = |k: usize| vec!["0.5"; k].join(",");
+        let rows = |k: usize| plan(&["--stress", "--protocol", "majority", "--runs", "1", "--q", &qs(k)]);
+        assert!(rows(MAX_ROWS).is_ok());
+        assert!(rows(MAX_ROWS + 1).unwrap_err().contains(&format!("has {} rows", MAX_ROWS + 1)));
+
+        assert!(
+            super::runs(&MAX_RUNS.to_string()).is_ok() && super::runs(&(MAX_RUNS + 1).to_string()).is_err()
+        );
+        assert!(tau(&MAX_TAU.to_string()).is_ok() && tau(&(MAX_TAU + 1).to_string()).is_err());
+        assert!(rounds(&MAX_ROUNDS.to_string()).is_ok() && rounds(&(MAX_ROUNDS + 1).to_string()).is_err());
+        let servers = |n: usize| plan(&["--servers", &n.to_string(), "--faults", &(n / 2).to_string()]);
+        assert!(servers(MAX_SERVERS).is_ok());
+        assert!(servers(MAX_SERVERS + 1).unwrap_err().contains(&format!("at most {MAX_SERVERS}")));
+    }
+
+    #[test]
+    fn the_rows_are_counted_before_they_are_listed() {
+        let Plan::Stress(p) = plan(&["--stress", "--tau", "1,2,3", "--q", "0.1,0.2"]).unwrap() else {
+            panic!("not a sweep")
+        };
+        // wait-all and majority once per q, the other two once per tau and q.
+        assert_eq!(p.row_count(), 2 * 2 + 2 * 3 * 2);
+        assert_eq!(p.rows().len(), p.row_count());
+        let Plan::Stress(p) = plan(&[
+            "--stress",
+            "--servers",
+            "2",
+            "--protocol",
+            "majority",
+            "--q",
+            "0.5",
+            "--rounds",
+            "9",
+            "--runs",
+            "10",
+        ])
+        .unwrap() else {
+            panic!("not a sweep")
+        };
+        assert_eq!(p.slots(&p.rows()), 10 * (9 + 1) * 16);
+    }
+
+    #[test]
+    fn help_names_every_limit_from_its_constant() {
+        use clap::CommandFactory;
+        let help = Wrap::command().render_long_help().to_string();
+        for needle in [
+            format!("2 to {MAX_SERVERS}"),
+            format!("1 to {MAX_TAU}"),
+            format!("1 to {MAX_ROUNDS}"),
+            format!("1 to {MAX_RUNS}"),
+            format!("at most {MAX_WORLD_SLOTS} messages"),
+            format!("at most {MAX_ROWS} rows"),
+            format!("{MAX_SWEEP_SLOTS} message slots"),
+            format!("over {}s", PROGRESS_AFTER.as_secs()),
+        ] {
+            assert!(help.contains(&needle), "{needle} missing from\n{help}");
+        }
+    }
+
+    #[test]
+    fn quiet_goes_into_the_sweep_plan() {
+        let Plan::Stress(p) = plan(&["--stress", "--quiet"]).unwrap() else { panic!("not a sweep") };
+        assert!(p.quiet);
+        // Off a terminal (as under the test harness, or with --quiet) there is no bar at all.
+        assert!(Progress::new(100, false).bar.is_none());
+        progress_style();
     }
 }

@@ -12,6 +12,7 @@
 //! Sampling uses inverse transforms on one uniform draw, so a seed gives the same values on every
 //! run. [`Dist::tail`] is the exact survival function the analytic predictions use.
 
+use crate::input::{Quoted, Whitespace, is_negative, no_whitespace};
 use crate::time::{DurationError, Human, Nanos, parse_duration};
 use rand::Rng;
 use std::fmt;
@@ -42,29 +43,37 @@ pub enum Dist {
 pub enum DistError {
     /// The kind before the first colon is unknown.
     #[error(
-        "unknown distribution '{0}': use none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, optionally followed by @PROBABILITY"
+        "unknown distribution {}: use none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, optionally followed by @PROBABILITY",
+        Quoted(.0)
     )]
     UnknownKind(String),
     /// The kind is known but has the wrong number of parameters.
-    #[error("'{0}' has the wrong parameters: expected {1}")]
+    #[error("{} has the wrong parameters: expected {}", Quoted(.0), .1)]
     Parameters(String, &'static str),
     /// A duration inside the distribution is malformed.
     #[error(transparent)]
     Duration(#[from] DurationError),
-    /// A number (shape or probability) is malformed or out of range.
-    #[error("'{0}' is not valid: {1}")]
+    /// A number (shape or probability) is malformed or out of range, as the user wrote it.
+    #[error("{} is not valid: {}", Quoted(.0), .1)]
     Number(String, &'static str),
+    /// Spaces around or inside the distribution.
+    #[error(transparent)]
+    Whitespace(#[from] Whitespace),
 }
 
 impl Dist {
     /// Parses the text forms in the module docs.
     pub fn parse(text: &str) -> Result<Dist, DistError> {
-        let text = text.trim();
-        if let Some((inner, q)) = text.rsplit_once('@') {
-            let q: f64 =
-                q.parse().map_err(|_| DistError::Number(q.to_string(), "a probability between 0 and 1"))?;
+        no_whitespace(text)?;
+        // `--pause -5ms` means a (negative) duration, not some unknown kind of distribution.
+        if is_negative(text) {
+            return Err(DurationError::Negative(text.to_string()).into());
+        }
+        if let Some((inner, q_text)) = text.rsplit_once('@') {
+            let probability = || DistError::Number(q_text.to_string(), "a probability between 0 and 1");
+            let q: f64 = q_text.parse().map_err(|_| probability())?;
             if !(0.0..=1.0).contains(&q) {
-                return Err(DistError::Number(q.to_string(), "a probability between 0 and 1"));
+                return Err(probability());
             }
             let inner = Dist::parse(inner)?;
             return Ok(Dist::Maybe { q, inner: Box::new(inner) });
@@ -235,6 +244,26 @@ mod tests {
         assert!(matches!(Dist::parse("fixed:3ms@1.5"), Err(DistError::Number(..))));
         assert!(matches!(Dist::parse("exp:5"), Err(DistError::Duration(_))));
         assert!(matches!(Dist::parse("uniform:5ms:1ms"), Err(DistError::Parameters(..))));
+    }
+
+    #[test]
+    fn errors_quote_what_was_typed() {
+        // 1e400 parses as infinity; the error must show the text, not 'inf'.
+        let err = Dist::parse("fixed:1ms@1e400").unwrap_err().to_string();
+        assert!(err.starts_with("'1e400' is not valid: a probability"), "{err}");
+        let err = Dist::parse("fixed:-5ms").unwrap_err();
+        assert_eq!(err, DistError::Duration(DurationError::Negative("-5ms".into())));
+        assert!(err.to_string().contains("a duration cannot be negative"), "{err}");
+        assert_eq!(Dist::parse("-5ms"), Err(DistError::Duration(DurationError::Negative("-5ms".into()))));
+        let long = format!("gauss:{}", "1".repeat(100_000));
+        assert!(Dist::parse(&long).unwrap_err().to_string().len() < 300);
+    }
+
+    #[test]
+    fn whitespace_is_refused_not_trimmed() {
+        for text in [" exp:5ms", "exp:5ms ", "exp: 5ms", "fixed:1ms@ 0.5"] {
+            assert!(matches!(Dist::parse(text), Err(DistError::Whitespace(_))), "{text:?}");
+        }
     }
 
     /// The empirical tail of each sampler agrees with its closed-form tail within 4 standard

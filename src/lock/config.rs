@@ -104,7 +104,8 @@ impl Partition {
     pub fn parse(text: &str) -> Result<Partition, String> {
         let usage = || {
             format!(
-                "'{text}' is not a partition: expected lock:FROM..UNTIL or storage:FROM..UNTIL, e.g. lock:10ms..200ms"
+                "{} is not a partition: expected lock:FROM..UNTIL or storage:FROM..UNTIL, e.g. lock:10ms..200ms",
+                crate::input::Quoted(text)
             )
         };
         let (target, window) = text.split_once(':').ok_or_else(usage)?;
@@ -140,20 +141,22 @@ impl LinkScope {
     /// Every link.
     pub const ALL: LinkScope = LinkScope { lock: true, storage: true, effect: true };
 
-    /// Parses `all` or a comma-separated subset of `lock,storage,effect`.
+    /// Parses `all` or a subset of `lock,storage,effect`, joined by `,` or `+` (in a sweep, where
+    /// commas separate values, `lock+storage` is one value).
     pub fn parse(text: &str) -> Result<LinkScope, String> {
         if text == "all" {
             return Ok(LinkScope::ALL);
         }
         let mut scope = LinkScope { lock: false, storage: false, effect: false };
-        for part in text.split(',') {
-            match part.trim() {
+        for part in text.split([',', '+']) {
+            match part {
                 "lock" => scope.lock = true,
                 "storage" => scope.storage = true,
                 "effect" => scope.effect = true,
                 other => {
                     return Err(format!(
-                        "'{other}' is not a link: use all, or a list of lock, storage, effect"
+                        "{} is not a link: use all, or a list of lock, storage, effect",
+                        crate::input::Quoted(other)
                     ));
                 }
             }

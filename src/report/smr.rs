@@ -238,7 +238,6 @@ pub fn world_report<M: fmt::Display>(world: &World, outcome: &Outcome<M>) -> Wor
     let cluster = world.cluster;
     let names = |ps: &mut dyn Iterator<Item = &Pid>| ps.map(|&p| cluster.name(p)).collect::<Vec<_>>();
     let rounds = outcome
-        .transcript
         .sent
         .iter()
         .map(|s| MsgRow {

@@ -5,7 +5,7 @@ use super::protocol::{Process, Protocol, RegisterClient};
 use super::spec::{self, Response, Verdict};
 use super::view::View;
 use super::world::World;
-use crate::engine::rounds::{self, Adversary, Transcript};
+use crate::engine::rounds::{self, Adversary, Sent, Transcript};
 use serde::Serialize;
 
 /// Which lock-step driver runs the rounds.
@@ -48,15 +48,16 @@ pub fn participants<P: Protocol>(
     servers.chain(clients).collect()
 }
 
-/// The run of one protocol in one set-up: views, transcript, responses and verdict.
+/// The run of one protocol in one set-up: views, every message, responses and verdict.
 #[derive(Debug, Clone)]
 pub struct Outcome<M> {
     /// The cluster.
     pub cluster: Cluster,
-    /// Each process's view, by pid.
+    /// Each process's view, by pid: the driver's inboxes, moved rather than copied, since a long
+    /// run's messages are most of its memory.
     pub views: Vec<View<M>>,
-    /// Every message.
-    pub transcript: Transcript<M>,
+    /// Every message sent, delivered or omitted, by round, then sender, then sending order.
+    pub sent: Vec<Sent<M>>,
     /// What each client was told.
     pub responses: [Option<Response>; CLIENTS],
     /// The specification's verdict.
@@ -89,15 +90,14 @@ pub fn run<P: Protocol>(
         Participant::Client(client) => client.told().map(|(cmd, round)| Response { cmd, round }),
         Participant::Server(_) => None,
     });
+    let Transcript { inboxes, sent } = transcript;
     let views = cluster
         .processes()
-        .map(|p| View {
-            input: cluster.client_index(p).and_then(|j| inputs[j]),
-            inbox: transcript.inboxes[p.0].clone(),
-        })
+        .zip(inboxes)
+        .map(|(p, inbox)| View { input: cluster.client_index(p).and_then(|j| inputs[j]), inbox })
         .collect();
     let verdict = spec::check(clients, inputs, &responses, plan.faulty());
-    Outcome { cluster, views, transcript, responses, verdict }
+    Outcome { cluster, views, sent, responses, verdict }
 }
 
 /// Runs `protocol` in `world`.

@@ -64,6 +64,16 @@ pub fn plan(cfg: &StressConfig, i: u64) -> Plan {
 
 /// Runs the experiment.
 pub fn stress<P: Protocol>(protocol: &P, cfg: &StressConfig) -> StressResult {
+    stress_with_progress(protocol, cfg, &mut || {})
+}
+
+/// Runs the experiment, calling `after_run` after each run, so that a long one can show how far
+/// it got.
+pub fn stress_with_progress<P: Protocol>(
+    protocol: &P,
+    cfg: &StressConfig,
+    after_run: &mut dyn FnMut(),
+) -> StressResult {
     let inputs = [Some(Cmd(1)), Some(Cmd(2))];
     let (mut disagree, mut unanswered, mut invalid) = (0, 0, 0);
     for i in 0..cfg.runs {
@@ -72,6 +82,7 @@ pub fn stress<P: Protocol>(protocol: &P, cfg: &StressConfig) -> StressResult {
         disagree += u64::from(!v.agreement);
         unanswered += u64::from(!v.termination);
         invalid += u64::from(!v.validity);
+        after_run();
     }
     StressResult {
         agreement_violations: Rate::new(disagree, cfg.runs),

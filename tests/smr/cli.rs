@@ -173,9 +173,27 @@ fn a_sweep_has_one_row_per_protocol_tau_and_q() {
 }
 
 #[test]
-fn help_shows_examples() {
+fn help_shows_examples_and_limits() {
     let text = stdout(&succeeds(&["--help"]));
     assert!(text.contains("Examples:") && text.contains("--stress"), "{text}");
+    for limit in [
+        "2 to 32",
+        "1 to 2000",
+        "1 to 10000",
+        "1 to 10000000",
+        "at most 500000 messages",
+        "at most 1000 rows",
+    ] {
+        assert!(text.contains(limit), "{limit} missing from\n{text}");
+    }
+}
+
+/// Off a terminal there is no progress bar, and `--quiet` changes nothing on stdout.
+#[test]
+fn a_sweep_prints_the_same_with_or_without_quiet() {
+    let args = ["--stress", "--runs", "30", "--q", "0.5"];
+    let plain = succeeds(&args).stdout;
+    assert_eq!(plain, succeeds(&[&args[..], &["--quiet"]].concat()).stdout);
 }
 
 #[test]
@@ -186,7 +204,11 @@ fn bad_input_is_one_line_and_exit_2() {
         (&["--faults", "0"], "--faults must be at least 1"),
         (&["--faults", "2", "--servers", "2"], "--faults (2) must be smaller than --servers (2)"),
         (&["--world", "D"], "'D'"),
-        (&["--tau", "0"], "at least 1"),
+        (&["--tau", "0"], "'0' is out of range: expected a whole number of rounds from 1 to 2000"),
+        (&["--tau", "-3"], "'-3' is negative"),
+        (&["--servers", "-2"], "'-2' is negative"),
+        (&["--servers", " 3"], "' 3' contains whitespace"),
+        (&["--tau", "3 "], "'3 ' contains whitespace"),
         (&["--tau", "1,3"], "--tau takes one value"),
         (&["--stress", "--q", "1.5"], "probability"),
         (&["--world", "C", "--model", "crash"], "world C cannot be built with crash faults"),
@@ -196,9 +218,14 @@ fn bad_input_is_one_line_and_exit_2() {
         (&["--runs", "10"], "--runs goes with --stress"),
         (&["--stress", "--world", "A"], "--world does not go with --stress"),
         (&["--stress", "--driver", "threads"], "--driver does not go with --stress"),
-        (&["--stress", "--runs", "0"], "at least 1"),
+        (&["--stress", "--runs", "0"], "'0' is out of range"),
+        (&["--stress", "--runs", "-5"], "'-5' is negative"),
+        (&["--stress", "--runs", "1000000000000"], "expected a whole number of runs from 1 to 10000000"),
+        (&["--stress", "--runs", "10000000"], "more than the 10000000000 allowed"),
+        (&["--servers", "32", "--faults", "16", "--rounds", "10000"], "more than the 500000 allowed"),
+        (&["--quiet"], "--quiet goes with --stress"),
         (&["--stress", "--faults", "3"], "--faults (3) must be smaller than --servers (3)"),
-        (&["--rounds", "0"], "at least 1"),
+        (&["--rounds", "0"], "'0' is out of range"),
         (&["--protocol", "paxos"], "'paxos'"),
     ];
     for (args, expect) in cases {
@@ -209,5 +236,24 @@ fn bad_input_is_one_line_and_exit_2() {
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("faultline: ") && err.ends_with('\n'), "{args:?}: {err}");
         assert!(err.contains(expect), "{args:?}: {err}");
+    }
+}
+
+/// `faultline --help > /dev/full`: one line on stderr and exit 1, not a silent failure.
+#[test]
+fn help_that_cannot_be_written_says_so() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not Linux: nothing to write into that is always full
+    };
+    for args in [&["--help"][..], &["smr", "--help"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(args)
+            .stdout(full.try_clone().expect("/dev/full can be shared"))
+            .output()
+            .expect("the binary runs");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("faultline: cannot write the help: "), "{args:?}: {err}");
     }
 }

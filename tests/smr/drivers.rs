@@ -1,5 +1,5 @@
 //! The threaded lock-step driver (a thread per process, a barrier per round) and the plain loop
-//! produce the same views, transcripts and verdicts.
+//! produce the same views, messages and verdicts.
 
 use faultline::smr::adversary::FaultModel;
 use faultline::smr::model::Cluster;
@@ -20,7 +20,7 @@ fn threads_and_loop_agree_on_the_worlds() {
                 let t = dichotomy(&p, cluster, 16, Driver::Threads).unwrap();
                 for i in 0..3 {
                     assert_eq!(l.outcomes[i].views, t.outcomes[i].views, "{} n={n}: views", kind.name());
-                    assert_eq!(l.outcomes[i].transcript, t.outcomes[i].transcript, "{} n={n}", kind.name());
+                    assert_eq!(l.outcomes[i].sent, t.outcomes[i].sent, "{} n={n}", kind.name());
                     assert_eq!(l.outcomes[i].verdict, t.outcomes[i].verdict);
                 }
                 assert_eq!(l.horn, t.horn);
@@ -46,7 +46,8 @@ fn threads_and_loop_agree_under_random_omissions() {
                 let adversary = plan(&cfg, i);
                 let l = run(&p, cfg.cluster, &inputs, &adversary, cfg.rounds, Driver::Loop);
                 let t = run(&p, cfg.cluster, &inputs, &adversary, cfg.rounds, Driver::Threads);
-                assert_eq!(l.transcript, t.transcript, "{} run {i}", kind.name());
+                assert_eq!(l.sent, t.sent, "{} run {i}", kind.name());
+                assert_eq!(l.views, t.views, "{} run {i}", kind.name());
                 assert_eq!(l.responses, t.responses);
             }
         });
