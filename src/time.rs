@@ -92,14 +92,45 @@ impl fmt::Display for Human {
     }
 }
 
-/// Serde helper: serialise a duration as its human text (`"10ms"`), so JSON reads like the flags.
+/// A duration printed exactly, in the largest unit that keeps it whole before the point:
+/// `1.23456ms`, `10ms`, `7ns`. What a configuration is written as, so that it reads back to the
+/// same nanosecond ([`Human`] rounds, for reports).
+pub struct Exact(pub Nanos);
+
+impl fmt::Display for Exact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        let (scale, unit, digits) = match n {
+            0 => return write!(f, "0"),
+            n if n >= SEC => (SEC, "s", 9),
+            n if n >= MS => (MS, "ms", 6),
+            n if n >= US => (US, "us", 3),
+            _ => return write!(f, "{n}ns"),
+        };
+        let (whole, frac) = (n / scale, n % scale);
+        if frac == 0 {
+            return write!(f, "{whole}{unit}");
+        }
+        let frac = format!("{frac:0digits$}");
+        write!(f, "{whole}.{}{unit}", frac.trim_end_matches('0'))
+    }
+}
+
+/// Serde helper: a duration as its exact text (`"10ms"`), so JSON reads like the flags and reads
+/// back to the same value.
 pub mod human {
-    use super::{Human, Nanos};
-    use serde::Serializer;
+    use super::{Exact, Nanos, parse_duration};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     /// Writes `nanos` as text such as `"10ms"`.
     pub fn serialize<S: Serializer>(nanos: &Nanos, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&Human(*nanos))
+        s.collect_str(&Exact(*nanos))
+    }
+
+    /// Reads text such as `"10ms"`, as the flags do.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Nanos, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -154,6 +185,14 @@ mod tests {
     }
 
     #[test]
+    fn exact_text_reads_back_to_the_nanosecond() {
+        for n in [0, 7, 999, 1_000, 1_234_567, 10 * MS, 1_234_567_891, 5 * SEC, 16_000_000_000_000_000_000] {
+            assert_eq!(parse_duration(&Exact(n).to_string()), Ok(n), "{}", Exact(n));
+        }
+        assert_eq!(Exact(1_234_560).to_string(), "1.23456ms");
+    }
+
+    #[test]
     fn prints_what_it_parses() {
         for text in ["250us", "10ms", "2s", "1.5ms", "7ns", "0"] {
             assert_eq!(Human(parse_duration(text).unwrap()).to_string(), text);
@@ -161,16 +200,24 @@ mod tests {
     }
 }
 
-/// Serde helper: an optional duration as its human text, or `null`.
+/// Serde helper: an optional duration as its exact text, or `null`.
 pub mod human_opt {
-    use super::{Human, Nanos};
-    use serde::Serializer;
+    use super::{Exact, Nanos, parse_duration};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     /// Writes `Some(nanos)` as text such as `"10ms"`, `None` as `null`.
     pub fn serialize<S: Serializer>(nanos: &Option<Nanos>, s: S) -> Result<S::Ok, S::Error> {
         match nanos {
-            Some(n) => s.collect_str(&Human(*n)),
+            Some(n) => s.collect_str(&Exact(*n)),
             None => s.serialize_none(),
+        }
+    }
+
+    /// Reads text such as `"10ms"`, or `null`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Nanos>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => parse_duration(&text).map(Some).map_err(serde::de::Error::custom),
+            None => Ok(None),
         }
     }
 }

@@ -36,9 +36,12 @@ Examples:
 
 /// Flags of `faultline lock`. Defaults depend on the variant and the engine; see
 /// [`LockConfig::new`].
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct LockArgs {
+    /// Run exactly the configuration and seed in FILE (JSON or TOML): what --json printed, or its "config" alone; no other flag but --json
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// Lock design: non-preemptive, lease, lease-margin, lock-delay, fenced, fenced-writes [default: lease]
     #[arg(long, value_name = "VARIANT", hide_possible_values = true)]
     pub variant: Option<Variant>,
@@ -134,6 +137,17 @@ pub struct LockArgs {
 impl LockArgs {
     /// The configuration these flags describe, validated.
     pub fn config(&self) -> Result<LockConfig, CliError> {
+        if let Some(path) = &self.config {
+            let alone = LockArgs { config: self.config.clone(), json: self.json, ..LockArgs::default() };
+            if *self != alone {
+                return Err(CliError::ConfigFile(
+                    "--config runs the file's configuration as it is: give no other flag but --json".into(),
+                ));
+            }
+            let cfg = read_config(path)?;
+            cfg.validate()?;
+            return Ok(cfg);
+        }
         let variant = self.variant.unwrap_or(Variant::Lease);
         let engine = self.engine.unwrap_or(EngineKind::Sim);
         let workload = self.workload.unwrap_or(WorkloadKind::Increment);
@@ -216,6 +230,25 @@ impl LockArgs {
     }
 }
 
+/// The configuration in `path`: JSON (a whole `--json` report, whose "config" is taken, or a
+/// configuration alone) or TOML (by the `.toml` ending).
+fn read_config(path: &std::path::Path) -> Result<LockConfig, CliError> {
+    let name = path.display();
+    let fail = |what: String| CliError::ConfigFile(format!("{name}: {what}"));
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let first_line =
+        |e: &dyn std::fmt::Display| e.to_string().lines().next().unwrap_or("malformed").to_string();
+    if path.extension().is_some_and(|e| e == "toml") {
+        return toml::from_str(&text).map_err(|e| fail(first_line(&e)));
+    }
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| fail(first_line(&e)))?;
+    let config = match value.get("config") {
+        Some(config) => config.clone(),
+        None => value,
+    };
+    serde_json::from_value(config).map_err(|e| fail(first_line(&e)))
+}
+
 /// A flag's help with its range and default, the numbers taken from the limits themselves so that
 /// help and validation cannot disagree.
 fn range_help(what: &str, min: u64, max: u64, default: &str) -> String {
@@ -229,7 +262,10 @@ fn set<T>(field: &mut T, value: Option<T>) {
 }
 
 /// Runs the configuration and renders it as the flags asked.
-pub(super) fn run(args: &LockArgs) -> Result<String, CliError> {
+///
+/// A run that saw a violation says how to replay it: `words` are the flags it was given (the seed
+/// added when it was not among them).
+pub(super) fn run(args: &LockArgs, words: &[String]) -> Result<String, CliError> {
     let cfg = args.config()?;
     let bar = super::progress::bar(cfg.planned_acquisitions(), "acquisitions");
     let report = crate::lock::run::run_observed(&cfg, &mut super::progress::Acquisitions::new(bar))?;
@@ -239,7 +275,16 @@ pub(super) fn run(args: &LockArgs) -> Result<String, CliError> {
         text.push('\n');
         text
     } else {
-        crate::report::lock_table(&report)
+        let mut table = crate::report::lock_table(&report);
+        if crate::report::violated(&cfg, &report.metrics) {
+            let mut line = format!("replay: faultline lock {}", words.join(" "));
+            if args.seed.is_none() && args.config.is_none() {
+                line.push_str(&format!(" --seed {}", cfg.seed));
+            }
+            table.push_str(line.trim_end());
+            table.push('\n');
+        }
+        table
     })
 }
 

@@ -91,6 +91,9 @@ pub enum CliError {
     /// The configuration the flags describe is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A configuration file (`--config`) that cannot be read, or flags beside it.
+    #[error("{0}")]
+    ConfigFile(String),
     /// The replication laboratory's flags describe nothing it can run.
     #[error(transparent)]
     Smr(#[from] SmrError),
@@ -103,13 +106,14 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let argv: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => return clap_error(&e, stdout, stderr),
     };
     let written = match cli.command {
         None => crate::demo::print(stdout),
-        Some(Command::Lock(args)) => match lock::run(&args) {
+        Some(Command::Lock(args)) => match lock::run(&args, &replay_words(&argv)) {
             Ok(text) => stdout.write_all(text.as_bytes()),
             Err(e) => return fail(stderr, USAGE, &e),
         },
@@ -153,6 +157,17 @@ fn delivered(written: io::Result<()>, what: &str, stderr: &mut dyn Write) -> u8 
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => FAILURE,
         Err(e) => fail(stderr, FAILURE, &format!("cannot write the {what}: {e}")),
     }
+}
+
+/// The words after the subcommand, as a shell would need them to run it again (without `--json`,
+/// which changes how a run is shown, not what it is).
+fn replay_words(argv: &[OsString]) -> Vec<String> {
+    argv.iter()
+        .skip(2)
+        .map(|w| w.to_string_lossy().into_owned())
+        .filter(|w| w != "--json")
+        .map(|w| crate::sweep::shell_word(&w))
+        .collect()
 }
 
 /// Help and version go to stdout with exit 0, as people expect; every other clap error becomes

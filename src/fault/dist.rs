@@ -21,7 +21,7 @@
 //! is below a nanosecond in every mean.
 
 use crate::input::{Quoted, Whitespace, is_negative, no_whitespace};
-use crate::time::{DurationError, Human, Nanos, parse_duration};
+use crate::time::{DurationError, Exact, Nanos, parse_duration};
 use rand::Rng;
 use std::fmt;
 
@@ -89,6 +89,8 @@ impl Dist {
         let parts: Vec<&str> = text.split(':').collect();
         match parts.as_slice() {
             ["none"] | ["0"] => Ok(Dist::None),
+            // A bare duration where a distribution is expected means that duration, every time.
+            [d] if parse_duration(d).is_ok() => Ok(Dist::Fixed(parse_duration(d)?)),
             ["fixed", d] => Ok(Dist::Fixed(parse_duration(d)?)),
             ["exp", m] => Ok(Dist::Exp { mean: parse_duration(m)? }),
             ["pareto", a, s] => {
@@ -303,10 +305,10 @@ impl fmt::Display for Dist {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Dist::None => write!(f, "none"),
-            Dist::Fixed(d) => write!(f, "fixed:{}", Human(*d)),
-            Dist::Exp { mean } => write!(f, "exp:{}", Human(*mean)),
-            Dist::Pareto { alpha, scale } => write!(f, "pareto:{alpha}:{}", Human(*scale)),
-            Dist::Uniform { lo, hi } => write!(f, "uniform:{}:{}", Human(*lo), Human(*hi)),
+            Dist::Fixed(d) => write!(f, "fixed:{}", Exact(*d)),
+            Dist::Exp { mean } => write!(f, "exp:{}", Exact(*mean)),
+            Dist::Pareto { alpha, scale } => write!(f, "pareto:{alpha}:{}", Exact(*scale)),
+            Dist::Uniform { lo, hi } => write!(f, "uniform:{}:{}", Exact(*lo), Exact(*hi)),
             Dist::Maybe { q, inner } => write!(f, "{inner}@{q}"),
         }
     }
@@ -315,6 +317,13 @@ impl fmt::Display for Dist {
 impl serde::Serialize for Dist {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Dist {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Dist::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -340,6 +349,10 @@ mod tests {
             assert_eq!(d.to_string(), text);
         }
         assert_eq!(Dist::parse("exp:5ms").unwrap(), Dist::Exp { mean: 5 * MS });
+        // A bare duration is that duration every time.
+        assert_eq!(Dist::parse("3ms").unwrap(), Dist::Fixed(3 * MS));
+        assert_eq!(Dist::parse("0ms").unwrap(), Dist::Fixed(0));
+        assert_eq!(Dist::parse("1.234567ms").unwrap().to_string(), "fixed:1.234567ms");
     }
 
     #[test]

@@ -3,10 +3,10 @@
 use super::Dist;
 use crate::time::Nanos;
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a link treats every message: lose it, hold it back, duplicate it, reorder it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkPlan {
     /// Probability a message is lost.
     pub drop: f64,

@@ -25,7 +25,7 @@
 use super::msg::{Exit, Key, LockEvent, LockMsg, OpId, Token};
 use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
 use crate::time::Nanos;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const RETRY: TimerId = 0;
 const RESUME: TimerId = 1;
@@ -34,7 +34,7 @@ const RENEW: TimerId = 3;
 const NEXT_INSTANCE: TimerId = 4;
 
 /// When a client starts counting down its lease.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum TimerStart {
     /// When the grant arrives (what most clients do; blind to a delayed grant).
@@ -44,7 +44,7 @@ pub enum TimerStart {
 }
 
 /// How a consensus client makes its decision known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum DecideBy {
     /// Decide on storage's verdict: an accepted write decides my value, a refused one makes me try
@@ -56,7 +56,7 @@ pub enum DecideBy {
 }
 
 /// What the clients do inside the critical section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Workload {
     /// Read the counter, add one, write it back, send the new value as the side effect.

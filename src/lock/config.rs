@@ -8,10 +8,10 @@ use super::storage::Fencing;
 use crate::fault::{Dist, LinkPlan};
 use crate::node::PausePoint;
 use crate::time::{Human, MS, Nanos, SEC};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The lock designs under test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {
     /// Held until released; never taken away.
@@ -67,7 +67,7 @@ impl Variant {
 }
 
 /// Which engine runs the nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum EngineKind {
     /// The deterministic simulator (virtual time).
@@ -77,7 +77,7 @@ pub enum EngineKind {
 }
 
 /// What a partition cuts the faulty client (client 1) off from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// The lock service (requests, grants, releases, renewals).
@@ -87,7 +87,7 @@ pub enum Target {
 }
 
 /// A window of true time in which every message between client 1 and `target` is lost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partition {
     /// What client 1 is cut off from.
     pub target: Target,
@@ -127,7 +127,7 @@ impl Partition {
 }
 
 /// Which links the link plan (drop, delay, duplicate, reorder) applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkScope {
     /// Client ↔ lock service.
     pub lock: bool,
@@ -166,7 +166,7 @@ impl LinkScope {
 }
 
 /// A fault scripted for one acquisition of one client, overriding the stall distribution there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scripted {
     /// The client (0-based).
     pub client: usize,
@@ -179,7 +179,7 @@ pub struct Scripted {
 }
 
 /// What a scripted fault does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScriptedFault {
     /// Freeze for this long.
@@ -188,8 +188,10 @@ pub enum ScriptedFault {
     Crash,
 }
 
-/// Everything one run needs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Everything one run needs. It reads back from the JSON it writes (`faultline lock --json`,
+/// then `--config`), or from TOML, where an absent optional field means `None`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LockConfig {
     /// The lock design.
     pub variant: Variant,
@@ -198,10 +200,10 @@ pub struct LockConfig {
     /// Number of clients `p` (at least 2).
     pub clients: usize,
     /// Lease `L` (preemptive variants).
-    #[serde(with = "crate::time::human_opt")]
+    #[serde(default, with = "crate::time::human_opt")]
     pub lease: Option<Nanos>,
     /// Safety margin `m` (checked at the margin step when set).
-    #[serde(with = "crate::time::human_opt")]
+    #[serde(default, with = "crate::time::human_opt")]
     pub margin: Option<Nanos>,
     /// Chubby lock-delay `D` after an expiry.
     #[serde(with = "crate::time::human")]
@@ -239,15 +241,16 @@ pub struct LockConfig {
     pub instances: u64,
     /// Consensus: time between the starts of two instances. `None`: derived by
     /// [`LockConfig::instance_period`].
-    #[serde(with = "crate::time::human_opt")]
+    #[serde(default, with = "crate::time::human_opt")]
     pub instance_period: Option<Nanos>,
     /// The run stops here whatever happens; clients still waiting then are `blocked`.
     /// `None`: derived from the workload by [`LockConfig::horizon`], generous enough that a live
     /// lock always finishes first.
-    #[serde(with = "crate::time::human_opt")]
+    #[serde(default, with = "crate::time::human_opt")]
     pub horizon: Option<Nanos>,
     /// The run stops after this many engine events whatever happens. `None`: derived from the
     /// workload by [`LockConfig::event_budget`], far more than a live lock needs.
+    #[serde(default)]
     pub max_events: Option<u64>,
     /// Master seed of every random stream.
     pub seed: u64,

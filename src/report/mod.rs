@@ -173,6 +173,11 @@ fn faults(cfg: &LockConfig) -> String {
     if parts.is_empty() { "none".to_string() } else { parts.join(", ") }
 }
 
+/// True when the verdict reports safety or liveness violated.
+pub fn violated(cfg: &LockConfig, m: &LockMetrics) -> bool {
+    verdict(cfg, m).iter().any(|line| line.contains(" VIOLATED: "))
+}
+
 /// The verdict lines: which safety metrics were violated, whether anyone was left blocked or
 /// stuck, and whether the run was cut short before its workload was done.
 pub fn verdict(cfg: &LockConfig, m: &LockMetrics) -> Vec<String> {

@@ -3,6 +3,7 @@
 
 mod bounds;
 mod cli;
+mod config_file;
 mod consensus;
 mod determinism;
 mod endings;
