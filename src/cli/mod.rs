@@ -31,6 +31,8 @@ mod values;
 
 pub use lock::LockArgs;
 pub use smr::{SmrArgs, SmrError};
+pub use smr::StressPoint;
+pub(crate) use smr::{DEFAULT_QS, DEFAULT_TAUS};
 
 use crate::input::{Quoted, no_whitespace};
 use crate::lock::ConfigError;

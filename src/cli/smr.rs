@@ -302,6 +302,11 @@ fn slots_per_round(servers: usize) -> u64 {
     processes * processes
 }
 
+/// The loss probabilities a stress run tries when `--q` is not given.
+pub(crate) const DEFAULT_QS: [f64; 4] = [0.1, 0.3, 0.5, 0.9];
+/// The `τ` values a stress run tries when `--tau` is not given.
+pub(crate) const DEFAULT_TAUS: [Round; 3] = [1, 3, 6];
+
 /// Only commit-alone and primary-backup wait; the others would run the same for every `τ`.
 fn uses_tau(kind: ProtocolKind) -> bool {
     matches!(kind, ProtocolKind::CommitAlone | ProtocolKind::PrimaryBackup)
@@ -474,7 +479,7 @@ impl SmrArgs {
         }
         let model = self.model.unwrap_or(FaultModel::Omission);
         let qs = match model {
-            FaultModel::Omission if self.q.is_empty() => vec![Some(0.1), Some(0.3), Some(0.5), Some(0.9)],
+            FaultModel::Omission if self.q.is_empty() => DEFAULT_QS.iter().copied().map(Some).collect(),
             FaultModel::Omission => self.q.iter().copied().map(Some).collect(),
             FaultModel::Crash if self.q.is_empty() => vec![None],
             FaultModel::Crash => return Err(SmrError::QWithCrash),
@@ -492,7 +497,7 @@ impl SmrArgs {
         if f >= n {
             return Err(WorldError::TooManyFaults { servers: n, faults: f }.into());
         }
-        let taus = if self.tau.is_empty() { vec![1, 3, 6] } else { self.tau.clone() };
+        let taus = if self.tau.is_empty() { DEFAULT_TAUS.to_vec() } else { self.tau.clone() };
         // The longest wait decides the longest run; refuse before running anything.
         horizon(self.rounds, taus.iter().copied().max().unwrap_or(1), f)?;
         let plan = StressPlan {
@@ -580,33 +585,75 @@ fn sweep(plan: &StressPlan) -> Vec<StressRow> {
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         progress.row(i, rows.len(), row);
-        let cfg = StressConfig {
-            cluster: plan.cluster,
-            model: plan.model,
-            q: row.q.unwrap_or(0.0),
-            rounds: row.rounds,
-            runs: plan.runs,
-            seed: plan.seed,
-        };
         let per_run = plan.slots_per_run(row);
-        let result = crate::with_protocol!(row.protocol, row.tau.unwrap_or(longest), |p| {
-            stress_with_progress(&p, &cfg, &mut || progress.advance(per_run))
-        });
-        out.push(StressRow {
-            protocol: row.protocol,
-            tau: row.tau,
-            q: row.q,
-            servers: plan.cluster.servers,
-            faults: plan.cluster.faults,
-            model: plan.model,
-            rounds: row.rounds,
-            runs: plan.runs,
-            seed: plan.seed,
-            result,
-        });
+        out.push(run_row(plan, row, longest, plan.seed, &mut || progress.advance(per_run)));
     }
     progress.finish();
     out
+}
+
+/// Runs one row of `plan` with master seed `seed`; `longest` is the `τ` a protocol without one is
+/// built with (it does not wait, so any serves).
+fn run_row(plan: &StressPlan, row: &RowPlan, longest: Round, seed: u64, tick: &mut dyn FnMut()) -> StressRow {
+    let cfg = StressConfig {
+        cluster: plan.cluster,
+        model: plan.model,
+        q: row.q.unwrap_or(0.0),
+        rounds: row.rounds,
+        runs: plan.runs,
+        seed,
+    };
+    let result =
+        crate::with_protocol!(row.protocol, row.tau.unwrap_or(longest), |p| stress_with_progress(&p, &cfg, tick));
+    StressRow {
+        protocol: row.protocol,
+        tau: row.tau,
+        q: row.q,
+        servers: plan.cluster.servers,
+        faults: plan.cluster.faults,
+        model: plan.model,
+        rounds: row.rounds,
+        runs: plan.runs,
+        seed,
+        result,
+    }
+}
+
+/// One row of a stress sweep, as a point of `faultline sweep smr` runs it.
+#[derive(Debug, Clone)]
+pub struct StressPoint {
+    plan: StressPlan,
+    row: RowPlan,
+}
+
+impl StressPoint {
+    /// The row `args` (taken as `--stress`) describe; `Err(Ok(flag))` when `flag` does not apply
+    /// to the others (`--q` under crashes), `Err(Err(why))` when they are no single row.
+    pub fn of(args: &SmrArgs) -> Result<StressPoint, Result<&'static str, String>> {
+        let args = SmrArgs { stress: true, ..args.clone() };
+        let plan = args.stress_plan().map_err(|e| match e {
+            SmrError::QWithCrash => Ok("--q"),
+            other => Err(other.to_string()),
+        })?;
+        match plan.rows()[..] {
+            [row] => Ok(StressPoint { plan, row }),
+            ref rows => Err(Err(format!(
+                "this point is {} stress rows: give one --protocol, --tau and --q per point",
+                rows.len()
+            ))),
+        }
+    }
+
+    /// True when the protocol waits `τ` rounds (otherwise `τ` changes nothing).
+    pub fn uses_tau(&self) -> bool {
+        self.row.tau.is_some()
+    }
+
+    /// Runs the row with master seed `seed`.
+    pub fn run(&self, seed: u64) -> StressRow {
+        let longest = self.plan.taus.iter().copied().max().unwrap_or(1);
+        run_row(&self.plan, &self.row, longest, seed, &mut || {})
+    }
 }
 
 /// A sweep's progress bar on stderr, counted in message slots so that the ETA weighs long rows

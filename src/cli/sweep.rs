@@ -14,6 +14,7 @@
 
 use crate::sweep::grid::{self, GridError, GridFile};
 use crate::sweep::lock::LockLab;
+use crate::sweep::smr::SmrLab;
 use crate::sweep::table::{Table, TableError};
 use crate::sweep::{self, Laboratory, Options, Outcome, Shard, Sweep, SweepError};
 use clap::{CommandFactory, Parser};
@@ -21,9 +22,11 @@ use std::path::PathBuf;
 
 const HELP: &str = "\
 Swept flags:
-  Every flag of `faultline lock` that takes a value can be swept, with its own name and value
-  forms: one value, a comma-separated list, or a range A..B:N of N points (log spacing for
-  durations and fractions, linear for whole numbers; :Nlin or :Nlog to choose).
+  Every flag of `faultline lock`, or of `faultline smr --stress`, that takes a value can be swept,
+  with its own name and value forms: one value, a comma-separated list, or a range A..B:N of N
+  points (log spacing for durations and fractions, linear for whole numbers; :Nlin or :Nlog to
+  choose). A replication sweep runs one protocol, tau and q per point; the ones not swept take
+  the values --stress tries (every protocol, tau 1,3,6, q 0.1,0.3,0.5,0.9).
   A point that cannot exist is skipped with the reason in the output; a flag that does not apply
   to a point's variant or workload is left out of it (the non-preemptive lock in a lease sweep
   runs once, as the reference at infinite lease).
@@ -37,6 +40,7 @@ Output:
 Examples:
   faultline sweep lock --lease 1ms..64ms:16 --pause exp:5ms,pareto:1.5:2ms --clients 16 --out curves.csv
   faultline sweep lock --variant lease,fenced,fenced-writes --lease 2ms,5ms,10ms --repetitions 3 --out fencing.csv
+  faultline sweep smr --q 0.05..0.95:10lin --tau 1..8:8 --runs 1000 --out dichotomy.csv
   faultline sweep --grid curves.toml --shard 2/8 --out curves-2.csv
   faultline merge curves-*.csv --out curves.csv";
 
@@ -44,7 +48,7 @@ Examples:
 #[derive(Debug, Clone, Default, Parser)]
 #[command(name = "faultline sweep", after_help = HELP)]
 pub struct SweepArgs {
-    /// The laboratory whose flags are swept: lock (not with --grid)
+    /// The laboratory whose flags are swept: lock, or smr (the flags of smr --stress) (not with --grid)
     #[arg(value_name = "LAB")]
     pub lab: Option<String>,
     /// Read the laboratory, axes, repetitions and seed from a TOML grid file instead
@@ -144,7 +148,11 @@ pub fn run(tokens: &[String]) -> Result<Printed, SweepCliError> {
     };
     match lab.as_str() {
         "lock" => sweep(&LockLab, &args, &given, file_reps, file_seed),
-        other => Err(SweepCliError::Usage(format!("'{other}' is not a laboratory: sweep lock"))),
+        "smr" => sweep(&SmrLab, &args, &given, file_reps, file_seed),
+        other => Err(SweepCliError::Usage(format!(
+            "{} is not a laboratory: sweep lock or smr",
+            crate::input::Quoted(other)
+        ))),
     }
 }
 
@@ -205,7 +213,13 @@ fn sweep<L: Laboratory>(
     file_reps: Option<u64>,
     file_seed: Option<u64>,
 ) -> Result<Printed, SweepCliError> {
-    let axes = grid::axes(&lab.command(), given)?;
+    let mut given = given.to_vec();
+    for (flag, values) in lab.implicit() {
+        if !given.iter().any(|(f, _)| *f == flag) {
+            given.push((flag, values));
+        }
+    }
+    let axes = grid::axes(&lab.command(), &given)?;
     let repetitions = args.repetitions.or(file_reps).unwrap_or(1);
     if repetitions == 0 {
         return Err(SweepCliError::Usage("--repetitions must be at least 1".into()));

@@ -23,6 +23,7 @@
 
 pub mod grid;
 pub mod lock;
+pub mod smr;
 pub mod table;
 
 use crate::rng;
@@ -39,8 +40,17 @@ pub trait Laboratory: Sync {
 
     /// The subcommand whose flags the grid varies (`lock`).
     fn name(&self) -> &'static str;
+    /// The words that run one point by itself, before its flags (`lock`, `smr --stress`).
+    fn invocation(&self) -> &'static str {
+        self.name()
+    }
     /// Its flags, to check a grid's names and values against.
     fn command(&self) -> clap::Command;
+    /// Axes a sweep gets when it does not sweep these flags itself: what a single run would try
+    /// anyway (the replication laboratory's stress runs every protocol at several `τ` and `q`).
+    fn implicit(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
     /// The columns each run fills, the same for every row whatever its outcome.
     fn columns(&self) -> Vec<String>;
     /// What `settings` (flag, value pairs) run as, or why they cannot.
@@ -211,7 +221,7 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
         .map(|p| match lab.resolve(&sweep.settings(p)) {
             Resolution::Skip(why) => Point::Skip(why),
             Resolution::Run { job, flags } => {
-                let replay = replay_prefix(lab.name(), &flags);
+                let replay = replay_prefix(lab.invocation(), &flags);
                 match first_with.get(&replay) {
                     Some(&q) => Point::Skip(format!("the same run as point {q}")),
                     None => {
