@@ -77,6 +77,7 @@ pub mod engine;
 pub mod fault;
 pub mod lock;
 pub mod node;
+pub mod plot;
 pub mod report;
 pub mod rng;
 pub mod smr;
