@@ -12,6 +12,7 @@
 //! | [`lock::rate_vs_clients`] | `--clients` | overlap rate against clients, with the closed form and where it fails |
 //! | [`generic::plot`] | any setting | a rate against the setting with the most values |
 //!
+//! [`smr::replication_plot`] draws the replication laboratory's stress sweep, given its columns.
 //! [`plot_file`] reads a sweep's CSV and writes every standard figure into a directory.
 
 pub mod curves;
@@ -20,6 +21,7 @@ pub mod generic;
 pub mod lock;
 pub mod render;
 pub mod runs;
+pub mod smr;
 pub mod ticks;
 
 pub use figure::Plot;
