@@ -8,6 +8,7 @@ mod determinism;
 mod endings;
 mod kleppmann;
 mod outcome_table;
+mod plot;
 mod predictions;
 mod requests;
 mod sweep;
