@@ -9,6 +9,7 @@ use super::PlotError;
 use crate::check::stats::{tolerance, wilson};
 use crate::sweep::table::{POINT, Table};
 use crate::time::{MS, parse_duration};
+use std::collections::{HashMap, HashSet};
 
 /// The configuration columns' prefix.
 pub const CONFIG: &str = "config.";
@@ -167,21 +168,26 @@ impl<'t> Sweep<'t> {
     pub fn read(table: &'t Table) -> Result<Sweep<'t>, PlotError> {
         let status = table.column("status");
         let point = table.column(POINT);
-        let mut points: Vec<(String, Runs<'t>)> = Vec::new();
-        for (n, row) in table.rows.iter().enumerate() {
+        let mut points: Vec<Runs<'t>> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for row in &table.rows {
             if status.is_some_and(|i| row[i] != "ok") {
                 continue;
             }
-            let key = point.map_or_else(|| format!("row {n}"), |i| row[i].clone());
-            match points.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, runs)) => runs.rows.push(row),
-                None => points.push((key, Runs { table, rows: vec![row] })),
+            match point.map(|i| row[i].as_str()).and_then(|key| index.get(key).map(|&n| (key, n))) {
+                Some((_, n)) => points[n].rows.push(row),
+                None => {
+                    if let Some(i) = point {
+                        index.insert(&row[i], points.len());
+                    }
+                    points.push(Runs { table, rows: vec![row] });
+                }
             }
         }
         if points.is_empty() {
             return Err(PlotError::NoRuns);
         }
-        Ok(Sweep { table, points: points.into_iter().map(|(_, r)| r).collect() })
+        Ok(Sweep { table, points })
     }
 
     /// Fails with the first of `columns` the table lacks.
@@ -195,14 +201,8 @@ impl<'t> Sweep<'t> {
 
 /// The distinct texts of `column` among `points`, in order of appearance.
 pub fn distinct<'t>(points: &[&Runs<'t>], column: &str) -> Vec<&'t str> {
-    let mut seen: Vec<&str> = Vec::new();
-    for p in points {
-        let t = p.text(column);
-        if !seen.contains(&t) {
-            seen.push(t);
-        }
-    }
-    seen
+    let mut seen: HashSet<&str> = HashSet::new();
+    points.iter().map(|p| p.text(column)).filter(|t| seen.insert(t)).collect()
 }
 
 /// The configuration columns that take more than one value among `points`, in header order.
