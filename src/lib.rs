@@ -78,6 +78,7 @@ pub mod fault;
 pub mod input;
 pub mod lock;
 pub mod node;
+pub mod plot;
 pub mod report;
 pub mod rng;
 pub mod smr;

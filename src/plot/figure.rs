@@ -1,0 +1,153 @@
+//! What a plot shows, apart from how it is drawn: panels of series over two axes, with the
+//! legend and notes a reader needs. Building a [`Plot`] decides everything about a figure but
+//! its pixels, so the decisions can be tested without parsing SVG.
+
+/// A figure: a title, one or more panels sharing one legend, and notes under them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plot {
+    /// File stem, e.g. `overlap-vs-lease`.
+    pub name: String,
+    /// The headline above the panels.
+    pub title: String,
+    /// The panels, row by row.
+    pub panels: Vec<Panel>,
+    /// Panels per row.
+    pub columns: usize,
+    /// What the legend says vertical markers mean, when a panel has any.
+    pub marker_meaning: Option<String>,
+    /// Sentences printed under the panels: what was left out, and why.
+    pub notes: Vec<String>,
+}
+
+/// One pair of axes and what is drawn on them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    /// Shown above the panel when the figure has several.
+    pub title: Option<String>,
+    /// Horizontal axis.
+    pub x: Axis,
+    /// Vertical axis.
+    pub y: Axis,
+    /// Curves and points, drawn in order.
+    pub series: Vec<Series>,
+    /// Vertical lines at notable x values.
+    pub markers: Vec<Marker>,
+}
+
+/// An axis: its label (with the unit) and how values map onto it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    /// E.g. `lease L (ms)`.
+    pub label: String,
+    /// Linear or logarithmic.
+    pub scale: Scale,
+    /// A rate's axis: a linear one starts at 0 (a rate of 0 is often the point of the figure), a
+    /// logarithmic one spans whole decades.
+    pub anchored: bool,
+    /// Names of the positions 0, 1, 2, ... when the values are categories, not numbers.
+    pub categories: Option<Vec<String>>,
+    /// A fixed extent, to make panels comparable; otherwise the data's.
+    pub range: Option<(f64, f64)>,
+}
+
+impl Axis {
+    /// A linear axis.
+    pub fn linear(label: impl Into<String>) -> Axis {
+        Axis { label: label.into(), scale: Scale::Linear, anchored: false, categories: None, range: None }
+    }
+
+    /// A rate's axis: linear from 0, or logarithmic over whole decades.
+    pub fn rate(label: impl Into<String>, scale: Scale) -> Axis {
+        Axis { scale, anchored: true, ..Axis::linear(label) }
+    }
+
+    /// A logarithmic axis.
+    pub fn log(label: impl Into<String>) -> Axis {
+        Axis { scale: Scale::Log, ..Axis::linear(label) }
+    }
+}
+
+/// How values map onto an axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Equal differences, equal distances.
+    Linear,
+    /// Equal ratios, equal distances; values at or below 0 cannot be placed.
+    Log,
+}
+
+/// A set of points that belong together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// The legend's text. A closed form repeats the label of the measurement it belongs to and
+    /// takes no legend entry of its own: its colour and dashes say what it is.
+    pub label: String,
+    /// Index into the palette; a closed form shares its measurement's.
+    pub color: usize,
+    /// How the points are drawn.
+    pub kind: Kind,
+    /// In increasing x.
+    pub points: Vec<Point>,
+}
+
+/// How a series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A measured curve: circles joined by a line, over its shaded 95% band.
+    Measured,
+    /// A closed form: a dashed line, no markers.
+    ClosedForm,
+    /// Isolated reference points: squares with whiskers for their band, not joined.
+    Reference,
+}
+
+/// One point of a series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// Horizontal position, in the axis's unit.
+    pub x: f64,
+    /// Vertical position, in the axis's unit.
+    pub y: f64,
+    /// The 95% interval around `y`, if measured.
+    pub band: Option<(f64, f64)>,
+    /// The measurement is further from its closed form than the tolerance of docs/model.md §4.4.
+    pub off: bool,
+    /// A short text beside the point, e.g. the lease it was measured at.
+    pub tag: Option<String>,
+}
+
+impl Point {
+    /// A point without band, flag or tag.
+    pub fn at(x: f64, y: f64) -> Point {
+        Point { x, y, band: None, off: false, tag: None }
+    }
+}
+
+/// A vertical line across a panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// Where, in the x axis's unit.
+    pub x: f64,
+    /// Index into the palette: the series it belongs to.
+    pub color: usize,
+    /// Printed beside the line.
+    pub label: String,
+}
+
+impl Plot {
+    /// The legend's entries for series, in order of first appearance, each label once.
+    pub fn legend(&self) -> Vec<(&str, usize, Kind)> {
+        let mut out: Vec<(&str, usize, Kind)> = Vec::new();
+        for s in self.panels.iter().flat_map(|p| &p.series) {
+            if s.kind != Kind::ClosedForm && !out.iter().any(|(l, _, k)| *l == s.label && *k == s.kind) {
+                out.push((&s.label, s.color, s.kind));
+            }
+        }
+        out
+    }
+
+    /// True when some panel draws `kind`.
+    pub fn has(&self, kind: Kind) -> bool {
+        self.panels.iter().flat_map(|p| &p.series).any(|s| s.kind == kind)
+    }
+}

@@ -1,0 +1,61 @@
+//! The closed forms assume contention: the overlap rate against the number of clients, beside
+//! the closed form, which does not depend on it.
+
+use super::{CLIENTS, LEASE, OVERLAP, PAUSE, PREDICTED_OVERLAP};
+use crate::plot::PlotError;
+use crate::plot::curves::{Measure, rate_scale, x_scale};
+use crate::plot::figure::{Axis, Kind, Panel, Plot};
+use crate::plot::runs::{RateColumns, Runs, Sweep, group, keys, must_vary, varying};
+use crate::sweep::table::Table;
+
+const NAME: &str = "rate against clients";
+
+/// Overlap rate against the number of clients, one curve per pause distribution and lease (and
+/// per value of any other setting the sweep varies), with the closed form dashed; a cross marks a
+/// point further from it than 4 standard errors, where the assumption that someone is always
+/// waiting fails. Needs a sweep over `--clients`.
+pub fn rate_vs_clients(table: &Table) -> Result<Plot, PlotError> {
+    let sweep = Sweep::read(table)?;
+    let overlap = RateColumns::prefix(OVERLAP);
+    sweep.require(NAME, &[CLIENTS])?;
+    sweep.require(NAME, &overlap.required())?;
+    let points: Vec<&Runs<'_>> = sweep.points.iter().collect();
+    must_vary(NAME, &points, CLIENTS)?;
+    let measure = Measure {
+        x: &|p: &Runs<'_>| p.number(CLIENTS),
+        y: &|p: &Runs<'_>| p.rate(&overlap),
+        predicted: Some(PREDICTED_OVERLAP),
+        tag: None,
+    };
+    let present: Vec<&str> = [PAUSE, LEASE].into_iter().filter(|c| table.column(c).is_some()).collect();
+    let series: Vec<_> = group(&points, &keys(&present, varying(table, &points), &[CLIENTS]))
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, (label, members))| measure.series(&label, i, Kind::Measured, &members))
+        .collect();
+    let off = series.iter().flat_map(|s| &s.points).filter(|p| p.off).count();
+    let notes = vec![if off > 0 {
+        format!(
+            "{off} point(s) (crosses) lie further than 4 standard errors from the closed form: there \
+             nobody may be waiting when a lease runs out, which the closed form assumes (docs/model.md §4.5)."
+        )
+    } else {
+        "every point lies within 4 standard errors of its closed form: contention holds throughout.".into()
+    }];
+    let scale = rate_scale(&series);
+    let panel = Panel {
+        title: None,
+        x: Axis { scale: x_scale(&series), ..Axis::linear("clients p") },
+        y: Axis::rate("overlaps per acquisition", scale),
+        series,
+        markers: Vec::new(),
+    };
+    Ok(Plot {
+        name: "rate-vs-clients".into(),
+        title: "The closed form assumes contention: overlap rate against the number of clients".into(),
+        panels: vec![panel],
+        columns: 1,
+        marker_meaning: None,
+        notes,
+    })
+}

@@ -1,0 +1,56 @@
+//! Leases lose safety: the overlap rate against the lease, one curve per pause distribution.
+
+use super::{LEASE, OVERLAP, PAUSE, PREDICTED_OVERLAP, leased, unleased_note, zero_note};
+use crate::plot::PlotError;
+use crate::plot::curves::{Measure, has_positive, x_scale};
+use crate::plot::figure::{Axis, Kind, Panel, Plot, Scale};
+use crate::plot::runs::{RateColumns, Runs, Sweep, group, keys, must_vary, varying};
+use crate::sweep::table::Table;
+
+const NAME: &str = "overlap rate against lease";
+
+/// Overlap rate against lease, one curve per pause distribution (and per value of any other
+/// setting the sweep varies), on a log rate axis, each with its 95% band and its closed form
+/// `P(S > L + D - w)` dashed. Needs a sweep over `--lease`.
+pub fn overlap_vs_lease(table: &Table) -> Result<Plot, PlotError> {
+    let sweep = Sweep::read(table)?;
+    let overlap = RateColumns::prefix(OVERLAP);
+    sweep.require(NAME, &[LEASE, PAUSE])?;
+    sweep.require(NAME, &overlap.required())?;
+    let points = leased(&sweep);
+    must_vary(NAME, &points, LEASE)?;
+    let measure = Measure {
+        x: &|p: &Runs<'_>| p.number(LEASE),
+        y: &|p: &Runs<'_>| p.rate(&overlap),
+        predicted: Some(PREDICTED_OVERLAP),
+        tag: None,
+    };
+    let series: Vec<_> = group(&points, &keys(&[PAUSE], varying(table, &points), &[LEASE]))
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, (label, members))| measure.series(&label, i, Kind::Measured, &members))
+        .collect();
+    let mut notes: Vec<String> = unleased_note(&sweep, points.len()).into_iter().collect();
+    let scale = if has_positive(&series) {
+        notes.extend(zero_note(&series));
+        Scale::Log
+    } else {
+        notes.push("no overlap at all: the rate axis is linear, as a log axis has no 0.".into());
+        Scale::Linear
+    };
+    let panel = Panel {
+        title: None,
+        x: Axis { scale: x_scale(&series), ..Axis::linear("lease L (ms)") },
+        y: Axis::rate("overlaps per acquisition", scale),
+        series,
+        markers: Vec::new(),
+    };
+    Ok(Plot {
+        name: "overlap-vs-lease".into(),
+        title: "Leases lose safety: overlap rate against lease, per pause distribution".into(),
+        panels: vec![panel],
+        columns: 1,
+        marker_meaning: None,
+        notes,
+    })
+}

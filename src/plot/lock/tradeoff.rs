@@ -1,0 +1,67 @@
+//! Safety against liveness: as the lease grows, overlaps become rarer and waits longer; the
+//! non-preemptive lock, which never overlaps, ends the wait axis.
+
+use super::{ACQUISITIONS, LEASE, NON_PREEMPTIVE, OVERLAP, PAUSE, VARIANT, WAIT, leased, zero_note};
+use crate::plot::PlotError;
+use crate::plot::curves::{Measure, has_positive, x_scale};
+use crate::plot::figure::{Axis, Kind, Panel, Plot, Scale};
+use crate::plot::runs::{RateColumns, Runs, Sweep, group, keys, must_vary, varying};
+use crate::sweep::table::Table;
+use crate::time::MS;
+
+const NAME: &str = "safety against liveness";
+
+/// Overlap rate against mean acquire wait, one curve per pause distribution traced by the lease
+/// (each point tagged with its lease), and the non-preemptive lock's runs as squares: rate 0, the
+/// longest wait. Needs a sweep over `--lease`; the squares need `--variant` to include
+/// `non-preemptive`.
+pub fn safety_vs_liveness(table: &Table) -> Result<Plot, PlotError> {
+    let sweep = Sweep::read(table)?;
+    let overlap = RateColumns::prefix(OVERLAP);
+    sweep.require(NAME, &[LEASE, PAUSE, WAIT, ACQUISITIONS])?;
+    sweep.require(NAME, &overlap.required())?;
+    let points = leased(&sweep);
+    must_vary(NAME, &points, LEASE)?;
+    let wait = |p: &Runs<'_>| p.weighted_mean(WAIT, ACQUISITIONS).map(|ns| ns / MS as f64);
+    let lease_tag = |p: &Runs<'_>| Some(format!("L={}", p.text(LEASE)));
+    let measure =
+        Measure { x: &wait, y: &|p: &Runs<'_>| p.rate(&overlap), predicted: None, tag: Some(&lease_tag) };
+    let curves = group(&points, &keys(&[PAUSE], varying(table, &points), &[LEASE]));
+    let mut series: Vec<_> = curves
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (label, members))| measure.series(label, i, Kind::Measured, members))
+        .collect();
+    let reference: Vec<&Runs<'_>> =
+        sweep.points.iter().filter(|p| p.text(VARIANT) == NON_PREEMPTIVE).collect();
+    let never = Measure { tag: None, ..measure };
+    for (label, members) in group(&reference, &keys(&[PAUSE], varying(table, &reference), &[VARIANT])) {
+        // The reference takes the colour of the lease curve with its pause distribution.
+        let pause = members[0].text(PAUSE);
+        let color = curves.iter().position(|(_, m)| m[0].text(PAUSE) == pause).unwrap_or(curves.len());
+        series.extend(never.series(&format!("{NON_PREEMPTIVE}, {label}"), color, Kind::Reference, &members));
+    }
+    let mut notes = Vec::new();
+    if reference.is_empty() {
+        notes.push(format!(
+            "the sweep ran no {NON_PREEMPTIVE} lock: add {NON_PREEMPTIVE} to --variant to end the wait axis with it."
+        ));
+    }
+    notes.extend(zero_note(&series));
+    let scale = if has_positive(&series) { Scale::Log } else { Scale::Linear };
+    let panel = Panel {
+        title: None,
+        x: Axis { scale: x_scale(&series), ..Axis::linear("mean acquire wait (ms)") },
+        y: Axis::rate("overlaps per acquisition", scale),
+        series,
+        markers: Vec::new(),
+    };
+    Ok(Plot {
+        name: "safety-vs-liveness".into(),
+        title: "Safety against liveness: a longer lease overlaps less and waits more".into(),
+        panels: vec![panel],
+        columns: 1,
+        marker_meaning: None,
+        notes,
+    })
+}
