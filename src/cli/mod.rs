@@ -82,6 +82,10 @@ pub enum Command {
     },
     /// Join the CSV shards of one sweep (`--shard K/N`) into the table the whole sweep writes.
     Merge(sweep::MergeArgs),
+    /// Draw the standard plots (SVG) that a sweep's CSV supports: overlap against lease, the
+    /// safety-liveness trade-off, fencing against the SMS, margin against drift, clients, the
+    /// replication dichotomy; or a generic one.
+    Plot(sweep::PlotArgs),
 }
 
 /// Everything that can stop a command before it produces its report.
@@ -130,6 +134,10 @@ where
             Ok(sweep::Printed::Help(text) | sweep::Printed::Report(text)) => {
                 stdout.write_all(text.as_bytes())
             }
+            Err(e) => return fail(stderr, USAGE, &e),
+        },
+        Some(Command::Plot(args)) => match sweep::plot(&args) {
+            Ok(text) => stdout.write_all(text.as_bytes()),
             Err(e) => return fail(stderr, USAGE, &e),
         },
         Some(Command::Merge(args)) => match sweep::merge(&args) {

@@ -88,6 +88,17 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
+/// Options of `faultline plot`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlotArgs {
+    /// A sweep's CSV (`faultline sweep ... --out FILE.csv`)
+    #[arg(value_name = "FILE.csv")]
+    pub csv: PathBuf,
+    /// Where the SVG files go, named FILE-PLOT.svg [default: beside the CSV]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
 /// What stops a sweep or a merge.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepCliError {
@@ -103,6 +114,9 @@ pub enum SweepCliError {
     /// A table to read or write.
     #[error(transparent)]
     Table(#[from] TableError),
+    /// A plot that cannot be drawn.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
 }
 
 /// What the sweep printed: help, or the report (and whether it was help).
@@ -287,4 +301,15 @@ pub fn merge(args: &MergeArgs) -> Result<String, SweepCliError> {
         crate::sweep::table::json_path(&args.out).display(),
         merged.rows.len()
     ))
+}
+
+/// Runs `faultline plot`.
+pub fn plot(args: &PlotArgs) -> Result<String, SweepCliError> {
+    let dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => args.csv.parent().map(PathBuf::from).unwrap_or_default(),
+    };
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let written = crate::plot::plot_file(&args.csv, &dir)?;
+    Ok(written.iter().map(|p| format!("wrote {}\n", p.display())).collect())
 }

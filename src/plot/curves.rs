@@ -35,11 +35,16 @@ impl Measure<'_> {
                 closed.push(Point::at(x, value));
             }
             if let Some(e) = (self.y)(p) {
+                // The sweep judged each run against its closed form (agrees.*, which knows the
+                // run's own allowances); only a table without that judgement is judged here.
+                let judged = self.predicted.and_then(|c| c.strip_prefix("predicted.")).and_then(|figure| {
+                    p.any(&format!("agrees.{figure}"), "false")
+                });
                 measured.push(Point {
                     x,
                     y: e.rate,
                     band: Some((e.lo, e.hi)),
-                    off: predicted.is_some_and(|v| e.off(v)),
+                    off: judged.unwrap_or_else(|| predicted.is_some_and(|v| e.off(v))),
                     tag: self.tag.and_then(|t| t(p)),
                 });
             }

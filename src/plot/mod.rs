@@ -104,9 +104,28 @@ pub fn standard_plots(table: &Table) -> Vec<Plot> {
         lock::fencing_vs_sms,
         lock::margin_vs_drift,
         lock::rate_vs_clients,
-        generic::plot,
+        replication,
     ];
-    figures.iter().filter_map(|draw| draw(table).ok()).collect()
+    let plots: Vec<Plot> = figures.iter().filter_map(|draw| draw(table).ok()).collect();
+    // The generic figure only where no standard one fits: it would mostly repeat them.
+    if plots.is_empty() { generic::plot(table).into_iter().collect() } else { plots }
+}
+
+/// The replication dichotomy from a `faultline sweep smr` table, whose columns are those of its
+/// stress rows.
+pub fn replication(table: &Table) -> Result<Plot, PlotError> {
+    let rate = runs::RateColumns::prefix;
+    smr::replication_plot(
+        table,
+        &smr::SmrColumns {
+            protocol: "protocol".into(),
+            tau: "tau".into(),
+            q: "q".into(),
+            disagreement: rate("agreement_violations"),
+            unanswered: rate("termination_failures"),
+            others: ["servers", "faults", "model", "rounds", "runs"].map(String::from).to_vec(),
+        },
+    )
 }
 
 /// `plot` as an SVG document.

@@ -88,6 +88,13 @@ pub struct Runs<'t> {
 }
 
 impl<'t> Runs<'t> {
+    /// True when `column` reads `text` in any run of the point; `None` when the table has no
+    /// such column.
+    pub fn any(&self, column: &str, text: &str) -> Option<bool> {
+        let i = self.table.column(column)?;
+        Some(self.rows.iter().any(|r| r[i] == text))
+    }
+
     /// The text of `column` (the same in every run of the point, the seed aside); empty when the
     /// table has no such column.
     pub fn text(&self, column: &str) -> &'t str {
