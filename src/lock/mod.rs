@@ -14,6 +14,7 @@ pub mod run;
 pub mod scenario;
 pub mod server;
 pub mod storage;
+pub mod timeline;
 pub mod trace;
 pub mod world;
 
