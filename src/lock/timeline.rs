@@ -649,8 +649,8 @@ impl Window {
         self.entries[self.at].at
     }
 
-    /// One line per happening, with its true time; the violating one (and the holder's later act)
-    /// marked.
+    /// One line per happening, with its true time; the violating one marked, and for an overlap
+    /// the holder's first act after it.
     pub fn text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
@@ -676,30 +676,41 @@ impl Window {
         let line = |out: &mut String, mark: &str, e: &Entry, note: &str| {
             let _ = writeln!(out, "{mark} {:>width$}  {}{note}", Human(e.at).to_string(), describe(e));
         };
+        let acts = self.holder().map(|h| format!("   <- client {} acts on the lock it lost", h + 1));
+        let harm = self.harm();
         for (i, e) in self.entries.iter().enumerate() {
             if i == self.at {
                 line(&mut out, "=>", e, "   <- VIOLATION");
+            } else if Some(i) == harm {
+                line(&mut out, "=>", e, acts.as_deref().unwrap_or_default());
             } else {
                 line(&mut out, "  ", e, "");
             }
         }
         if let Some(later) = &self.later {
-            let _ = writeln!(
-                out,
-                "   ... {} happenings later, client {} acts again:",
-                later.skipped,
-                self.holder() + 1
-            );
-            line(&mut out, "=>", &later.entry, "   <- the overlapped holder acts");
+            let _ = writeln!(out, "   ... {} happenings later ...", later.skipped);
+            line(&mut out, "=>", &later.entry, acts.as_deref().unwrap_or_default());
         }
         out
     }
 
-    fn holder(&self) -> usize {
+    /// The client still inside when the lock went to another, for an overlap.
+    fn holder(&self) -> Option<usize> {
         match self.violation {
-            Violation::Overlap { holder, .. } => holder,
-            _ => 0,
+            Violation::Overlap { holder, .. } => Some(holder),
+            _ => None,
         }
+    }
+
+    /// Index in `entries` of the overlapped holder's first act after the grant, when it is inside
+    /// the window: that act, not the grant, is what does the harm, so both renderings point at it.
+    fn harm(&self) -> Option<usize> {
+        let holder = self.holder()?;
+        let next = self.entries[self.at + 1..]
+            .iter()
+            .position(|e| !matches!(for_holder(e, holder), ForHolder::Nothing))?;
+        let i = self.at + 1 + next;
+        matches!(for_holder(&self.entries[i], holder), ForHolder::Acts).then_some(i)
     }
 
     /// The window as a Mermaid sequence diagram: the lock service, storage, the outbox and the
@@ -747,6 +758,16 @@ impl Window {
         let vnodes = self.violation.nodes();
         let (v_from, v_to) = (participant(vnodes[0]), participant(vnodes[vnodes.len() - 1]));
         let mut drawer = Drawer { origin, granted_at: HashMap::new(), released_at: HashMap::new() };
+        let harm = self.harm();
+        let acts = |d: &mut Diagram, drawer: &mut Drawer, e: &Entry| {
+            d.rect((255, 238, 204));
+            drawer.draw(d, e);
+            if let Some(h) = self.holder() {
+                let text = format!("client {} acts on the lock it lost", h + 1);
+                d.note_over(&participant(client_node(h)), None, &text);
+            }
+            d.end();
+        };
         for (i, e) in self.entries.iter().enumerate() {
             if i == self.at {
                 d.rect((255, 221, 221));
@@ -757,17 +778,15 @@ impl Window {
                     &format!("VIOLATION ({}) - {}", self.violation.kind(), self.violation),
                 );
                 d.end();
+            } else if Some(i) == harm {
+                acts(&mut d, &mut drawer, e);
             } else {
                 drawer.draw(&mut d, e);
             }
         }
         if let Some(later) = &self.later {
             d.note_over("L", Some(&last), &format!("... {} happenings later ...", later.skipped));
-            d.rect((255, 238, 204));
-            drawer.draw(&mut d, &later.entry);
-            let who = participant(client_node(self.holder()));
-            d.note_over(&who, None, "the overlapped holder acts after losing the lock");
-            d.end();
+            acts(&mut d, &mut drawer, &later.entry);
         }
         d.finish()
     }
@@ -1081,6 +1100,11 @@ mod tests {
         );
         assert!(text.contains("=>  6ns  lock service grants token 2 to client 2   <- VIOLATION\n"), "{text}");
         assert!(text.contains("   4ns  client 1 freezes until 100ns\n"), "{text}");
+        assert!(
+            text.contains("=>  9ns  storage: client 1 writes 1 with token 1: accepted   <- client 1 acts on the lock it lost\n"),
+            "its first act after the grant is pointed at: {text}"
+        );
+        assert_eq!(text.matches("<-").count(), 2, "{text}");
         let mermaid = w.mermaid();
         assert_eq!(crate::report::mermaid::check(&mermaid), Ok(()), "{mermaid}");
         for needle in [
@@ -1090,7 +1114,7 @@ mod tests {
             "Note over C1: +3ns freezes until +99ns\n",
             "Note over L: +4ns lease of token 1 expires\n",
             "Note over L,C2: VIOLATION (overlap) - the lock service granted token 2 to client 2 while",
-            "C1->>S: +8ns write 1, token 1, accepted\n",
+            "        C1->>S: +8ns write 1, token 1, accepted\n        Note over C1: client 1 acts on the lock it lost\n",
             "C1->>O: +9ns SMS 1 sent (token 1)\n",
         ] {
             assert!(mermaid.contains(needle), "{needle} missing from\n{mermaid}");
