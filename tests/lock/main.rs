@@ -9,6 +9,7 @@ mod endings;
 mod kleppmann;
 mod outcome_table;
 mod predictions;
+mod replay;
 mod requests;
 mod sweep;
 mod threads;
