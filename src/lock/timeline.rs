@@ -1081,6 +1081,56 @@ mod tests {
         assert!(matches!(Recorder::new(&bad, 1), Err(ReplayError::Config(_))));
     }
 
+    /// Checks the recorder's memory after every happening of a real run.
+    struct Bounded {
+        rec: Recorder,
+        clients: usize,
+        most_candidates: usize,
+    }
+
+    impl Observer<LockEvent> for Bounded {
+        fn observe(&mut self, at: Nanos, node: NodeId, obs: &LockEvent) {
+            self.rec.observe(at, node, obs);
+            self.check();
+        }
+        fn fault(&mut self, at: Nanos, node: NodeId, fault: FaultEvent) {
+            self.rec.fault(at, node, fault);
+            self.check();
+        }
+        fn finished(&self) -> bool {
+            false
+        }
+    }
+
+    impl Bounded {
+        fn check(&mut self) {
+            let k = self.rec.context;
+            assert!(self.rec.recent.len() <= k);
+            assert!(self.rec.candidates.len() <= self.clients + 1, "{}", self.rec.candidates.len());
+            for c in self.rec.candidates.iter().chain(&self.rec.first) {
+                assert!(c.before.len() <= k && c.after.len() <= k);
+            }
+            self.most_candidates = self.most_candidates.max(self.rec.candidates.len());
+        }
+    }
+
+    #[test]
+    fn memory_stays_bounded_through_many_harmless_overlaps() {
+        // Stalls before the margin check: many overlaps, each undecided until its holder aborts.
+        let mut cfg = cfg(Variant::LeaseMargin);
+        cfg.clients = 4;
+        cfg.pause_at = crate::node::PausePoint::P1;
+        cfg.pause = crate::fault::Dist::Exp { mean: 5 * crate::time::MS };
+        cfg.acquisitions = 4_000;
+        let mut b = Bounded { rec: Recorder::new(&cfg, 8).unwrap(), clients: 4, most_candidates: 0 };
+        let report = run_observed(&cfg, &mut b).unwrap();
+        let m = &report.metrics;
+        assert!(m.aborted_overlaps > 100, "the run exercises undecided overlaps: {m:?}");
+        assert!(b.most_candidates >= 1);
+        let violated = m.overlaps > m.aborted_overlaps || m.stale_accepted + m.stale_effects > 0;
+        assert_eq!(matches!(b.rec.finish(), Finding::Violation(_)), violated, "{m:?}");
+    }
+
     #[test]
     fn both_renderings_mark_the_violation_and_the_diagram_checks() {
         let mut f = Feed::new(&cfg(Variant::Lease), 40);
