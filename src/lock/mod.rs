@@ -3,7 +3,8 @@
 //! Variants ([`Variant`]) combine a service policy (non-preemptive, lease, lease with lock-delay),
 //! a client policy (safety margin or not, lease countdown from grant or from request) and a storage
 //! policy (plain, fenced, fenced on writes only). [`run()`] runs one [`LockConfig`] and returns its
-//! metrics; [`scenario`] names the configurations that reproduce the outcome table of docs/model.md §5.
+//! metrics; [`scenario`] names the configurations that reproduce the outcome table of docs/model.md §5;
+//! [`timeline`] replays a run to its first violation and draws the happenings around it.
 
 pub mod client;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod run;
 pub mod scenario;
 pub mod server;
 pub mod storage;
+pub mod timeline;
 pub mod trace;
 pub mod world;
 

@@ -5,8 +5,10 @@
 //! ended, and a verdict. Plain text with space-aligned columns, so it survives `less`, logs and
 //! copy-paste into issues; the JSON form (`--json`) is the one for programs.
 //!
-//! [`smr`] renders the replication laboratory's worlds and stress sweeps.
+//! [`smr`] renders the replication laboratory's worlds and stress sweeps; [`mermaid`] writes and
+//! checks the sequence diagrams of replayed runs.
 
+pub mod mermaid;
 pub mod smr;
 
 use crate::check::{LockMetrics, Rate};

@@ -12,6 +12,7 @@ mod margin;
 mod outcome_table;
 mod plot;
 mod predictions;
+mod replay;
 mod requests;
 mod sweep;
 mod threads;

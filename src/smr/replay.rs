@@ -1,0 +1,291 @@
+//! Runs of the replication laboratory you can look at again: any run drawn as a Mermaid sequence
+//! diagram, and the first failing run of a stress experiment found again and re-run on its own.
+//!
+//! A stress run is a pure function of the experiment's seed and the run's index ([`plan`] draws
+//! its adversary from them, and the rounds are deterministic), so finding the first failing run
+//! needs no record of the experiment: the runs are re-run in order, one at a time, and only the
+//! failing one is kept.
+
+use super::adversary::{FaultModel, Plan};
+use super::model::{CLIENTS, Cluster, Cmd, Pid, Round};
+use super::protocol::Protocol;
+use super::run::{Driver, Outcome, run};
+use super::spec::Verdict;
+use super::stress::{StressConfig, plan};
+use super::world::World;
+use crate::engine::rounds::Sent;
+use crate::report::mermaid::{Arrow, Diagram};
+use std::fmt;
+
+/// What both clients write in every stress run, as [`super::stress::stress`] has them.
+pub const STRESS_INPUTS: [Option<Cmd>; CLIENTS] = [Some(Cmd(1)), Some(Cmd(2))];
+
+/// Why a stress run cannot be re-run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StressReplayError {
+    /// The index is not one of the experiment's runs.
+    #[error("run {run} is not one of the {runs} runs of the experiment (they are numbered from 0)")]
+    NoSuchRun {
+        /// The index asked for.
+        run: u64,
+        /// How many runs the experiment has.
+        runs: u64,
+    },
+}
+
+/// A failing stress run: which one, its adversary, its verdict and everything it did.
+#[derive(Debug, Clone)]
+pub struct Failure<M> {
+    /// The run's index, from 0.
+    pub run: u64,
+    /// Its adversary: the faulty servers and their random loss (or crashes).
+    pub plan: Plan,
+    /// Which properties failed.
+    pub verdict: Verdict,
+    /// The run itself, to draw.
+    pub outcome: Outcome<M>,
+}
+
+/// Re-runs run `run` of the experiment `cfg` alone, with the loop driver as the experiment does.
+pub fn rerun<P: Protocol>(
+    protocol: &P,
+    cfg: &StressConfig,
+    run_index: u64,
+) -> Result<(Plan, Outcome<P::Msg>), StressReplayError> {
+    if run_index >= cfg.runs {
+        return Err(StressReplayError::NoSuchRun { run: run_index, runs: cfg.runs });
+    }
+    let plan = plan(cfg, run_index);
+    let outcome = run(protocol, cfg.cluster, &STRESS_INPUTS, &plan, cfg.rounds, Driver::Loop);
+    Ok((plan, outcome))
+}
+
+/// The first run of `cfg` that violates Termination, Agreement or Validity, or `None` when all
+/// `cfg.runs` runs keep them.
+pub fn first_failure<P: Protocol>(protocol: &P, cfg: &StressConfig) -> Option<Failure<P::Msg>> {
+    (0..cfg.runs).find_map(|i| {
+        let (plan, outcome) = rerun(protocol, cfg, i).ok()?;
+        let verdict = outcome.verdict;
+        (!verdict.ok()).then_some(Failure { run: i, plan, verdict, outcome })
+    })
+}
+
+/// The rounds a run lasted: every process is handed an inbox every round, even an empty one.
+fn rounds_of<M>(outcome: &Outcome<M>) -> Round {
+    outcome.views.first().map_or(0, |v| v.inbox.len() as Round)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "NO" }
+}
+
+/// One drawn message: sender, addressee, arrow, label.
+type Line = (String, String, Arrow, String);
+
+/// `outcome`, a run against `plan`, as a Mermaid sequence diagram: `heading` on top, then every
+/// message round by round (omitted ones drawn `-x` and marked `DROPPED`), then what each client
+/// was told and the verdict. As in the text report, rounds in which nothing is sent are left out
+/// and a run of rounds repeating the one before (heartbeats) is one note, so that a long run stays
+/// readable.
+pub fn outcome_mermaid<M: fmt::Display>(heading: &str, plan: &Plan, outcome: &Outcome<M>) -> String {
+    let cluster = outcome.cluster;
+    let rounds = rounds_of(outcome);
+    let mut d = Diagram::new();
+    for p in cluster.processes() {
+        d.participant(&cluster.name(p), None);
+    }
+    let first = cluster.name(Pid(0));
+    let last = cluster.name(cluster.client(CLIENTS - 1));
+    let span = |d: &mut Diagram, text: &str| d.note_over(&first, Some(&last), text);
+    span(&mut d, heading);
+    let line = |s: &Sent<M>| -> Line {
+        let (from, to) = (cluster.name(s.from), cluster.name(s.to));
+        if !s.delivered {
+            let why = match plan.crashes.get(&s.to) {
+                Some(&at) if at <= s.round + 1 => format!(" ({to} has crashed)"),
+                _ => String::new(),
+            };
+            (from, to.clone(), Arrow::Lost, format!("{} DROPPED{why}", s.msg))
+        } else if s.round + 1 == rounds {
+            // It would arrive in a round that is never run.
+            (from, to, Arrow::Solid, format!("{} (arrives after the last round)", s.msg))
+        } else {
+            (from, to, Arrow::Solid, s.msg.to_string())
+        }
+    };
+    let sent = &outcome.transcript.sent;
+    // (first round of the repeats, last round, the round they repeat)
+    let mut repeats: Option<(Round, Round, Round)> = None;
+    let mut previous: Option<(Round, Vec<Line>)> = None;
+    let flush = |d: &mut Diagram, repeats: Option<(Round, Round, Round)>| match repeats {
+        None => {}
+        Some((a, b, of)) if a == b => span(d, &format!("round {a} - the same messages as round {of}")),
+        Some((a, b, of)) => span(d, &format!("rounds {a} to {b} - each the same messages as round {of}")),
+    };
+    for group in sent.chunk_by(|a, b| a.round == b.round) {
+        let round = group[0].round;
+        let lines: Vec<Line> = group.iter().map(line).collect();
+        if let Some((prev, prev_lines)) = &previous
+            && *prev + 1 == round
+            && *prev_lines == lines
+        {
+            let from = repeats.map_or(round, |(from, _, _)| from);
+            let of = repeats.map_or(*prev, |(_, _, of)| of);
+            repeats = Some((from, round, of));
+            previous = Some((round, lines));
+            continue;
+        }
+        flush(&mut d, repeats.take());
+        span(&mut d, &format!("round {round}"));
+        for (from, to, arrow, label) in &lines {
+            d.message(from, to, *arrow, label);
+        }
+        previous = Some((round, lines));
+    }
+    flush(&mut d, repeats);
+    let quiet_from = sent.last().map_or(0, |s| s.round + 1);
+    if rounds > 0 {
+        let last_round = rounds - 1;
+        if quiet_from == last_round {
+            span(&mut d, &format!("round {last_round} - nothing sent"));
+        } else if quiet_from < last_round {
+            span(&mut d, &format!("rounds {quiet_from} to {last_round} - nothing sent"));
+        }
+    }
+    for (j, response) in outcome.responses.iter().enumerate() {
+        let c = cluster.name(cluster.client(j));
+        let text = match response {
+            Some(r) => format!("{c} is told {} in round {}", r.cmd, r.round),
+            None => format!("{c} gets no response"),
+        };
+        d.note_over(&c, None, &text);
+    }
+    let v = outcome.verdict;
+    span(
+        &mut d,
+        &format!(
+            "termination {}, agreement {}, validity {}",
+            yes_no(v.termination),
+            yes_no(v.agreement),
+            yes_no(v.validity)
+        ),
+    );
+    d.finish()
+}
+
+fn inputs_text(cluster: Cluster, inputs: &[Option<Cmd>; CLIENTS]) -> String {
+    let each: Vec<String> = (0..CLIENTS)
+        .map(|j| {
+            let c = cluster.name(cluster.client(j));
+            match inputs[j] {
+                Some(cmd) => format!("{c} writes {cmd}"),
+                None => format!("{c} writes nothing"),
+            }
+        })
+        .collect();
+    each.join(", ")
+}
+
+/// World `world` (A, B or C) and the run of a protocol in it, as a Mermaid sequence diagram.
+pub fn world_mermaid<M: fmt::Display>(world: &World, outcome: &Outcome<M>) -> String {
+    let cluster = world.cluster;
+    let heading = format!(
+        "world {}, n={} f={}, G1={} G2={}, faulty {}, {}",
+        world.name,
+        cluster.servers,
+        cluster.faults,
+        cluster.names(&world.g1),
+        cluster.names(&world.g2),
+        cluster.names(&world.plan.faulty),
+        inputs_text(cluster, &world.inputs)
+    );
+    outcome_mermaid(&heading, &world.plan, outcome)
+}
+
+/// The failing run of a stress experiment, as a Mermaid sequence diagram.
+pub fn failure_mermaid<M: fmt::Display>(cfg: &StressConfig, failure: &Failure<M>) -> String {
+    let cluster = cfg.cluster;
+    let faults = match cfg.model {
+        FaultModel::Omission => format!("each message to or from them lost with probability {}", cfg.q),
+        FaultModel::Crash => {
+            let each: Vec<String> = failure
+                .plan
+                .crashes
+                .iter()
+                .map(|(&p, &r)| format!("{} from round {r}", cluster.name(p)))
+                .collect();
+            format!("crashed {}", each.join(", "))
+        }
+    };
+    let heading = format!(
+        "stress run {} of {} (seed {}), n={} f={}, faulty {}, {faults}, {}",
+        failure.run,
+        cfg.runs,
+        cfg.seed,
+        cluster.servers,
+        cluster.faults,
+        cluster.names(&failure.plan.faulty),
+        inputs_text(cluster, &STRESS_INPUTS)
+    );
+    outcome_mermaid(&heading, &failure.plan, &failure.outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::mermaid::check;
+    use crate::smr::adversary::FaultModel;
+    use crate::smr::protocols::{CommitRule, PrimaryBackup, Vote};
+    use crate::smr::world::{WorldName, build};
+
+    fn cfg(model: FaultModel, q: f64, runs: u64) -> StressConfig {
+        StressConfig { cluster: Cluster::new(2, 1), model, q, rounds: 30, runs, seed: 7 }
+    }
+
+    #[test]
+    fn heartbeats_fold_into_one_note_and_a_crash_is_named() {
+        // Primary-backup keeps sending heartbeats every round: the diagram must not grow with them.
+        let world = build(Cluster::new(2, 1), WorldName::A, FaultModel::Crash).unwrap();
+        let protocol = PrimaryBackup::new(3);
+        let outcome = crate::smr::run::run_world(&protocol, &world, 200, Driver::Loop);
+        let diagram = world_mermaid(&world, &outcome);
+        assert_eq!(check(&diagram), Ok(()), "{diagram}");
+        assert!(diagram.lines().count() < 60, "{} lines:\n{diagram}", diagram.lines().count());
+        assert!(diagram.contains(" - each the same messages as round "), "{diagram}");
+        assert!(diagram.contains("DROPPED (s2 has crashed)"), "{diagram}");
+        assert!(diagram.contains("Note over c1: c1 is told C1 in round "), "{diagram}");
+        assert!(diagram.contains("Note over c2: c2 gets no response"), "{diagram}");
+    }
+
+    #[test]
+    fn a_run_outside_the_experiment_is_refused_and_a_clean_experiment_has_no_failure() {
+        let protocol = Vote::new(CommitRule::Majority);
+        let c = cfg(FaultModel::Omission, 0.5, 3);
+        assert_eq!(rerun(&protocol, &c, 3).unwrap_err(), StressReplayError::NoSuchRun { run: 3, runs: 3 });
+        // A majority of 3 servers with 1 faulty: safe and, given the rounds, live.
+        let c = StressConfig { cluster: Cluster::new(3, 1), ..cfg(FaultModel::Omission, 0.5, 30) };
+        assert!(first_failure(&protocol, &c).is_none());
+    }
+
+    #[test]
+    fn the_first_failure_is_the_first_run_that_fails_and_reruns_alike() {
+        let protocol = Vote::new(CommitRule::AloneAfter(3));
+        let c = cfg(FaultModel::Omission, 0.5, 500);
+        let f = first_failure(&protocol, &c).expect("commit-alone fails under heavy omissions");
+        assert!(!f.verdict.ok());
+        for i in 0..f.run {
+            assert!(
+                rerun(&protocol, &c, i).unwrap().1.verdict.ok(),
+                "run {i} comes before the first failure"
+            );
+        }
+        let (plan, again) = rerun(&protocol, &c, f.run).unwrap();
+        assert_eq!(
+            (plan, again.verdict, again.transcript),
+            (f.plan.clone(), f.verdict, f.outcome.transcript.clone())
+        );
+        let diagram = failure_mermaid(&c, &f);
+        assert_eq!(check(&diagram), Ok(()), "{diagram}");
+        assert!(diagram.contains(&format!("stress run {} of 500 (seed 7)", f.run)), "{diagram}");
+    }
+}
