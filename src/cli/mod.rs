@@ -25,14 +25,15 @@
 
 mod lock;
 pub mod progress;
+pub mod replay;
 mod smr;
 pub mod sweep;
 mod values;
 
 pub use lock::LockArgs;
-pub use smr::{SmrArgs, SmrError};
 pub use smr::StressPoint;
 pub(crate) use smr::{DEFAULT_QS, DEFAULT_TAUS};
+pub use smr::{SmrArgs, SmrError};
 
 use crate::input::{Quoted, no_whitespace};
 use crate::lock::ConfigError;
@@ -82,6 +83,16 @@ pub enum Command {
     },
     /// Join the CSV shards of one sweep (`--shard K/N`) into the table the whole sweep writes.
     Merge(sweep::MergeArgs),
+    /// Replay one run and show the timeline around its first violation, as text and as a
+    /// Mermaid sequence diagram: `faultline replay lock FLAGS`, `faultline replay run.json`,
+    /// `faultline replay SWEEP.csv --row N`, `faultline replay smr [--stress] FLAGS` (world C, or
+    /// the first failing stress run).
+    #[command(disable_help_flag = true)]
+    Replay {
+        /// What to replay, its flags, and `--mermaid FILE`, `--context K`, `--row N`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        tokens: Vec<String>,
+    },
     /// Draw the standard plots (SVG) that a sweep's CSV supports: overlap against lease, the
     /// safety-liveness trade-off, fencing against the SMS, margin against drift, clients, the
     /// replication dichotomy; or a generic one.
@@ -134,6 +145,10 @@ where
             Ok(sweep::Printed::Help(text) | sweep::Printed::Report(text)) => {
                 stdout.write_all(text.as_bytes())
             }
+            Err(e) => return fail(stderr, USAGE, &e),
+        },
+        Some(Command::Replay { tokens }) => match replay::run(&tokens) {
+            Ok(text) => stdout.write_all(text.as_bytes()),
             Err(e) => return fail(stderr, USAGE, &e),
         },
         Some(Command::Plot(args)) => match sweep::plot(&args) {

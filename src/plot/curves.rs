@@ -37,9 +37,10 @@ impl Measure<'_> {
             if let Some(e) = (self.y)(p) {
                 // The sweep judged each run against its closed form (agrees.*, which knows the
                 // run's own allowances); only a table without that judgement is judged here.
-                let judged = self.predicted.and_then(|c| c.strip_prefix("predicted.")).and_then(|figure| {
-                    p.any(&format!("agrees.{figure}"), "false")
-                });
+                let judged = self
+                    .predicted
+                    .and_then(|c| c.strip_prefix("predicted."))
+                    .and_then(|figure| p.any(&format!("agrees.{figure}"), "false"));
                 measured.push(Point {
                     x,
                     y: e.rate,

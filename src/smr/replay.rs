@@ -113,7 +113,7 @@ pub fn outcome_mermaid<M: fmt::Display>(heading: &str, plan: &Plan, outcome: &Ou
             (from, to, Arrow::Solid, s.msg.to_string())
         }
     };
-    let sent = &outcome.transcript.sent;
+    let sent = &outcome.sent;
     // (first round of the repeats, last round, the round they repeat)
     let mut repeats: Option<(Round, Round, Round)> = None;
     let mut previous: Option<(Round, Vec<Line>)> = None;
@@ -280,10 +280,7 @@ mod tests {
             );
         }
         let (plan, again) = rerun(&protocol, &c, f.run).unwrap();
-        assert_eq!(
-            (plan, again.verdict, again.transcript),
-            (f.plan.clone(), f.verdict, f.outcome.transcript.clone())
-        );
+        assert_eq!((plan, again.verdict, again.sent), (f.plan.clone(), f.verdict, f.outcome.sent.clone()));
         let diagram = failure_mermaid(&c, &f);
         assert_eq!(check(&diagram), Ok(()), "{diagram}");
         assert!(diagram.contains(&format!("stress run {} of 500 (seed 7)", f.run)), "{diagram}");

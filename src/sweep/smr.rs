@@ -41,7 +41,13 @@ impl Laboratory for SmrLab {
     }
 
     fn columns(&self) -> Vec<String> {
-        let args = SmrArgs { protocol: Some(ProtocolKind::CommitAlone), tau: vec![1], q: vec![0.5], runs: Some(1), ..SmrArgs::default() };
+        let args = SmrArgs {
+            protocol: Some(ProtocolKind::CommitAlone),
+            tau: vec![1],
+            q: vec![0.5],
+            runs: Some(1),
+            ..SmrArgs::default()
+        };
         let point = StressPoint::of(&args).expect("a one-row stress plan");
         cells(&point, 0).into_iter().map(|(c, _)| c).collect()
     }

@@ -395,3 +395,61 @@ fn mermaid_cli_renders_every_diagram() {
     );
     assert_eq!(rendered, diagrams.len(), "one picture per diagram");
 }
+
+/// `faultline replay` on the command line: a lock run, a sweep's row and a configuration file
+/// replay to the same first violation, and every diagram it writes passes the grammar check.
+#[test]
+fn the_replay_command_shows_the_same_violation_from_every_source() {
+    let dir = std::env::temp_dir().join(format!("faultline-replay-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let faultline = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = |text: &str| text.lines().find(|l| l.starts_with("first violation")).map(str::to_string);
+    // A sweep with one violating row; its replay column, a --json run read back, and the flags.
+    faultline(&["sweep", "lock", "--clients", "4", "--acquisitions", "2000", "--out", "s.csv"]);
+    let table = faultline::sweep::table::Table::read(&dir.join("s.csv")).unwrap();
+    let replay = &table.rows[0][table.column("replay").unwrap()];
+    let flags: Vec<&str> = replay.split(' ').skip(2).collect();
+    let from_row = faultline(&["replay", "s.csv", "--row", "0", "--mermaid", "row.md"]);
+    let from_flags = faultline(&[&["replay", "lock"][..], &flags, &["--mermaid", "flags.mmd"]].concat());
+    let json = faultline(&[&["lock"][..], &flags, &["--json"]].concat());
+    std::fs::write(dir.join("run.json"), json).unwrap();
+    let from_file = faultline(&["replay", "run.json"]);
+    let violation = first(&from_row).expect("the row saw a violation");
+    assert_eq!(first(&from_flags).as_ref(), Some(&violation));
+    assert_eq!(first(&from_file).as_ref(), Some(&violation));
+    let md = std::fs::read_to_string(dir.join("row.md")).unwrap();
+    let diagram =
+        md.strip_prefix("```mermaid\n").and_then(|d| d.strip_suffix("```\n")).expect("a fenced block");
+    faultline::report::mermaid::check(diagram).unwrap();
+    assert_eq!(std::fs::read_to_string(dir.join("flags.mmd")).unwrap(), diagram);
+    // World C and the first failing stress run.
+    faultline(&["replay", "smr", "--mermaid", "c.mmd"]);
+    faultline::report::mermaid::check(&std::fs::read_to_string(dir.join("c.mmd")).unwrap()).unwrap();
+    let stress = faultline(&[
+        "replay",
+        "smr",
+        "--stress",
+        "--protocol",
+        "commit-alone",
+        "--tau",
+        "3",
+        "--q",
+        "0.5",
+        "--mermaid",
+        "f.mmd",
+    ]);
+    assert!(stress.contains("is the first to fail") && stress.contains("agreement NO"), "{stress}");
+    faultline::report::mermaid::check(&std::fs::read_to_string(dir.join("f.mmd")).unwrap()).unwrap();
+    // A run with nothing to show says so.
+    let clean = faultline(&["replay", "lock", "--variant", "non-preemptive", "--pause", "none"]);
+    assert!(first(&clean).is_none() && clean.contains("no violation"), "{clean}");
+}
