@@ -710,6 +710,69 @@ fn progress_style() -> ProgressStyle {
         .progress_chars("=> ")
 }
 
+/// What `faultline replay smr` shows: world C of the flags' protocol (the worlds' flags), or with
+/// `--stress` the first failing run of the one stress row they name; as text and as Mermaid.
+pub(crate) fn replay(args: &SmrArgs) -> Result<(String, Option<String>), CliError> {
+    if args.stress {
+        let seed = args.seed.unwrap_or(1);
+        let point = StressPoint::of(args).map_err(|e| match e {
+            Ok(flag) => SmrError::NotWithStress { flag, why: "a crashed server loses nothing at random" },
+            Err(why) => SmrError::Replay(why),
+        })?;
+        return Ok(point.first_failure(seed));
+    }
+    let plan = WorldsPlan { show: vec![WorldName::C], ..args.worlds_plan()? };
+    // World C needs omission faults; building it says so in one line under crashes.
+    world::build(plan.cluster, WorldName::C, plan.model)?;
+    let (text, mermaid) = crate::with_protocol!(plan.protocol, plan.tau, |p| {
+        let d = theorem::dichotomy(&p, plan.cluster, plan.rounds, plan.driver)?;
+        let c = d.worlds.iter().position(|w| w.name == WorldName::C).expect("the dichotomy runs world C");
+        let text = worlds_text(&worlds(&p, &plan)?);
+        Ok::<_, WorldError>((text, crate::smr::replay::world_mermaid(&d.worlds[c], &d.outcomes[c])))
+    })?;
+    Ok((text, Some(mermaid)))
+}
+
+impl StressPoint {
+    /// The first run of this row with master seed `seed` that breaks Termination, Agreement or
+    /// Validity: a line saying which, and its Mermaid diagram; or a line saying none did.
+    fn first_failure(&self, seed: u64) -> (String, Option<String>) {
+        let cfg = StressConfig {
+            cluster: self.plan.cluster,
+            model: self.plan.model,
+            q: self.row.q.unwrap_or(0.0),
+            rounds: self.row.rounds,
+            runs: self.plan.runs,
+            seed,
+        };
+        let longest = self.plan.taus.iter().copied().max().unwrap_or(1);
+        crate::with_protocol!(self.row.protocol, self.row.tau.unwrap_or(longest), |p| {
+            match crate::smr::replay::first_failure(&p, &cfg) {
+                None => (
+                    format!("none of the {} runs broke Termination, Agreement or Validity\n", cfg.runs),
+                    None,
+                ),
+                Some(f) => {
+                    let names = self.plan.cluster.names(&f.plan.faulty);
+                    let text = format!(
+                        "run {} of {} (seed {seed}) is the first to fail: faulty {names}; termination {}, agreement {}, validity {}\n",
+                        f.run,
+                        cfg.runs,
+                        yes(f.verdict.termination),
+                        yes(f.verdict.agreement),
+                        yes(f.verdict.validity),
+                    );
+                    (text, Some(crate::smr::replay::failure_mermaid(&cfg, &f)))
+                }
+            }
+        })
+    }
+}
+
+fn yes(held: bool) -> &'static str {
+    if held { "yes" } else { "NO" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -907,67 +970,4 @@ mod tests {
         assert!(Progress::new(100, false).bar.is_none());
         progress_style();
     }
-}
-
-/// What `faultline replay smr` shows: world C of the flags' protocol (the worlds' flags), or with
-/// `--stress` the first failing run of the one stress row they name; as text and as Mermaid.
-pub(crate) fn replay(args: &SmrArgs) -> Result<(String, Option<String>), CliError> {
-    if args.stress {
-        let seed = args.seed.unwrap_or(1);
-        let point = StressPoint::of(args).map_err(|e| match e {
-            Ok(flag) => SmrError::NotWithStress { flag, why: "a crashed server loses nothing at random" },
-            Err(why) => SmrError::Replay(why),
-        })?;
-        return Ok(point.first_failure(seed));
-    }
-    let plan = WorldsPlan { show: vec![WorldName::C], ..args.worlds_plan()? };
-    // World C needs omission faults; building it says so in one line under crashes.
-    world::build(plan.cluster, WorldName::C, plan.model)?;
-    let (text, mermaid) = crate::with_protocol!(plan.protocol, plan.tau, |p| {
-        let d = theorem::dichotomy(&p, plan.cluster, plan.rounds, plan.driver)?;
-        let c = d.worlds.iter().position(|w| w.name == WorldName::C).expect("the dichotomy runs world C");
-        let text = worlds_text(&worlds(&p, &plan)?);
-        Ok::<_, WorldError>((text, crate::smr::replay::world_mermaid(&d.worlds[c], &d.outcomes[c])))
-    })?;
-    Ok((text, Some(mermaid)))
-}
-
-impl StressPoint {
-    /// The first run of this row with master seed `seed` that breaks Termination, Agreement or
-    /// Validity: a line saying which, and its Mermaid diagram; or a line saying none did.
-    fn first_failure(&self, seed: u64) -> (String, Option<String>) {
-        let cfg = StressConfig {
-            cluster: self.plan.cluster,
-            model: self.plan.model,
-            q: self.row.q.unwrap_or(0.0),
-            rounds: self.row.rounds,
-            runs: self.plan.runs,
-            seed,
-        };
-        let longest = self.plan.taus.iter().copied().max().unwrap_or(1);
-        crate::with_protocol!(self.row.protocol, self.row.tau.unwrap_or(longest), |p| {
-            match crate::smr::replay::first_failure(&p, &cfg) {
-                None => (
-                    format!("none of the {} runs broke Termination, Agreement or Validity\n", cfg.runs),
-                    None,
-                ),
-                Some(f) => {
-                    let names = self.plan.cluster.names(&f.plan.faulty);
-                    let text = format!(
-                        "run {} of {} (seed {seed}) is the first to fail: faulty {names}; termination {}, agreement {}, validity {}\n",
-                        f.run,
-                        cfg.runs,
-                        yes(f.verdict.termination),
-                        yes(f.verdict.agreement),
-                        yes(f.verdict.validity),
-                    );
-                    (text, Some(crate::smr::replay::failure_mermaid(&cfg, &f)))
-                }
-            }
-        })
-    }
-}
-
-fn yes(held: bool) -> &'static str {
-    if held { "yes" } else { "NO" }
 }
