@@ -5,7 +5,8 @@
 //! holder's section runs from its grant at 0 to `S + w` (a stall `S` at the pause point plus the
 //! work `w`), and the next client is granted at `L + D` (lease plus lock-delay). So:
 //!
-//! - **P2 pause** (after the last check): overlap iff `S + w > L + D`, rate `P(S > L + D - w)`.
+//! - **P2 pause** (after the last check): overlap iff `S + w >= L + D` (at a tie the expiry comes
+//!   first), rate `P(S >= L + D - w)`, which is `P(S > L + D - w)` for every continuous law.
 //! - **P1 pause with a margin `m`** and a clock slow by `ρ`: the client sees `S(1-ρ)` elapse and
 //!   aborts iff `S > A = (L - m)/(1-ρ)`. An aborting client is still inside (docs/model.md §3: granted,
 //!   not yet released or aborted) until it wakes and aborts at `S`; a passing one until `S + w`. So
@@ -155,7 +156,7 @@ pub fn predict(cfg: &LockConfig) -> Option<Prediction> {
             }
             let protected = cfg.fencing() == Fencing::All && decide_by == DecideBy::Ack;
             let rate = match overlap_from {
-                Some(x) if !protected => s.tail(x),
+                Some(x) if !protected => s.tail_from(x),
                 _ => 0.0,
             };
             Some(Prediction { disagreement_rate: Some(rate), ..Default::default() })
@@ -167,14 +168,17 @@ pub fn predict(cfg: &LockConfig) -> Option<Prediction> {
                     match (cfg.pause_at, cfg.margin) {
                         (PausePoint::P1, Some(m)) => {
                             let abort_from = (l - m) as f64 / (1.0 - cfg.drift);
-                            let harmful = (s.tail(from) - s.tail(abort_from)).max(0.0);
+                            let harmful = (s.tail_from(from) - s.tail(abort_from)).max(0.0);
                             Prediction::increment(
                                 s.tail(abort_from.max(next_grant)) + harmful,
                                 harmful,
                                 s.tail(abort_from),
                             )
                         }
-                        _ => Prediction::increment(s.tail(from), s.tail(from), 0.0),
+                        // A section that ends exactly at the expiry overlaps: the expiry's timer
+                        // was set at the grant, before anything the holder scheduled, and one
+                        // instant's events run in the order they were scheduled. Hence S >= ...
+                        _ => Prediction::increment(s.tail_from(from), s.tail_from(from), 0.0),
                     }
                 }
                 _ => Prediction::increment(0.0, 0.0, 0.0),
