@@ -32,6 +32,9 @@ produce smr-worlds.txt bash -c "for p in wait-all commit-alone majority primary-
 produce smr-stress.txt "$bin" smr --stress --runs 2000
 produce smr-stress-majority-n5.txt "$bin" smr --stress --runs 2000 --protocol majority --servers 5 --faults 2
 produce smr-stress-crash.txt "$bin" smr --stress --runs 2000 --model crash --servers 5 --faults 2
+# The standard sweeps, their plots and results/README.md.
+cargo bench --quiet --bench violation_curves
+produce peak-memory.txt results/peak-memory.sh "$bin"
 # Criterion also prints the change against its previous run on this machine; only each case's own
 # time and throughput belong in the file.
 produce bench-sim.txt bash -c "cargo bench --quiet --bench sim 2>/dev/null \

@@ -9,6 +9,7 @@
 //! checks the sequence diagrams of replayed runs.
 
 pub mod mermaid;
+pub mod results;
 pub mod smr;
 
 use crate::check::{LockMetrics, Rate};

@@ -14,5 +14,6 @@ mod plot;
 mod predictions;
 mod replay;
 mod requests;
+mod results;
 mod sweep;
 mod threads;
