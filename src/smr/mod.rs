@@ -24,3 +24,6 @@ pub mod world;
 
 pub use model::{Cluster, Cmd, Pid, Round};
 pub use protocol::{Process, Protocol, RegisterClient};
+pub use run::{Driver, RunError};
+pub use stress::{StressConfig, StressError, StressResult, stress};
+pub use theorem::{Dichotomy, DichotomyError, Horn, derived_rounds, dichotomy};
