@@ -9,6 +9,13 @@
 //! [`stress`] measures violations under random omissions, and [`replay`] finds its first failing
 //! run again and draws any run as a Mermaid sequence diagram. The built-in [`protocols`] are those of
 //! the table in docs/model.md §6.6; a protocol of your own only has to implement [`Protocol`].
+//!
+//! `examples/my_replication_protocol.rs` does exactly that, against the public API only: it
+//! writes a protocol, gives [`dichotomy`] the rounds [`derived_rounds`] recommends, prints its horn
+//! and the view comparison with [`crate::report::smr::report`], and measures it with [`stress()`]
+//! (`cargo run --example my_replication_protocol`). A protocol outside the theorem's assumptions
+//! gets its own outcome ([`Horn::NotDeterministic`], [`Horn::Invalid`]), and one whose process
+//! panics or sends to a pid that does not exist gets a [`RunError`] naming it, on either driver.
 
 pub mod adversary;
 pub mod model;
