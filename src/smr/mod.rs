@@ -6,7 +6,7 @@
 //! `n = 2f + 1`); [`run`] runs a [`Protocol`] in one, with either lock-step driver, recording
 //! every process's [`view`]; [`spec`] checks Termination, Agreement and Validity;
 //! [`theorem::dichotomy`] runs all three worlds and says which horn the protocol is on;
-//! [`stress`] measures violations under random omissions, and [`replay`] finds its first failing
+//! [`stress`](mod@stress) measures violations under random omissions, and [`replay`] finds its first failing
 //! run again and draws any run as a Mermaid sequence diagram. The built-in [`protocols`] are those of
 //! the table in docs/model.md §6.6; a protocol of your own only has to implement [`Protocol`].
 //!
