@@ -160,6 +160,7 @@ fn replication(out: &mut dyn Write) -> io::Result<()> {
                         format!("disagrees: in world C c1 is told {c1}, c2 is told {c2}")
                     }
                     Horn::HarnessBug { reason } => format!("BUG IN THE HARNESS: {reason}"),
+                    other => crate::report::smr::HornReport::from(&other).to_string(),
                 };
                 format!("  n={n} f={f}  {:<15} views A~C, B~C {views:<6}  {horn}", kind.name())
             });
@@ -175,7 +176,7 @@ fn replication(out: &mut dyn Write) -> io::Result<()> {
         runs: 2_000,
         seed: 1,
     };
-    let r = stress(&Vote::new(CommitRule::Majority), &cfg);
+    let r = stress(&Vote::new(CommitRule::Majority), &cfg).expect("the built-in protocols do not fail");
     writeln!(
         out,
         "  n=3 f=1  no world exists; majority under random omissions (q=0.5, 2000 runs): {} disagreements, {} unanswered",

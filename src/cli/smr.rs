@@ -32,14 +32,14 @@
 
 use super::CliError;
 use super::values::{probability, whole, whole_in};
-use crate::report::smr::{SmrReport, StressRow, stress_table, world_report, worlds_text};
+use crate::report::smr::{self as report, SmrReport, StressRow, stress_table, world_report, worlds_text};
 use crate::smr::Protocol;
 use crate::smr::adversary::FaultModel;
 use crate::smr::model::{CLIENTS, Cluster, Round};
 use crate::smr::protocols::ProtocolKind;
-use crate::smr::run::{Driver, run_world};
-use crate::smr::stress::{StressConfig, stress_with_progress};
-use crate::smr::theorem;
+use crate::smr::run::{Driver, RunError, run_world};
+use crate::smr::stress::{StressConfig, StressError, stress_with_progress};
+use crate::smr::theorem::{self, DichotomyError, derived_rounds};
 use crate::smr::world::{self, WorldError, WorldName};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -221,6 +221,18 @@ pub enum SmrError {
     /// More servers than the drivers are built for.
     #[error("--servers must be at most {MAX_SERVERS} (got {0})")]
     TooManyServers(usize),
+    /// The dichotomy could not be run.
+    #[error(transparent)]
+    Dichotomy(#[from] DichotomyError),
+    /// A process of the protocol failed in a world under crashes.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// A process of the protocol failed in a stress run.
+    #[error(transparent)]
+    Stress(#[from] StressError),
+    /// A process of the protocol failed while the first failing stress run was sought.
+    #[error(transparent)]
+    StressReplay(#[from] crate::smr::replay::StressReplayError),
     /// A replay asked of flags that name no single stress row.
     #[error("{0}")]
     Replay(String),
@@ -310,18 +322,9 @@ pub(crate) const DEFAULT_QS: [f64; 4] = [0.1, 0.3, 0.5, 0.9];
 /// The `τ` values a stress run tries when `--tau` is not given.
 pub(crate) const DEFAULT_TAUS: [Round; 3] = [1, 3, 6];
 
-/// Only commit-alone and primary-backup wait; the others would run the same for every `τ`.
+/// Whether `kind` has a `τ` ([`Protocol::tau`]); those without would run the same for every `τ`.
 fn uses_tau(kind: ProtocolKind) -> bool {
-    matches!(kind, ProtocolKind::CommitAlone | ProtocolKind::PrimaryBackup)
-}
-
-/// The rounds a run needs when `--rounds` is not given: `τ` rounds of waiting with room on both
-/// sides for writes, votes or view changes and the responses, and at least primary-backup's
-/// worst case under `f` crashes (a timeout and a replication per crashed primary), so that a
-/// termination failure measures the protocol, not the horizon.
-fn derived_rounds(tau: Round, faults: usize) -> u64 {
-    let (tau, faults) = (u64::from(tau), faults as u64);
-    (4 * tau + 8).max((faults + 1) * (tau + 3) + 4)
+    crate::with_protocol!(kind, 1, |p| p.tau().is_some())
 }
 
 /// What the flags describe, validated.
@@ -543,7 +546,7 @@ pub(super) fn run(args: &SmrArgs) -> Result<SmrOutput, CliError> {
             Ok(SmrOutput { text, harness_bug: report.harness_bug() })
         }
         Plan::Stress(plan) => {
-            let rows = sweep(&plan);
+            let rows = sweep(&plan)?;
             let text = if args.json { json(&rows) } else { stress_table(&rows) };
             Ok(SmrOutput { text, harness_bug: None })
         }
@@ -557,31 +560,25 @@ fn json(value: &impl serde::Serialize) -> String {
     text
 }
 
-fn worlds<P: Protocol>(protocol: &P, plan: &WorldsPlan) -> Result<SmrReport, WorldError> {
-    let tau = uses_tau(plan.protocol).then_some(plan.tau);
-    let mut report = SmrReport::new(plan.protocol, tau, plan.cluster, plan.model, plan.rounds, plan.driver);
+fn worlds<P: Protocol>(protocol: &P, plan: &WorldsPlan) -> Result<SmrReport, SmrError> {
     match plan.model {
         FaultModel::Omission => {
             let d = theorem::dichotomy(protocol, plan.cluster, plan.rounds, plan.driver)?;
-            for (world, outcome) in d.worlds.iter().zip(&d.outcomes) {
-                if plan.show.contains(&world.name) {
-                    report.add(world_report(world, outcome));
-                }
-            }
-            report.compare(d.ac_difference, d.bc_difference, &d.horn);
+            Ok(report::report(protocol, &d, plan.rounds, plan.driver, &plan.show))
         }
         FaultModel::Crash => {
+            let mut report = SmrReport::new(protocol, plan.cluster, plan.model, plan.rounds, plan.driver);
             for &name in &plan.show {
                 let world = world::build(plan.cluster, name, FaultModel::Crash)?;
-                report.add(world_report(&world, &run_world(protocol, &world, plan.rounds, plan.driver)));
+                report.add(world_report(&world, &run_world(protocol, &world, plan.rounds, plan.driver)?));
             }
             report.c_impossible = plan.c_impossible;
+            Ok(report)
         }
     }
-    Ok(report)
 }
 
-fn sweep(plan: &StressPlan) -> Vec<StressRow> {
+fn sweep(plan: &StressPlan) -> Result<Vec<StressRow>, SmrError> {
     let longest = plan.taus.iter().copied().max().unwrap_or(1);
     let rows = plan.rows();
     let mut progress = Progress::new(plan.slots(&rows), !plan.quiet);
@@ -589,15 +586,21 @@ fn sweep(plan: &StressPlan) -> Vec<StressRow> {
     for (i, row) in rows.iter().enumerate() {
         progress.row(i, rows.len(), row);
         let per_run = plan.slots_per_run(row);
-        out.push(run_row(plan, row, longest, plan.seed, &mut || progress.advance(per_run)));
+        out.push(run_row(plan, row, longest, plan.seed, &mut || progress.advance(per_run))?);
     }
     progress.finish();
-    out
+    Ok(out)
 }
 
 /// Runs one row of `plan` with master seed `seed`; `longest` is the `τ` a protocol without one is
 /// built with (it does not wait, so any serves).
-fn run_row(plan: &StressPlan, row: &RowPlan, longest: Round, seed: u64, tick: &mut dyn FnMut()) -> StressRow {
+fn run_row(
+    plan: &StressPlan,
+    row: &RowPlan,
+    longest: Round,
+    seed: u64,
+    tick: &mut dyn FnMut(),
+) -> Result<StressRow, StressError> {
     let cfg = StressConfig {
         cluster: plan.cluster,
         model: plan.model,
@@ -606,21 +609,9 @@ fn run_row(plan: &StressPlan, row: &RowPlan, longest: Round, seed: u64, tick: &m
         runs: plan.runs,
         seed,
     };
-    let result = crate::with_protocol!(row.protocol, row.tau.unwrap_or(longest), |p| stress_with_progress(
-        &p, &cfg, tick
-    ));
-    StressRow {
-        protocol: row.protocol,
-        tau: row.tau,
-        q: row.q,
-        servers: plan.cluster.servers,
-        faults: plan.cluster.faults,
-        model: plan.model,
-        rounds: row.rounds,
-        runs: plan.runs,
-        seed,
-        result,
-    }
+    crate::with_protocol!(row.protocol, row.tau.unwrap_or(longest), |p| {
+        stress_with_progress(&p, &cfg, tick).map(|result| StressRow::new(&p, &cfg, result))
+    })
 }
 
 /// One row of a stress sweep, as a point of `faultline sweep smr` runs it.
@@ -656,7 +647,10 @@ impl StressPoint {
     /// Runs the row with master seed `seed`.
     pub fn run(&self, seed: u64) -> StressRow {
         let longest = self.plan.taus.iter().copied().max().unwrap_or(1);
+        // A point names a built-in protocol (`ProtocolKind`), and none of them panics or sends to
+        // a pid that does not exist: an error here is a bug in the crate.
         run_row(&self.plan, &self.row, longest, seed, &mut || {})
+            .unwrap_or_else(|e| panic!("a built-in protocol failed: {e}"))
     }
 }
 
@@ -719,16 +713,16 @@ pub(crate) fn replay(args: &SmrArgs) -> Result<(String, Option<String>), CliErro
             Ok(flag) => SmrError::NotWithStress { flag, why: "a crashed server loses nothing at random" },
             Err(why) => SmrError::Replay(why),
         })?;
-        return Ok(point.first_failure(seed));
+        return Ok(point.first_failure(seed)?);
     }
     let plan = WorldsPlan { show: vec![WorldName::C], ..args.worlds_plan()? };
     // World C needs omission faults; building it says so in one line under crashes.
     world::build(plan.cluster, WorldName::C, plan.model)?;
     let (text, mermaid) = crate::with_protocol!(plan.protocol, plan.tau, |p| {
-        let d = theorem::dichotomy(&p, plan.cluster, plan.rounds, plan.driver)?;
+        let d = theorem::dichotomy(&p, plan.cluster, plan.rounds, plan.driver).map_err(SmrError::from)?;
         let c = d.worlds.iter().position(|w| w.name == WorldName::C).expect("the dichotomy runs world C");
         let text = worlds_text(&worlds(&p, &plan)?);
-        Ok::<_, WorldError>((text, crate::smr::replay::world_mermaid(&d.worlds[c], &d.outcomes[c])))
+        Ok::<_, SmrError>((text, crate::smr::replay::world_mermaid(&d.worlds[c], &d.outcomes[c])))
     })?;
     Ok((text, Some(mermaid)))
 }
@@ -736,7 +730,7 @@ pub(crate) fn replay(args: &SmrArgs) -> Result<(String, Option<String>), CliErro
 impl StressPoint {
     /// The first run of this row with master seed `seed` that breaks Termination, Agreement or
     /// Validity: a line saying which, and its Mermaid diagram; or a line saying none did.
-    fn first_failure(&self, seed: u64) -> (String, Option<String>) {
+    fn first_failure(&self, seed: u64) -> Result<(String, Option<String>), SmrError> {
         let cfg = StressConfig {
             cluster: self.plan.cluster,
             model: self.plan.model,
@@ -747,7 +741,7 @@ impl StressPoint {
         };
         let longest = self.plan.taus.iter().copied().max().unwrap_or(1);
         crate::with_protocol!(self.row.protocol, self.row.tau.unwrap_or(longest), |p| {
-            match crate::smr::replay::first_failure(&p, &cfg) {
+            Ok(match crate::smr::replay::first_failure(&p, &cfg)? {
                 None => (
                     format!("none of the {} runs broke Termination, Agreement or Validity\n", cfg.runs),
                     None,
@@ -764,7 +758,7 @@ impl StressPoint {
                     );
                     (text, Some(crate::smr::replay::failure_mermaid(&cfg, &f)))
                 }
-            }
+            })
         })
     }
 }

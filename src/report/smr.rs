@@ -4,7 +4,8 @@
 //! `Vote(C1)`) rather than pids and protocol-specific message types, so that one structure serves
 //! both the text ([`worlds_text`]) and `--json`, whichever protocol ran. [`world_report`] is the
 //! only place that sees a protocol's message type. [`StressRow`] and [`stress_table`] do the same
-//! for `faultline smr --stress`.
+//! for `faultline smr --stress`. Any [`Protocol`] can be reported, the built-in ones or a user's:
+//! its name and `τ` come from the trait ([`report`] and [`StressRow::new`]).
 //!
 //! The text is plain, space-aligned columns, as for the lock laboratory: it has to survive `less`,
 //! logs and issues. A world reads top to bottom as the proof does: who is faulty and who writes,
@@ -13,12 +14,12 @@
 
 use super::align;
 use super::fraction;
+use crate::smr::Protocol;
 use crate::smr::adversary::FaultModel;
 use crate::smr::model::{CLIENTS, Cluster, Pid, Round};
-use crate::smr::protocols::ProtocolKind;
 use crate::smr::run::{Driver, Outcome};
-use crate::smr::stress::StressResult;
-use crate::smr::theorem::Horn;
+use crate::smr::stress::{StressConfig, StressResult};
+use crate::smr::theorem::{Dichotomy, Horn};
 use crate::smr::view::Difference;
 use crate::smr::world::{World, WorldName};
 use serde::Serialize;
@@ -28,8 +29,8 @@ use std::fmt::{self, Write};
 /// What `faultline smr` (without `--stress`) showed.
 #[derive(Debug, Clone, Serialize)]
 pub struct SmrReport {
-    /// The protocol.
-    pub protocol: ProtocolKind,
+    /// The protocol's name ([`Protocol::name`]).
+    pub protocol: String,
     /// Its waiting time or heartbeat timeout; `None` for the protocols that have none.
     pub tau: Option<Round>,
     /// `n`.
@@ -151,6 +152,22 @@ pub enum HornReport {
         /// What c2 was told in C.
         c2: String,
     },
+    /// A world run twice gave some process different views.
+    NotDeterministic {
+        /// The world.
+        world: WorldName,
+        /// Where the two runs first differ.
+        difference: Difference,
+    },
+    /// A client was told a command no client wrote in that world.
+    Invalid {
+        /// The world.
+        world: WorldName,
+        /// The client (1 or 2).
+        client: usize,
+        /// What it was told, as `C1`.
+        cmd: String,
+    },
     /// The protocol escaped both horns.
     HarnessBug {
         /// What went wrong.
@@ -163,6 +180,12 @@ impl From<&Horn> for HornReport {
         match horn {
             Horn::NotLive { world, client } => HornReport::NotLive { world: *world, client: *client },
             Horn::Disagrees { c1, c2 } => HornReport::Disagrees { c1: c1.to_string(), c2: c2.to_string() },
+            Horn::NotDeterministic { world, difference } => {
+                HornReport::NotDeterministic { world: *world, difference: difference.clone() }
+            }
+            Horn::Invalid { world, client, cmd } => {
+                HornReport::Invalid { world: *world, client: *client, cmd: cmd.to_string() }
+            }
             Horn::HarnessBug { reason } => HornReport::HarnessBug { reason: reason.clone() },
         }
     }
@@ -177,24 +200,34 @@ impl fmt::Display for HornReport {
             HornReport::Disagrees { c1, c2 } => {
                 write!(f, "disagrees: in world C c1 is told {c1} and c2 is told {c2}")
             }
+            HornReport::NotDeterministic { world, difference } => write!(
+                f,
+                "not deterministic: world {world} run twice: {}",
+                difference_text(difference, "in the first run", "in the second")
+            ),
+            HornReport::Invalid { world, client, cmd } => {
+                write!(
+                    f,
+                    "breaks validity: in world {world} c{client} is told {cmd}, which no client wrote there"
+                )
+            }
             HornReport::HarnessBug { reason } => write!(f, "BUG IN THE HARNESS: {reason}"),
         }
     }
 }
 
 impl SmrReport {
-    /// A report with no worlds yet and no comparison.
+    /// A report of `protocol` with no worlds yet and no comparison.
     pub fn new(
-        protocol: ProtocolKind,
-        tau: Option<Round>,
+        protocol: &impl Protocol,
         cluster: Cluster,
         model: FaultModel,
         rounds: Round,
         driver: Driver,
     ) -> Self {
         SmrReport {
-            protocol,
-            tau,
+            protocol: protocol.name(),
+            tau: protocol.tau(),
             servers: cluster.servers,
             faults: cluster.faults,
             model,
@@ -231,6 +264,26 @@ impl SmrReport {
             _ => None,
         }
     }
+}
+
+/// The report of a dichotomy of `protocol` over `rounds` rounds, showing the worlds in `show`:
+/// what `faultline smr` prints for a built-in protocol, and a protocol of one's own alike.
+pub fn report<P: Protocol>(
+    protocol: &P,
+    d: &Dichotomy<P::Msg>,
+    rounds: Round,
+    driver: Driver,
+    show: &[WorldName],
+) -> SmrReport {
+    let cluster = d.worlds[0].cluster;
+    let mut report = SmrReport::new(protocol, cluster, FaultModel::Omission, rounds, driver);
+    for (world, outcome) in d.worlds.iter().zip(&d.outcomes) {
+        if show.contains(&world.name) {
+            report.add(world_report(world, outcome));
+        }
+    }
+    report.compare(d.ac_difference.clone(), d.bc_difference.clone(), &d.horn);
+    report
 }
 
 /// The report of `outcome`, the run of some protocol in `world`.
@@ -294,9 +347,7 @@ pub fn worlds_text(report: &SmrReport) -> String {
     let _ = writeln!(
         out,
         "{}{tau} | n={} servers, f={} | {model} | {rounds} | {driver}",
-        report.protocol.name(),
-        report.servers,
-        report.faults,
+        report.protocol, report.servers, report.faults,
     );
     for world in report.worlds.values() {
         out.push('\n');
@@ -457,7 +508,7 @@ fn comparison_text(out: &mut String, report: &SmrReport, horn: &HornReport) {
     for (label, members, world, difference) in sides {
         let what = match difference {
             None => "equal".to_string(),
-            Some(d) => difference_text(d, world),
+            Some(d) => difference_text(d, &format!("in {world}"), "in C"),
         };
         let _ = writeln!(out, "views of {label}{members} in {world} and C: {what}");
     }
@@ -478,14 +529,22 @@ fn comparison_text(out: &mut String, report: &SmrReport, horn: &HornReport) {
                 "  (G1+c1 cannot tell C from A, nor G2+c2 C from B, so each side answers as it did alone)\n",
             );
         }
+        HornReport::NotDeterministic { .. } | HornReport::Invalid { .. } => {
+            let _ = writeln!(out, "outside the theorem: {horn}");
+            out.push_str(
+                "  (the lower bound is about deterministic protocols that keep Validity: this one is on \
+                 neither horn because it is not one of them)\n",
+            );
+        }
     }
 }
 
-fn difference_text(d: &Difference, world: &str) -> String {
+/// Where two views first differ, the first seen `first` and the second `second` ("in A", "in C").
+fn difference_text(d: &Difference, first: &str, second: &str) -> String {
     match d.round {
-        None => format!("differ first in {}'s input: {} in {world}, {} in C", d.process, d.first, d.second),
+        None => format!("differ first in {}'s input: {} {first}, {} {second}", d.process, d.first, d.second),
         Some(r) => format!(
-            "differ first at {} in round {r}: in {world} it got {}, in C it got {}",
+            "differ first at {} in round {r}: {first} it got {}, {second} it got {}",
             d.process, d.first, d.second
         ),
     }
@@ -494,8 +553,8 @@ fn difference_text(d: &Difference, world: &str) -> String {
 /// One row of `faultline smr --stress`: one protocol, one `τ`, one `q`.
 #[derive(Debug, Clone, Serialize)]
 pub struct StressRow {
-    /// The protocol.
-    pub protocol: ProtocolKind,
+    /// The protocol's name ([`Protocol::name`]).
+    pub protocol: String,
     /// Its `τ`; `None` for the protocols that have none.
     pub tau: Option<Round>,
     /// Loss probability on the faulty servers' links; `None` under crashes.
@@ -515,6 +574,24 @@ pub struct StressRow {
     /// What the runs showed.
     #[serde(flatten)]
     pub result: StressResult,
+}
+
+impl StressRow {
+    /// The row of `result`, a stress experiment `cfg` on `protocol`.
+    pub fn new(protocol: &impl Protocol, cfg: &StressConfig, result: StressResult) -> Self {
+        StressRow {
+            protocol: protocol.name(),
+            tau: protocol.tau(),
+            q: (cfg.model == FaultModel::Omission).then_some(cfg.q),
+            servers: cfg.cluster.servers,
+            faults: cfg.cluster.faults,
+            model: cfg.model,
+            rounds: cfg.rounds,
+            runs: cfg.runs,
+            seed: cfg.seed,
+            result,
+        }
+    }
 }
 
 /// The stress rows as a table, with a summary of what every row shares and a legend.
@@ -553,7 +630,7 @@ pub fn stress_table(rows: &[StressRow]) -> String {
         let ci =
             |rate: &crate::check::Rate| format!("[{}, {}]", fraction(rate.ci95[0]), fraction(rate.ci95[1]));
         table.push(vec![
-            r.protocol.name().to_string(),
+            r.protocol.clone(),
             r.tau.map_or("-".to_string(), |t| t.to_string()),
             r.q.map_or("-".to_string(), |q| q.to_string()),
             r.rounds.to_string(),
@@ -584,20 +661,15 @@ mod tests {
     use crate::smr::protocols::{CommitRule, Vote};
     use crate::smr::theorem::dichotomy;
 
-    fn report(kind: ProtocolKind, rule: CommitRule) -> SmrReport {
-        let cluster = Cluster::new(2, 1);
-        let d = dichotomy(&Vote::new(rule), cluster, 20, Driver::Loop).unwrap();
-        let mut r = SmrReport::new(kind, Some(3), cluster, FaultModel::Omission, 20, Driver::Loop);
-        for (w, o) in d.worlds.iter().zip(&d.outcomes) {
-            r.add(world_report(w, o));
-        }
-        r.compare(d.ac_difference, d.bc_difference, &d.horn);
-        r
+    fn report(rule: CommitRule) -> SmrReport {
+        let p = Vote::new(rule);
+        let d = dichotomy(&p, Cluster::new(2, 1), 20, Driver::Loop).unwrap();
+        super::report(&p, &d, 20, Driver::Loop, &WorldName::ALL)
     }
 
     #[test]
     fn world_c_of_commit_alone_reads_like_the_proof() {
-        let text = worlds_text(&report(ProtocolKind::CommitAlone, CommitRule::AloneAfter(3)));
+        let text = worlds_text(&report(CommitRule::AloneAfter(3)));
         for needle in [
             "World A: n=2, f=1, G1={s1}, G2={s2}",
             "World C",
@@ -615,7 +687,7 @@ mod tests {
 
     #[test]
     fn a_harness_bug_is_loud() {
-        let mut r = report(ProtocolKind::WaitAll, CommitRule::All);
+        let mut r = report(CommitRule::All);
         assert_eq!(r.harness_bug(), None);
         r.verdict = Some(HornReport::HarnessBug { reason: "views differ".into() });
         assert_eq!(r.harness_bug().as_deref(), Some("BUG IN THE HARNESS: views differ"));
@@ -624,7 +696,7 @@ mod tests {
 
     #[test]
     fn the_horn_serialises_with_named_commands() {
-        let r = report(ProtocolKind::CommitAlone, CommitRule::AloneAfter(3));
+        let r = report(CommitRule::AloneAfter(3));
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["verdict"], serde_json::json!({"horn": "disagrees", "c1": "C1", "c2": "C2"}));
         assert_eq!(v["worlds"]["C"]["responses"]["c1"]["cmd"], "C1");

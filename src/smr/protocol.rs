@@ -25,8 +25,14 @@ pub trait Protocol: Sync {
     /// Its server.
     type Server: Process<Self::Msg> + 'static;
 
-    /// A short name, for tables.
+    /// Its name in reports and tables (`commit-alone`), without its parameters: `τ` has a
+    /// column of its own ([`Protocol::tau`]).
     fn name(&self) -> String;
+    /// The rounds it waits before acting alone (a timeout, a lone commit), if it has such a
+    /// parameter; shown as `τ` in reports, and what [`crate::smr::theorem::derived_rounds`] needs.
+    fn tau(&self) -> Option<Round> {
+        None
+    }
     /// Server `me` of `cluster`.
     fn server(&self, me: Pid, cluster: Cluster) -> Self::Server;
     /// The message a client sends to every server to write `cmd`.

@@ -31,6 +31,15 @@ pub enum StressReplayError {
         /// How many runs the experiment has.
         runs: u64,
     },
+    /// A process of the protocol failed in the run.
+    #[error("run {run}: {error}")]
+    Run {
+        /// The run, from 0.
+        run: u64,
+        /// What failed.
+        #[source]
+        error: super::run::RunError,
+    },
 }
 
 /// A failing stress run: which one, its adversary, its verdict and everything it did.
@@ -56,18 +65,25 @@ pub fn rerun<P: Protocol>(
         return Err(StressReplayError::NoSuchRun { run: run_index, runs: cfg.runs });
     }
     let plan = plan(cfg, run_index);
-    let outcome = run(protocol, cfg.cluster, &STRESS_INPUTS, &plan, cfg.rounds, Driver::Loop);
+    let outcome = run(protocol, cfg.cluster, &STRESS_INPUTS, &plan, cfg.rounds, Driver::Loop)
+        .map_err(|error| StressReplayError::Run { run: run_index, error })?;
     Ok((plan, outcome))
 }
 
 /// The first run of `cfg` that violates Termination, Agreement or Validity, or `None` when all
-/// `cfg.runs` runs keep them.
-pub fn first_failure<P: Protocol>(protocol: &P, cfg: &StressConfig) -> Option<Failure<P::Msg>> {
-    (0..cfg.runs).find_map(|i| {
-        let (plan, outcome) = rerun(protocol, cfg, i).ok()?;
+/// `cfg.runs` runs keep them; or the first run in which a process of the protocol failed.
+pub fn first_failure<P: Protocol>(
+    protocol: &P,
+    cfg: &StressConfig,
+) -> Result<Option<Failure<P::Msg>>, StressReplayError> {
+    for i in 0..cfg.runs {
+        let (plan, outcome) = rerun(protocol, cfg, i)?;
         let verdict = outcome.verdict;
-        (!verdict.ok()).then_some(Failure { run: i, plan, verdict, outcome })
-    })
+        if !verdict.ok() {
+            return Ok(Some(Failure { run: i, plan, verdict, outcome }));
+        }
+    }
+    Ok(None)
 }
 
 /// The rounds a run lasted: every process is handed an inbox every round, even an empty one.
@@ -247,7 +263,7 @@ mod tests {
         // Primary-backup keeps sending heartbeats every round: the diagram must not grow with them.
         let world = build(Cluster::new(2, 1), WorldName::A, FaultModel::Crash).unwrap();
         let protocol = PrimaryBackup::new(3);
-        let outcome = crate::smr::run::run_world(&protocol, &world, 200, Driver::Loop);
+        let outcome = crate::smr::run::run_world(&protocol, &world, 200, Driver::Loop).unwrap();
         let diagram = world_mermaid(&world, &outcome);
         assert_eq!(check(&diagram), Ok(()), "{diagram}");
         assert!(diagram.lines().count() < 60, "{} lines:\n{diagram}", diagram.lines().count());
@@ -264,14 +280,14 @@ mod tests {
         assert_eq!(rerun(&protocol, &c, 3).unwrap_err(), StressReplayError::NoSuchRun { run: 3, runs: 3 });
         // A majority of 3 servers with 1 faulty: safe and, given the rounds, live.
         let c = StressConfig { cluster: Cluster::new(3, 1), ..cfg(FaultModel::Omission, 0.5, 30) };
-        assert!(first_failure(&protocol, &c).is_none());
+        assert!(first_failure(&protocol, &c).unwrap().is_none());
     }
 
     #[test]
     fn the_first_failure_is_the_first_run_that_fails_and_reruns_alike() {
         let protocol = Vote::new(CommitRule::AloneAfter(3));
         let c = cfg(FaultModel::Omission, 0.5, 500);
-        let f = first_failure(&protocol, &c).expect("commit-alone fails under heavy omissions");
+        let f = first_failure(&protocol, &c).unwrap().expect("commit-alone fails under heavy omissions");
         assert!(!f.verdict.ok());
         for i in 0..f.run {
             assert!(

@@ -5,8 +5,62 @@ use super::protocol::{Process, Protocol, RegisterClient};
 use super::spec::{self, Response, Verdict};
 use super::view::View;
 use super::world::World;
-use crate::engine::rounds::{self, Adversary, Sent, Transcript};
+use crate::engine::rounds::{self, Adversary, Sent, StepError, Transcript};
 use serde::Serialize;
+
+/// Why a protocol's run stopped before its last round: a fault of one of its processes, named as
+/// the reports name processes (`s1`, `c2`) with the message as the protocol displays it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum RunError {
+    /// A process panicked during its step.
+    #[error("{process} panicked in round {round}: {message}")]
+    Panicked {
+        /// The process, `s1` or `c1`.
+        process: String,
+        /// The round of the step.
+        round: Round,
+        /// The panic's message.
+        message: String,
+    },
+    /// A process sent a message to a pid that names no process.
+    #[error(
+        "{process} sent {msg} in round {round} to pid {to}, which names no process (pids 0 to {last} are {names})"
+    )]
+    Misaddressed {
+        /// The sender.
+        process: String,
+        /// The round it was sent in.
+        round: Round,
+        /// The pid it was addressed to.
+        to: usize,
+        /// The message, as the protocol displays it.
+        msg: String,
+        /// The largest pid there is.
+        last: usize,
+        /// The processes, `s1 … sn, c1, c2`.
+        names: String,
+    },
+}
+
+impl RunError {
+    /// The driver's error in the names of `cluster`.
+    fn of<M: std::fmt::Debug + std::fmt::Display>(cluster: Cluster, e: StepError<M>) -> RunError {
+        match e {
+            StepError::Panicked { process, round, message } => {
+                RunError::Panicked { process: cluster.name(process), round, message }
+            }
+            StepError::Misaddressed { process, round, to, msg } => RunError::Misaddressed {
+                process: cluster.name(process),
+                round,
+                to: to.0,
+                msg: msg.to_string(),
+                last: cluster.len() - 1,
+                names: cluster.names(&cluster.processes().collect::<Vec<_>>()),
+            },
+        }
+    }
+}
 
 /// Which lock-step driver runs the rounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -64,7 +118,8 @@ pub struct Outcome<M> {
     pub verdict: Verdict,
 }
 
-/// Runs `protocol` on `cluster` for `rounds` rounds, clients writing `inputs`, against `plan`.
+/// Runs `protocol` on `cluster` for `rounds` rounds, clients writing `inputs`, against `plan`; or
+/// says which process failed, in which round, on either driver.
 pub fn run<P: Protocol>(
     protocol: &P,
     cluster: Cluster,
@@ -72,19 +127,19 @@ pub fn run<P: Protocol>(
     plan: &(impl Adversary + HasFaulty),
     rounds: Round,
     driver: Driver,
-) -> Outcome<P::Msg> {
+) -> Result<Outcome<P::Msg>, RunError> {
     let procs = participants(protocol, cluster, inputs);
-    let (procs, transcript) = match driver {
+    let ran = match driver {
         Driver::Loop => {
             let mut procs = procs;
-            let t = rounds::run_loop(&mut procs, plan, rounds);
-            (procs, t)
+            rounds::run_loop(&mut procs, plan, rounds).map(|t| (procs, t))
         }
         #[cfg(not(loom))]
         Driver::Threads => rounds::run_threads(procs, plan, rounds),
         #[cfg(loom)]
         Driver::Threads => panic!("the threaded round driver is not built under cfg(loom)"),
     };
+    let (procs, transcript) = ran.map_err(|e| RunError::of(cluster, e))?;
     let clients = [cluster.client(0), cluster.client(1)];
     let responses = clients.map(|c| match &procs[c.0] {
         Participant::Client(client) => client.told().map(|(cmd, round)| Response { cmd, round }),
@@ -97,11 +152,16 @@ pub fn run<P: Protocol>(
         .map(|(p, inbox)| View { input: cluster.client_index(p).and_then(|j| inputs[j]), inbox })
         .collect();
     let verdict = spec::check(clients, inputs, &responses, plan.faulty());
-    Outcome { cluster, views, sent, responses, verdict }
+    Ok(Outcome { cluster, views, sent, responses, verdict })
 }
 
 /// Runs `protocol` in `world`.
-pub fn run_world<P: Protocol>(protocol: &P, world: &World, rounds: Round, driver: Driver) -> Outcome<P::Msg> {
+pub fn run_world<P: Protocol>(
+    protocol: &P,
+    world: &World,
+    rounds: Round,
+    driver: Driver,
+) -> Result<Outcome<P::Msg>, RunError> {
     run(protocol, world.cluster, &world.inputs, &world.plan, rounds, driver)
 }
 

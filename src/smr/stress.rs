@@ -4,12 +4,13 @@
 //!
 //! Termination is judged at the last round: give a protocol at least its worst-case latency under
 //! `f` faults (for primary-backup about `(f + 1)(τ + 3)` rounds, one timeout and one replication
-//! per crashed primary), or a termination failure measures the horizon, not the protocol.
+//! per crashed primary), or a termination failure measures the horizon, not the protocol:
+//! [`crate::smr::theorem::derived_rounds`] gives such a horizon.
 
 use super::adversary::{FaultModel, Plan, RandomLoss};
 use super::model::{Cluster, Cmd, Round};
 use super::protocol::Protocol;
-use super::run::{Driver, run};
+use super::run::{Driver, RunError, run};
 use crate::check::Rate;
 use crate::rng;
 use rand::Rng;
@@ -62,8 +63,23 @@ pub fn plan(cfg: &StressConfig, i: u64) -> Plan {
     plan
 }
 
+/// Why a stress experiment stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StressError {
+    /// A process of the protocol failed in one run; [`plan`] with the same index rebuilds its
+    /// adversary.
+    #[error("run {run}: {error}")]
+    Run {
+        /// The run, from 0.
+        run: u64,
+        /// What failed.
+        #[source]
+        error: RunError,
+    },
+}
+
 /// Runs the experiment.
-pub fn stress<P: Protocol>(protocol: &P, cfg: &StressConfig) -> StressResult {
+pub fn stress<P: Protocol>(protocol: &P, cfg: &StressConfig) -> Result<StressResult, StressError> {
     stress_with_progress(protocol, cfg, &mut || {})
 }
 
@@ -73,20 +89,22 @@ pub fn stress_with_progress<P: Protocol>(
     protocol: &P,
     cfg: &StressConfig,
     after_run: &mut dyn FnMut(),
-) -> StressResult {
+) -> Result<StressResult, StressError> {
     let inputs = [Some(Cmd(1)), Some(Cmd(2))];
     let (mut disagree, mut unanswered, mut invalid) = (0, 0, 0);
     for i in 0..cfg.runs {
         let plan = plan(cfg, i);
-        let v = run(protocol, cfg.cluster, &inputs, &plan, cfg.rounds, Driver::Loop).verdict;
+        let v = run(protocol, cfg.cluster, &inputs, &plan, cfg.rounds, Driver::Loop)
+            .map_err(|error| StressError::Run { run: i, error })?
+            .verdict;
         disagree += u64::from(!v.agreement);
         unanswered += u64::from(!v.termination);
         invalid += u64::from(!v.validity);
         after_run();
     }
-    StressResult {
+    Ok(StressResult {
         agreement_violations: Rate::new(disagree, cfg.runs),
         termination_failures: Rate::new(unanswered, cfg.runs),
         validity_violations: Rate::new(invalid, cfg.runs),
-    }
+    })
 }

@@ -247,7 +247,7 @@ fn stress_config(runs: u64) -> StressConfig {
 fn the_first_failing_stress_run_of_commit_alone_is_found_and_reruns_alike() {
     let cfg = stress_config(200);
     let protocol = commit_alone();
-    let f = first_failure(&protocol, &cfg).expect("commit-alone fails at q = 0.5");
+    let f = first_failure(&protocol, &cfg).unwrap().expect("commit-alone fails at q = 0.5");
     assert!(!f.verdict.ok());
     assert!(f.run < cfg.runs);
     let (plan, again) = rerun(&protocol, &cfg, f.run).unwrap();
@@ -256,10 +256,10 @@ fn the_first_failing_stress_run_of_commit_alone_is_found_and_reruns_alike() {
     assert_eq!(again.responses, f.outcome.responses);
     // The experiment itself saw failures, and none before this run.
     let before = StressConfig { runs: f.run, ..cfg };
-    let r = stress(&protocol, &before);
+    let r = stress(&protocol, &before).unwrap();
     let failures = r.agreement_violations.count + r.termination_failures.count + r.validity_violations.count;
     assert_eq!(failures, 0, "no run before {} fails", f.run);
-    let all = stress(&protocol, &cfg);
+    let all = stress(&protocol, &cfg).unwrap();
     assert!(all.agreement_violations.count + all.termination_failures.count > 0);
     let diagram = failure_mermaid(&cfg, &f);
     assert_eq!(mermaid::check(&diagram), Ok(()), "{diagram}");
@@ -290,10 +290,10 @@ fn all_diagrams() -> Vec<(String, String)> {
     let d = dichotomy(&PrimaryBackup::new(3), Cluster::new(2, 1), 40, Driver::Loop).unwrap();
     out.push(("primary-backup, world C".into(), world_mermaid(&d.worlds[2], &d.outcomes[2])));
     let cfg = stress_config(200);
-    let f = first_failure(&commit_alone(), &cfg).unwrap();
+    let f = first_failure(&commit_alone(), &cfg).unwrap().unwrap();
     out.push(("commit-alone, first failing stress run".into(), failure_mermaid(&cfg, &f)));
     let crash = StressConfig { model: FaultModel::Crash, rounds: 40, runs: 500, ..cfg };
-    if let Some(f) = first_failure(&PrimaryBackup::new(3), &crash) {
+    if let Some(f) = first_failure(&PrimaryBackup::new(3), &crash).unwrap() {
         out.push(("primary-backup, first failing crash run".into(), failure_mermaid(&crash, &f)));
     }
     assert!(out.iter().all(|(_, d)| !d.is_empty()));

@@ -44,8 +44,8 @@ fn threads_and_loop_agree_under_random_omissions() {
         with_protocol!(kind, 2, |p| {
             for i in 0..cfg.runs {
                 let adversary = plan(&cfg, i);
-                let l = run(&p, cfg.cluster, &inputs, &adversary, cfg.rounds, Driver::Loop);
-                let t = run(&p, cfg.cluster, &inputs, &adversary, cfg.rounds, Driver::Threads);
+                let l = run(&p, cfg.cluster, &inputs, &adversary, cfg.rounds, Driver::Loop).unwrap();
+                let t = run(&p, cfg.cluster, &inputs, &adversary, cfg.rounds, Driver::Threads).unwrap();
                 assert_eq!(l.sent, t.sent, "{} run {i}", kind.name());
                 assert_eq!(l.views, t.views, "{} run {i}", kind.name());
                 assert_eq!(l.responses, t.responses);

@@ -6,4 +6,5 @@ mod bounds;
 mod cli;
 mod drivers;
 mod generalisation;
+mod harness;
 mod table;

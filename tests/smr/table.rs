@@ -61,7 +61,7 @@ fn majority_with_three_servers_cannot_be_cornered_and_stays_safe() {
     silent.faulty.insert(s3);
     let everyone: Vec<_> = three.processes().collect();
     silent.cut_between(&[s3], &everyone);
-    let o = run(&majority, three, &[Some(Cmd(1)), None], &silent, ROUNDS, Driver::Loop);
+    let o = run(&majority, three, &[Some(Cmd(1)), None], &silent, ROUNDS, Driver::Loop).unwrap();
     assert_eq!(o.responses[0].map(|r| r.cmd), Some(Cmd(1)), "one silent server of three: still commits");
 
     for q in [0.1, 0.5, 0.9] {
@@ -73,7 +73,7 @@ fn majority_with_three_servers_cannot_be_cornered_and_stays_safe() {
             runs: 1_000,
             seed: 7,
         };
-        let r = stress(&majority, &cfg);
+        let r = stress(&majority, &cfg).unwrap();
         assert_eq!(r.agreement_violations.count, 0, "q = {q}");
         assert_eq!(r.validity_violations.count, 0, "q = {q}");
     }
@@ -84,10 +84,12 @@ fn majority_with_three_servers_cannot_be_cornered_and_stays_safe() {
 #[test]
 fn primary_backup_is_safe_and_live_with_crashes() {
     let pb = PrimaryBackup::new(TAU);
-    let a = run_world(&pb, &build(two(), WorldName::A, FaultModel::Crash).unwrap(), ROUNDS, Driver::Loop);
+    let a = run_world(&pb, &build(two(), WorldName::A, FaultModel::Crash).unwrap(), ROUNDS, Driver::Loop)
+        .unwrap();
     assert!(a.verdict.ok(), "{:?}", a.verdict);
     assert_eq!(a.responses[0].map(|r| r.cmd), Some(Cmd(1)));
-    let b = run_world(&pb, &build(two(), WorldName::B, FaultModel::Crash).unwrap(), ROUNDS, Driver::Loop);
+    let b = run_world(&pb, &build(two(), WorldName::B, FaultModel::Crash).unwrap(), ROUNDS, Driver::Loop)
+        .unwrap();
     assert!(b.verdict.ok(), "{:?}", b.verdict);
     let told = b.responses[1].expect("c2 is answered after the view change");
     assert_eq!(told.cmd, Cmd(2));
@@ -103,7 +105,7 @@ fn primary_backup_is_safe_and_live_with_crashes() {
         // termination is only owed within that bound.
         let rounds = (cluster.faults as u32 + 1) * (TAU + 3) + 4;
         let cfg = StressConfig { cluster, model: FaultModel::Crash, q: 0.0, rounds, runs: 500, seed: 3 };
-        let r = stress(&pb, &cfg);
+        let r = stress(&pb, &cfg).unwrap();
         assert_eq!(
             (r.agreement_violations.count, r.termination_failures.count, r.validity_violations.count),
             (0, 0, 0),
@@ -131,5 +133,5 @@ fn primary_backup_is_unsafe_with_omissions() {
         runs: 2_000,
         seed: 1,
     };
-    assert!(stress(&PrimaryBackup::new(TAU), &cfg).agreement_violations.count > 0);
+    assert!(stress(&PrimaryBackup::new(TAU), &cfg).unwrap().agreement_violations.count > 0);
 }

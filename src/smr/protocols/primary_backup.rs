@@ -60,7 +60,11 @@ impl Protocol for PrimaryBackup {
     type Server = PbServer;
 
     fn name(&self) -> String {
-        format!("primary-backup (tau={})", self.timeout)
+        "primary-backup".into()
+    }
+
+    fn tau(&self) -> Option<Round> {
+        Some(self.timeout)
     }
 
     fn server(&self, me: Pid, cluster: Cluster) -> PbServer {

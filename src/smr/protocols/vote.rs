@@ -64,8 +64,15 @@ impl Protocol for Vote {
     fn name(&self) -> String {
         match self.rule {
             CommitRule::All => "wait-all".into(),
-            CommitRule::AloneAfter(t) => format!("commit-alone (tau={t})"),
+            CommitRule::AloneAfter(_) => "commit-alone".into(),
             CommitRule::Majority => "majority".into(),
+        }
+    }
+
+    fn tau(&self) -> Option<Round> {
+        match self.rule {
+            CommitRule::AloneAfter(t) => Some(t),
+            CommitRule::All | CommitRule::Majority => None,
         }
     }
 
