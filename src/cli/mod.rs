@@ -250,7 +250,7 @@ fn one_line(e: &clap::Error) -> String {
 }
 
 /// The first non-empty line of a clap error, without clap's `error: ` prefix.
-fn first_line(rendered: &str) -> &str {
+pub(crate) fn first_line(rendered: &str) -> &str {
     let line = rendered.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid arguments");
     line.strip_prefix("error:").map(str::trim_start).unwrap_or(line)
 }

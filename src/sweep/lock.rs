@@ -1,7 +1,7 @@
 //! The lock laboratory in a sweep: every flag of `faultline lock` can be swept.
 
 use super::table::flatten;
-use super::{Laboratory, Resolution};
+use super::{Laboratory, Refusal};
 use crate::check::{LockMetrics, LockOracle};
 use crate::cli::{CliError, LockArgs};
 use crate::engine::{Ending, RunEnd};
@@ -12,37 +12,6 @@ use clap::{Args, FromArgMatches};
 /// `faultline lock`, swept.
 #[derive(Debug, Default)]
 pub struct LockLab;
-
-impl LockLab {
-    /// The configuration `settings` describe, leaving out flags that do not apply to the point's
-    /// variant or workload (the lock's own refusal names them); the flags it kept.
-    fn config(&self, settings: &[(String, String)]) -> Result<(LockConfig, Vec<(String, String)>), String> {
-        let mut kept: Vec<(String, String)> = settings.to_vec();
-        loop {
-            let argv = std::iter::once("lock".to_string())
-                .chain(kept.iter().flat_map(|(f, v)| [format!("--{f}"), v.clone()]));
-            let matches =
-                self.command().try_get_matches_from(argv).map_err(|e| first_line(&e.to_string()))?;
-            let args = LockArgs::from_arg_matches(&matches).map_err(|e| first_line(&e.to_string()))?;
-            let inapplicable = match args.config() {
-                Ok(cfg) => return Ok((cfg, kept)),
-                Err(CliError::WrongWorkload { flag, .. }) => flag,
-                Err(CliError::Config(ConfigError::NeedsLease(flag))) => flag,
-                Err(e) => return Err(e.to_string()),
-            };
-            let before = kept.len();
-            kept.retain(|(f, _)| format!("--{f}") != inapplicable);
-            if kept.len() == before {
-                return Err(format!("{inapplicable} does not apply to this point"));
-            }
-        }
-    }
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid arguments");
-    line.strip_prefix("error:").map(str::trim_start).unwrap_or(line).to_string()
-}
 
 /// A point's cells: the configuration under `config.`, then every metric, then the predictions.
 fn cells(cfg: &LockConfig, metrics: &LockMetrics) -> Vec<(String, String)> {
@@ -82,11 +51,20 @@ impl Laboratory for LockLab {
         cells(&cfg, &nothing).into_iter().map(|(column, _)| column).collect()
     }
 
-    fn resolve(&self, settings: &[(String, String)]) -> Resolution<LockConfig> {
-        match self.config(settings) {
-            Ok((job, flags)) => Resolution::Run { job, flags },
-            Err(why) => Resolution::Skip(why),
-        }
+    fn resolve(&self, settings: &[(String, String)]) -> Result<LockConfig, Refusal> {
+        let argv = std::iter::once("lock".to_string())
+            .chain(settings.iter().flat_map(|(f, v)| [format!("--{f}"), v.clone()]));
+        let impossible =
+            |e: clap::Error| Refusal::Impossible(crate::cli::first_line(&e.to_string()).to_string());
+        let matches = self.command().try_get_matches_from(argv).map_err(impossible)?;
+        let args = LockArgs::from_arg_matches(&matches).map_err(impossible)?;
+        // The lock's own refusal names a flag that does not apply to the variant or workload.
+        args.config().map_err(|e| match e {
+            CliError::WrongWorkload { flag, .. } | CliError::Config(ConfigError::NeedsLease(flag)) => {
+                Refusal::Inapplicable(flag.to_string())
+            }
+            other => Refusal::Impossible(other.to_string()),
+        })
     }
 
     fn run(&self, job: &LockConfig, seed: u64) -> Vec<(String, String)> {

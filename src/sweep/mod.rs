@@ -53,26 +53,50 @@ pub trait Laboratory: Sync {
     }
     /// The columns each run fills, the same for every row whatever its outcome.
     fn columns(&self) -> Vec<String>;
-    /// What `settings` (flag, value pairs) run as, or why they cannot.
-    fn resolve(&self, settings: &[(String, String)]) -> Resolution<Self::Job>;
+    /// What `settings` (flag, value pairs) run as, or why they cannot: a flag that does not apply
+    /// to the others (the sweep then leaves it out of the point and asks again), or a reason the
+    /// point cannot exist.
+    fn resolve(&self, settings: &[(String, String)]) -> Result<Self::Job, Refusal>;
     /// Runs `job` with `seed`; its cells, by column.
     fn run(&self, job: &Self::Job, seed: u64) -> Vec<(String, String)>;
     /// True for a job that must not run beside others (wall-clock measurements).
     fn alone(&self, job: &Self::Job) -> bool;
 }
 
-/// What a point runs as.
-#[derive(Debug)]
-pub enum Resolution<J> {
-    /// A run: the job, and the flags it ran with (the ones that did not apply left out).
-    Run {
-        /// The job.
-        job: J,
-        /// The flags that define it, in order, as `--flag value` pairs.
-        flags: Vec<(String, String)>,
-    },
+/// A point's flags and their values.
+type Settings = Vec<(String, String)>;
+
+/// Why a point's settings do not run as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// This flag (with its dashes) does not apply to the point's other settings, as a lease to
+    /// the non-preemptive lock: leave it out of the point.
+    Inapplicable(String),
     /// The point cannot exist; the one-line reason.
-    Skip(String),
+    Impossible(String),
+}
+
+/// What a point runs as: the job and the flags it ran with (those that applied), or why it is
+/// skipped. One mechanism for every laboratory, so "a flag that does not apply is left out, and
+/// points that then coincide run once" means the same everywhere.
+fn resolve<L: Laboratory>(
+    lab: &L,
+    settings: &[(String, String)],
+) -> Result<(L::Job, Vec<(String, String)>), String> {
+    let mut kept = settings.to_vec();
+    loop {
+        match lab.resolve(&kept) {
+            Ok(job) => return Ok((job, kept)),
+            Err(Refusal::Impossible(why)) => return Err(why),
+            Err(Refusal::Inapplicable(flag)) => {
+                let before = kept.len();
+                kept.retain(|(f, _)| format!("--{f}") != flag);
+                if kept.len() == before {
+                    return Err(format!("{flag} does not apply to this point"));
+                }
+            }
+        }
+    }
 }
 
 /// A slice of a sweep's runs: the runs whose index `i` (point × repetitions + repetition) has
@@ -218,9 +242,9 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
     // its favour.
     let mut first_with: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let resolved: Vec<Point<L::Job>> = (0..points as u64)
-        .map(|p| match lab.resolve(&sweep.settings(p)) {
-            Resolution::Skip(why) => Point::Skip(why),
-            Resolution::Run { job, flags } => {
+        .map(|p| match resolve(lab, &sweep.settings(p)) {
+            Err(why) => Point::Skip(why),
+            Ok((job, flags)) => {
                 let replay = replay_prefix(lab.invocation(), &flags);
                 match first_with.get(&replay) {
                     Some(&q) => Point::Skip(format!("the same run as point {q}")),

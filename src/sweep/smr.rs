@@ -2,7 +2,7 @@
 //! (one protocol, one `τ`, one `q`) per point.
 
 use super::table::flatten;
-use super::{Laboratory, Resolution};
+use super::{Laboratory, Refusal};
 use crate::cli::{DEFAULT_QS, DEFAULT_TAUS, SmrArgs, StressPoint};
 use crate::smr::protocols::ProtocolKind;
 use clap::{Args, FromArgMatches};
@@ -10,11 +10,6 @@ use clap::{Args, FromArgMatches};
 /// `faultline smr --stress`, swept.
 #[derive(Debug, Default)]
 pub struct SmrLab;
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid arguments");
-    line.strip_prefix("error:").map(str::trim_start).unwrap_or(line).to_string()
-}
 
 impl Laboratory for SmrLab {
     type Job = StressPoint;
@@ -52,38 +47,23 @@ impl Laboratory for SmrLab {
         cells(&point, 0).into_iter().map(|(c, _)| c).collect()
     }
 
-    fn resolve(&self, settings: &[(String, String)]) -> Resolution<StressPoint> {
-        let mut kept = settings.to_vec();
-        loop {
-            let argv = std::iter::once("smr".to_string())
-                .chain(kept.iter().flat_map(|(f, v)| [format!("--{f}"), v.clone()]));
-            let parsed = self
-                .command()
-                .try_get_matches_from(argv)
-                .and_then(|m| SmrArgs::from_arg_matches(&m))
-                .map_err(|e| first_line(&e.to_string()));
-            let args = match parsed {
-                Ok(args) => args,
-                Err(why) => return Resolution::Skip(why),
-            };
-            match StressPoint::of(&args) {
-                Ok(point) => {
-                    // A protocol that does not wait runs the same for every τ: one point serves.
-                    if !point.uses_tau() {
-                        kept.retain(|(f, _)| f != "tau");
-                    }
-                    return Resolution::Run { job: point, flags: kept };
-                }
-                Err(Ok(inapplicable)) => {
-                    let before = kept.len();
-                    kept.retain(|(f, _)| format!("--{f}") != inapplicable);
-                    if kept.len() == before {
-                        return Resolution::Skip(format!("{inapplicable} does not apply to this point"));
-                    }
-                }
-                Err(Err(why)) => return Resolution::Skip(why),
-            }
+    fn resolve(&self, settings: &[(String, String)]) -> Result<StressPoint, Refusal> {
+        let argv = std::iter::once("smr".to_string())
+            .chain(settings.iter().flat_map(|(f, v)| [format!("--{f}"), v.clone()]));
+        let args = self
+            .command()
+            .try_get_matches_from(argv)
+            .and_then(|m| SmrArgs::from_arg_matches(&m))
+            .map_err(|e| Refusal::Impossible(crate::cli::first_line(&e.to_string()).to_string()))?;
+        let point = StressPoint::of(&args).map_err(|e| match e {
+            Ok(flag) => Refusal::Inapplicable(flag.to_string()),
+            Err(why) => Refusal::Impossible(why),
+        })?;
+        // A protocol that does not wait runs the same for every τ: one point serves them all.
+        if !point.uses_tau() && settings.iter().any(|(f, _)| f == "tau") {
+            return Err(Refusal::Inapplicable("--tau".into()));
         }
+        Ok(point)
     }
 
     fn run(&self, job: &StressPoint, seed: u64) -> Vec<(String, String)> {
