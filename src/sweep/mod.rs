@@ -79,10 +79,7 @@ pub enum Refusal {
 /// What a point runs as: the job and the flags it ran with (those that applied), or why it is
 /// skipped. One mechanism for every laboratory, so "a flag that does not apply is left out, and
 /// points that then coincide run once" means the same everywhere.
-fn resolve<L: Laboratory>(
-    lab: &L,
-    settings: &[(String, String)],
-) -> Result<(L::Job, Vec<(String, String)>), String> {
+fn resolve<L: Laboratory>(lab: &L, settings: &[(String, String)]) -> Result<(L::Job, Settings), String> {
     let mut kept = settings.to_vec();
     loop {
         match lab.resolve(&kept) {
