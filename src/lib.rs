@@ -23,7 +23,7 @@
 //! observations go out as data ([`node::Command`]). The same nodes are then driven by
 //!
 //! - [`engine::sim`], a deterministic discrete-event simulator with integer-nanosecond virtual
-//!   time and seeded random streams ([`rng`]): exact, reproducible, about twenty million events a
+//!   time and seeded random streams ([`rng`]): exact, reproducible, over ten million events a
 //!   second, for the violation-rate curves and the tests;
 //! - `engine::threads`, one OS thread per node, crossbeam channels behind a lossy link layer and
 //!   real sleeps for stalls: the stress runs, where scheduling noise is part of the measurement;
@@ -36,6 +36,17 @@
 //! freezes at a pause point, what its clock reads ([`fault::Clock`]) and what the links do to each
 //! message ([`fault::LinkPlan`]). Ground truth flows to the oracles ([`check`]), which compute
 //! every metric of docs/model.md §3 from one true-time event stream, whichever engine produced it.
+//! Every run is bounded by a horizon and an event budget ([`engine::Limits`]), and no oracle keeps
+//! a history that grows with the run.
+//!
+//! ## Curves, sweeps, plots, replays
+//!
+//! [`sweep`] runs a laboratory over a grid of its own flags (lists, ranges, grid files), in
+//! parallel and deterministically, into a table of every run with its intervals, the closed
+//! form's prediction and the command that replays it; [`plot`] draws the standard plots from such
+//! a table; [`report::results`] makes the report in `results/README.md`
+//! (`cargo bench --bench violation_curves`); [`lock::timeline`] and [`smr::replay`] replay a run
+//! and draw the events around its first violation as a Mermaid sequence diagram.
 //!
 //! ## Where to start reading
 //!
@@ -45,7 +56,8 @@
 //! - [`check::lock_oracle`]: exactly what each metric counts.
 //! - [`lock::predict`]: the closed forms every measured curve is compared against.
 //! - [`smr::world`] and [`smr::theorem`]: the worlds of the lower bound and the theorem as a
-//!   function.
+//!   function; `examples/my_replication_protocol.rs`, a protocol of a user's own put through both.
+//! - [`sweep`]: how one grid point becomes one run, the same bytes however the sweep is split.
 //!
 //! ```
 //! use faultline::fault::Dist;
