@@ -24,13 +24,15 @@
 //!
 //! The oracle's memory does not grow with the run: it keeps a constant record per client (its
 //! current section and its flags), the newest two grants, and the counter values sent (as a
-//! low-water mark and the gaps above it, [`SeenValues`]). Storage serves every operation at most
+//! low-water mark and the values above it, [`SeenValues`], at most about a million of them when
+//! SMSs are lost for good). Storage serves every operation at most
 //! once, and a client leaves its section only after its write is answered, so every access
 //! arrives while its section is the client's newest: the per-client record is all that is needed
 //! to count each section once. The consensus workload is the exception by nature: it keeps one
 //! decision per instance, as its storage keeps one register per instance, which is why the
 //! number of instances is capped ([`crate::lock::config::MAX_INSTANCES`]).
 
+use super::grants::Grants;
 use super::seen::SeenValues;
 use super::stats::wilson;
 use crate::engine::{Ending, FaultEvent, Observer, RunEnd};
@@ -175,8 +177,7 @@ pub struct LockOracle {
     crashed: Vec<bool>,
     stalled: Vec<bool>,
     finished: Vec<bool>,
-    latest: Option<(Token, usize)>,
-    latest_other: Option<Token>,
+    grants: Grants,
     holder: Option<(Token, usize)>,
     entered: u64,
     aborts: u64,
@@ -215,8 +216,7 @@ impl LockOracle {
             crashed: vec![false; p],
             stalled: vec![false; p],
             finished: vec![false; p],
-            latest: None,
-            latest_other: None,
+            grants: Grants::default(),
             holder: None,
             entered: 0,
             aborts: 0,
@@ -239,15 +239,8 @@ impl LockOracle {
         }
     }
 
-    /// True when the lock has been granted to a client other than `owner` since `owner` was
-    /// granted `token`. Tokens increase in grant order, so the newest grant and the newest grant
-    /// to anyone but its holder are all that is needed.
     fn superseded(&self, token: Token, owner: usize) -> bool {
-        match self.latest {
-            Some((latest, client)) if client != owner => latest > token,
-            Some(_) => self.latest_other.is_some_and(|t| t > token),
-            None => false,
-        }
+        self.grants.superseded(token, owner)
     }
 
     /// Records that `client`'s section of `token` touched storage (`access` is `Some(accepted)`)
@@ -393,12 +386,7 @@ impl Observer<LockEvent> for LockOracle {
                         self.overlaps += 1;
                     }
                 }
-                match self.latest {
-                    Some((_, c)) if c == client => {}
-                    Some((t, _)) => self.latest_other = Some(t),
-                    None => {}
-                }
-                self.latest = Some((token, client));
+                self.grants.granted(token, client);
                 self.holder = Some((token, client));
             }
             LockEvent::Freed { token, .. } => {

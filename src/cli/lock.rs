@@ -235,7 +235,15 @@ impl LockArgs {
 fn read_config(path: &std::path::Path) -> Result<LockConfig, CliError> {
     let name = path.display();
     let fail = |what: String| CliError::ConfigFile(format!("{name}: {what}"));
-    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    // A configuration is a few hundred bytes; a file a thousand times larger is not one.
+    const LARGEST: u64 = 1 << 20;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_string(&mut std::io::Read::take(f, LARGEST + 1), &mut text))
+        .map_err(|e| fail(e.to_string()))?;
+    if text.len() as u64 > LARGEST {
+        return Err(fail(format!("larger than {LARGEST} bytes: not a configuration")));
+    }
     let first_line =
         |e: &dyn std::fmt::Display| e.to_string().lines().next().unwrap_or("malformed").to_string();
     if path.extension().is_some_and(|e| e == "toml") {

@@ -233,10 +233,20 @@ fn sweep<L: Laboratory>(
             given.push((flag, values));
         }
     }
+    if given.iter().any(|(flag, _)| flag == "config") {
+        return Err(SweepCliError::Usage(
+            "--config runs one file as it is and cannot be swept: sweep the flags it holds".into(),
+        ));
+    }
     let axes = grid::axes(&lab.command(), &given)?;
     let repetitions = args.repetitions.or(file_reps).unwrap_or(1);
     if repetitions == 0 {
         return Err(SweepCliError::Usage("--repetitions must be at least 1".into()));
+    }
+    if args.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e == "json")) {
+        return Err(SweepCliError::Usage(
+            "--out names the CSV; the JSON is written beside it: give FILE.csv".into(),
+        ));
     }
     let spec = Sweep {
         axes,
@@ -267,13 +277,15 @@ fn sweep<L: Laboratory>(
 /// What a sweep wrote, and how to replay what went wrong.
 fn summary(table: &Table, out: &std::path::Path) -> String {
     let status = table.column("status").expect("every sweep has a status column");
-    let ran = table.rows.iter().filter(|r| r[status] == "ok").count();
+    let count = |what: &str| table.rows.iter().filter(|r| r[status] == what).count();
+    let (ran, skipped) = (count("ok"), count("skipped"));
+    let failed = table.rows.len() - ran - skipped;
     let mut text = format!(
-        "wrote {} and {}: {} rows, {ran} ran, {} skipped\n",
+        "wrote {} and {}: {} rows, {ran} ran, {skipped} skipped{}\n",
         out.display(),
         crate::sweep::table::json_path(out).display(),
         table.rows.len(),
-        table.rows.len() - ran
+        if failed > 0 { format!(", {failed} FAILED (see their status)") } else { String::new() }
     );
     let disagree = table.header.iter().enumerate().filter(|(_, h)| h.starts_with("agrees.")).map(|(i, _)| i);
     let disagreeing: Vec<usize> = disagree.collect();

@@ -120,16 +120,18 @@ where
             sim.push(thaw, entry.kind);
             continue;
         }
+        // A cancelled or re-armed timer is no event: it neither counts nor spends the budget, as
+        // on threads, where it never fires at all.
+        if let Kind::Timer { id, generation, .. } = entry.kind
+            && st.current(id) != generation
+        {
+            continue;
+        }
         events += 1;
         let local = st.clock.local(now);
         match entry.kind {
             Kind::Deliver { to, from, msg } => nodes[to].on_msg(local, from, msg, &mut out),
-            Kind::Timer { node, id, generation } => {
-                if st.current(id) != generation {
-                    continue;
-                }
-                nodes[node].on_timer(local, id, &mut out);
-            }
+            Kind::Timer { node, id, .. } => nodes[node].on_timer(local, id, &mut out),
             Kind::Resume { node, id } => {
                 if st.frozen_until > 0 {
                     st.frozen_until = 0;

@@ -26,6 +26,7 @@ use super::msg::{Exit, LockEvent, Op, Token};
 use super::run::{LockReport, run_observed};
 use super::trace::{Entry, Happening};
 use super::world::{FIRST_CLIENT, OUTBOX, SERVER, STORAGE, client_node, client_of};
+use crate::check::grants::Grants;
 use crate::check::seen::SeenValues;
 use crate::engine::{FaultEvent, Observer};
 use crate::node::NodeId;
@@ -346,8 +347,7 @@ pub struct Recorder {
     workload: Workload,
     recent: VecDeque<Entry>,
     sections: Vec<Section>,
-    latest: Option<(Token, usize)>,
-    latest_other: Option<Token>,
+    grants: Grants,
     sent_values: SeenValues,
     decisions: Vec<Option<u64>>,
     /// Possible first violations in the order they happened: pending overlaps, and at most one
@@ -368,8 +368,7 @@ impl Recorder {
             workload: cfg.workload,
             recent: VecDeque::with_capacity(context),
             sections: vec![Section::default(); cfg.clients],
-            latest: None,
-            latest_other: None,
+            grants: Grants::default(),
             sent_values: SeenValues::starting_at(1),
             decisions: Vec::new(),
             candidates: VecDeque::new(),
@@ -392,13 +391,8 @@ impl Recorder {
         }
     }
 
-    /// The oracle's test: the lock went to a client other than `owner` after `token`.
     fn superseded(&self, token: Token, owner: usize) -> bool {
-        match self.latest {
-            Some((latest, client)) if client != owner => latest > token,
-            Some(_) => self.latest_other.is_some_and(|t| t > token),
-            None => false,
-        }
+        self.grants.superseded(token, owner)
     }
 
     fn have_confirmed(&self) -> bool {
@@ -459,12 +453,7 @@ impl Recorder {
                         self.report(Violation::Overlap { client, token, holder: other, held }, state, e);
                     }
                 }
-                match self.latest {
-                    Some((_, c)) if c == client => {}
-                    Some((t, _)) => self.latest_other = Some(t),
-                    None => {}
-                }
-                self.latest = Some((token, client));
+                self.grants.granted(token, client);
             }
             Happening::Event(LockEvent::Entered { client, token }) => {
                 self.resolve(client, false);
@@ -477,7 +466,9 @@ impl Recorder {
             Happening::Event(LockEvent::Accessed { client, token, op, accepted, .. }) => {
                 let stale = self.superseded(token, client);
                 self.touch(client, token);
-                if stale {
+                // A refused stale access is fencing doing its job, not a violation (the verdict's
+                // notion too).
+                if stale && accepted {
                     self.report(Violation::StaleAccess { client, token, op, accepted }, State::Confirmed, e);
                 }
             }
@@ -1036,7 +1027,11 @@ mod tests {
         let w = stale(Op::Write(3), true);
         assert_eq!(w.violation.kind(), "stale write accepted (lost update)");
         assert_eq!(w.entries.len(), 3, "one before, one after: {w:?}");
-        assert_eq!(stale(Op::Read, false).violation.kind(), "stale access rejected");
+        // A refused stale read is fencing doing its job; the SMS after it is the violation.
+        assert_eq!(
+            stale(Op::Read, false).violation,
+            Violation::StaleEffect { client: 0, token: 1, value: 3 }
+        );
 
         let mut f = Feed::new(&cfg(Variant::Lease), 1);
         f.ev(SERVER, LockEvent::Granted { client: 0, token: 1 })

@@ -44,11 +44,26 @@ impl Laboratory for LockLab {
     }
 
     fn columns(&self) -> Vec<String> {
-        // Every row has these columns whatever its outcome: they come from a configuration and
-        // the metrics of a run that did nothing.
-        let cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
-        let nothing = LockOracle::new(&cfg).finish(RunEnd { at: 0, ending: Ending::Finished, events: 0 });
-        cells(&cfg, &nothing).into_iter().map(|(column, _)| column).collect()
+        // Every row has these columns whatever its outcome: the union, in order, of what a
+        // configuration of each workload and the metrics of a run that did nothing flatten to (a
+        // consensus workload has a decide_by the increment one has not).
+        let increment = LockConfig::new(Variant::Lease, EngineKind::Sim);
+        let consensus = increment.clone().consensus(crate::lock::DecideBy::Ack);
+        let mut columns: Vec<String> = Vec::new();
+        for cfg in [increment, consensus] {
+            let nothing = LockOracle::new(&cfg).finish(RunEnd { at: 0, ending: Ending::Finished, events: 0 });
+            let mut after = 0;
+            for (column, _) in cells(&cfg, &nothing) {
+                match columns.iter().position(|c| *c == column) {
+                    Some(i) => after = i + 1,
+                    None => {
+                        columns.insert(after, column);
+                        after += 1;
+                    }
+                }
+            }
+        }
+        columns
     }
 
     fn resolve(&self, settings: &[(String, String)]) -> Result<LockConfig, Refusal> {

@@ -126,8 +126,10 @@ impl Shard {
     }
 }
 
-/// Most points a grid may have, repetitions included.
-pub const MAX_RUNS: u64 = 10_000_000;
+/// Most runs (points times repetitions) a sweep may have: every row is held in memory (a few
+/// kilobytes each) until the table is written, so this keeps a sweep under a few hundred
+/// megabytes. Larger grids run in shards of separate sweeps.
+pub const MAX_RUNS: u64 = 100_000;
 
 /// A sweep: the grid, repetitions, master seed and slice.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +147,9 @@ pub struct Sweep {
 /// Why a sweep could not run to its end.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
+    /// No repetitions: nothing would run.
+    #[error("a sweep needs at least 1 repetition")]
+    NoRepetitions,
     /// The grid is larger than a sweep may be.
     #[error("the grid has {0} runs (points times repetitions), more than the {MAX_RUNS} a sweep may have")]
     TooLarge(u128),
@@ -229,6 +234,9 @@ pub enum Outcome {
 
 /// Runs `sweep` over `lab`.
 pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<Outcome, SweepError> {
+    if sweep.repetitions == 0 {
+        return Err(SweepError::NoRepetitions);
+    }
     let points = sweep.points();
     let total_runs = points * u128::from(sweep.repetitions);
     if total_runs > u128::from(MAX_RUNS) {
@@ -258,7 +266,17 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
     let journal_path = options.out.as_ref().map(|o| PathBuf::from(format!("{}.partial", o.display())));
     let fingerprint = sweep.fingerprint(lab.name());
     if let Some(path) = &journal_path {
-        table.rows = open_journal(path, &fingerprint, &header, options.resume)?;
+        // Only rows of this slice, once each: a journal row is a finished run of this sweep.
+        let mut seen = std::collections::HashSet::new();
+        table.rows = open_journal(path, &fingerprint, &header, options.resume)?
+            .into_iter()
+            .filter(|r| {
+                let (p, rep) = (r[0].parse::<u64>(), r[1].parse::<u64>());
+                matches!((p, rep), (Ok(p), Ok(rep)) if (p as u128) < points && rep < reps
+                    && sweep.shard.has(p * reps + rep))
+                    && seen.insert((r[0].clone(), r[1].clone()))
+            })
+            .collect();
     }
     let done: std::collections::HashSet<(String, String)> =
         table.rows.iter().map(|r| (r[0].clone(), r[1].clone())).collect();
@@ -342,8 +360,13 @@ fn row<L: Laboratory>(
             cells[2] = seed.to_string();
             cells[3] = "ok".into();
             for (column, text) in lab.run(job, seed) {
-                if let Some(i) = header.iter().position(|h| *h == column) {
-                    cells[i] = text;
+                match header.iter().position(|h| *h == column) {
+                    Some(i) => cells[i] = text,
+                    // A laboratory whose columns() misses a cell it reports is a bug, not data
+                    // to drop in silence.
+                    None => {
+                        debug_assert!(false, "{} reported column {column}, not in its columns()", lab.name())
+                    }
                 }
             }
             cells[last] = format!("{replay} --seed {seed}");

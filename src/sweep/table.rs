@@ -51,6 +51,14 @@ pub enum TableError {
         /// The first file.
         first: String,
     },
+    /// Rows missing from the merged table: a shard was left out.
+    #[error("point {point} repetition {repetition} is in no shard: are all N shards of the sweep given?")]
+    Missing {
+        /// The point.
+        point: u64,
+        /// The repetition.
+        repetition: u64,
+    },
     /// The same row in two shards.
     #[error("point {point} repetition {repetition} appears twice: the shards overlap")]
     Duplicate {
@@ -103,10 +111,32 @@ impl Table {
         text
     }
 
-    /// Writes `path` (CSV) and the JSON beside it (same name, `.json`), each atomically.
+    /// Writes `path` (CSV) and the JSON beside it (same name, `.json`) as a pair: both are
+    /// written to temporary files first, and renamed into place only once both are whole.
     pub fn write(&self, path: &Path) -> Result<(), TableError> {
-        atomic_write(path, &self.csv())?;
-        atomic_write(&json_path(path), &self.json())
+        let json = json_path(path);
+        if json == path {
+            return Err(TableError::Format {
+                path: path.display().to_string(),
+                why: "the CSV must not end in .json, which names the JSON beside it".into(),
+            });
+        }
+        let csv_tmp = temporary(path, &self.csv())?;
+        let json_tmp = match temporary(&json, &self.json()) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = std::fs::remove_file(&csv_tmp);
+                return Err(e);
+            }
+        };
+        for (tmp, target) in [(&csv_tmp, path), (&json_tmp, json.as_path())] {
+            if let Err(source) = std::fs::rename(tmp, target) {
+                let _ = std::fs::remove_file(&csv_tmp);
+                let _ = std::fs::remove_file(&json_tmp);
+                return Err(TableError::Io { path: target.display().to_string(), source });
+            }
+        }
+        Ok(())
     }
 
     /// Reads a table written by [`Table::write`].
@@ -152,6 +182,20 @@ impl Table {
             merged.rows.extend(table.rows);
         }
         merged.sort()?;
+        // Shards take runs modulo N, so a missing shard leaves holes in the grid of points and
+        // repetitions; the rows present must fill it.
+        let number = |row: &Vec<String>, i: usize| row[i].parse::<u64>().unwrap_or(0);
+        let points = merged.rows.iter().map(|r| number(r, 0)).max().map_or(0, |p| p + 1);
+        let reps = merged.rows.iter().map(|r| number(r, 1)).max().map_or(0, |r| r + 1);
+        let mut rows = merged.rows.iter();
+        for point in 0..points {
+            for repetition in 0..reps {
+                match rows.next() {
+                    Some(r) if number(r, 0) == point && number(r, 1) == repetition => {}
+                    _ => return Err(TableError::Missing { point, repetition }),
+                }
+            }
+        }
         Ok(merged)
     }
 
@@ -193,22 +237,30 @@ fn infer(text: &str) -> serde_json::Value {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, renamed into place.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), TableError> {
-    let shown = path.display().to_string();
-    let io_err = |source| TableError::Io { path: shown.clone(), source };
+    let tmp = temporary(path, bytes)?;
+    std::fs::rename(&tmp, path).map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        TableError::Io { path: path.display().to_string(), source }
+    })
+}
+
+/// `bytes` in a temporary file beside `path`, synced; none is left behind on failure.
+fn temporary(path: &Path, bytes: &[u8]) -> Result<PathBuf, TableError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(e));
+    let written =
+        std::fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(source) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(TableError::Io { path: path.display().to_string(), source })
+        }
     }
-    Ok(())
 }
 
 /// Flattens a JSON value into `(column, text)` cells: objects by dotted paths, a pair of numbers
@@ -242,6 +294,7 @@ mod tests {
             ["1", "0", "lease, fenced", "0.25", "true"].map(String::from).to_vec(),
             ["0", "1", "", "1e-5", "false"].map(String::from).to_vec(),
             ["0", "0", "10ms", "3", ""].map(String::from).to_vec(),
+            ["1", "1", "x", "0.5", "true"].map(String::from).to_vec(),
         ];
         Table { header, rows }
     }
@@ -275,6 +328,15 @@ mod tests {
             Table::merge(vec![("a".into(), a.clone()), ("a2".into(), a.clone())]),
             Err(TableError::Duplicate { .. })
         ));
+        let mut half = b.clone();
+        half.rows.retain(|r| r[1] == "1");
+        assert!(
+            matches!(
+                Table::merge(vec![("a".into(), a.clone()), ("half".into(), half)]),
+                Err(TableError::Missing { .. })
+            ),
+            "a missing shard leaves a hole"
+        );
         let mut other = b;
         other.header[2] = "nom".into();
         assert!(matches!(
