@@ -96,8 +96,8 @@ fn range(flag: &str, text: &str) -> Result<Option<Vec<String>>, GridError> {
     if n == 0 {
         return Err(bad("it has no points: N must be at least 1"));
     }
-    if n as u64 > super::MAX_RUNS {
-        return Err(bad(&format!("{n} points are more than a sweep may run ({})", super::MAX_RUNS)));
+    if n as u64 > super::MAX_POINTS {
+        return Err(bad(&format!("{n} points are more than a grid may have ({})", super::MAX_POINTS)));
     }
     let log = match spacing {
         "" => kind != Kind::Whole,

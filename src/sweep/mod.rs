@@ -126,10 +126,13 @@ impl Shard {
     }
 }
 
-/// Most runs (points times repetitions) a sweep may have: every row is held in memory (a few
-/// kilobytes each) until the table is written, so this keeps a sweep under a few hundred
-/// megabytes. Larger grids run in shards of separate sweeps.
+/// Most runs one invocation does (its slice of points times repetitions): every row is held in
+/// memory (a few kilobytes each) until the table is written, so this keeps it under a few hundred
+/// megabytes. Larger grids run as shards (`--shard K/N`), each within this.
 pub const MAX_RUNS: u64 = 100_000;
+/// Most points a grid may have: every point is resolved (and its run remembered, to run points
+/// that coincide once) before anything runs, in every shard.
+pub const MAX_POINTS: u64 = 1_000_000;
 
 /// A sweep: the grid, repetitions, master seed and slice.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,8 +154,13 @@ pub enum SweepError {
     #[error("a sweep needs at least 1 repetition")]
     NoRepetitions,
     /// The grid is larger than a sweep may be.
-    #[error("the grid has {0} runs (points times repetitions), more than the {MAX_RUNS} a sweep may have")]
+    #[error(
+        "this sweep would do {0} runs (points times repetitions), more than the {MAX_RUNS} one invocation may: split it with --shard K/N"
+    )]
     TooLarge(u128),
+    /// The grid has more points than any sweep may.
+    #[error("the grid has {0} points, more than the {MAX_POINTS} a sweep may have")]
+    TooManyPoints(u128),
     /// A journal from an interrupted sweep is in the way, or belongs to another sweep.
     #[error("{0}")]
     Journal(String),
@@ -238,9 +246,14 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
         return Err(SweepError::NoRepetitions);
     }
     let points = sweep.points();
+    if points > u128::from(MAX_POINTS) {
+        return Err(SweepError::TooManyPoints(points));
+    }
     let total_runs = points * u128::from(sweep.repetitions);
-    if total_runs > u128::from(MAX_RUNS) {
-        return Err(SweepError::TooLarge(total_runs));
+    let (k, n) = (u128::from(sweep.shard.index), u128::from(sweep.shard.count));
+    let slice_runs = total_runs.saturating_sub(k).div_ceil(n);
+    if slice_runs > u128::from(MAX_RUNS) {
+        return Err(SweepError::TooLarge(slice_runs));
     }
     let reps = sweep.repetitions;
     // Resolve every point once; a point whose run coincides with an earlier point's is skipped in

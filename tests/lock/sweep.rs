@@ -212,6 +212,8 @@ fn bad_grids_are_refused_in_one_line_and_leave_nothing() {
         &["sweep", "lock", "--lease", "1ms", "--lease", "2ms"],
         &["sweep", "lock", "--shard", "3/2"],
         &["sweep", "lock", "--repetitions", "0"],
+        &["sweep", "lock", "--clients", "2..101:100lin", "--lease", "1ms..1s:100", "--repetitions", "11"],
+        &["sweep", "lock", "--acquisitions", "1..1000000000000:1000000000000lin"],
         &["sweep", "--grid", "broken.toml"],
         &["sweep", "--grid", "unknown.toml"],
         &["sweep", "--grid", "extra.toml"],
