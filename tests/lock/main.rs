@@ -10,6 +10,7 @@ mod endings;
 mod kleppmann;
 mod margin;
 mod outcome_table;
+mod pinned;
 mod plot;
 mod predictions;
 mod replay;
