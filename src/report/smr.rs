@@ -442,15 +442,78 @@ fn messages_text(out: &mut String, rounds: Round, w: &WorldReport) {
         let text = format!("    {:<from_w$} -> {:<to_w$}  {:<msg_w$}  {mark}", m.from, m.to, m.msg);
         text.trim_end().to_string()
     };
-    let by_round = w.rounds.chunk_by(|a, b| a.round == b.round);
+    // Only the lines' text is compared, so a message sent in the last round, marked as such, is
+    // not taken for a repeat.
+    for step in fold_rounds(&w.rounds, |m| m.round, line, rounds) {
+        match step {
+            Folded::Round { round, lines } => {
+                let _ = writeln!(out, "  round {round}");
+                for l in &lines {
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
+            Folded::Repeats { first, last, of } if first == last => {
+                let _ = writeln!(out, "  round {first}: the same as round {of}");
+            }
+            Folded::Repeats { first, last, of } => {
+                let _ = writeln!(out, "  rounds {first}..{last}: each the same as round {of}");
+            }
+            Folded::Silent { first, last } if first == last => {
+                let _ = writeln!(out, "  round {last}: nothing sent");
+            }
+            Folded::Silent { first, last } => {
+                let _ = writeln!(out, "  rounds {first}..{last}: nothing sent");
+            }
+        }
+    }
+}
+
+/// A run's messages, round by round, folded for reading.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Folded<L> {
+    /// A round's messages, as lines.
+    Round {
+        /// The round.
+        round: Round,
+        /// Its messages.
+        lines: Vec<L>,
+    },
+    /// Rounds `first..=last` each sent exactly what round `of` sent (heartbeats).
+    Repeats {
+        /// The first repeating round.
+        first: Round,
+        /// The last.
+        last: Round,
+        /// The round they repeat.
+        of: Round,
+    },
+    /// Rounds `first..=last`, the run's tail, sent nothing.
+    Silent {
+        /// The first silent round.
+        first: Round,
+        /// The run's last round.
+        last: Round,
+    },
+}
+
+/// Folds `items` (messages in round order, `round_of` each) into rounds of `line`s: silent rounds
+/// left out, a run of rounds that repeat the one before as one step, and the silent tail of a run
+/// of `rounds` rounds as one step. Every reader of a run (the text report, the diagrams) folds it
+/// the same way.
+pub fn fold_rounds<T, L: PartialEq + Clone>(
+    items: &[T],
+    round_of: impl Fn(&T) -> Round,
+    line: impl Fn(&T) -> L,
+    rounds: Round,
+) -> Vec<Folded<L>> {
+    let mut out = Vec::new();
+    let mut previous: Option<(Round, Vec<L>)> = None;
     // (first round of the repeats, last round, the round they repeat)
     let mut repeats: Option<(Round, Round, Round)> = None;
-    let mut previous: Option<(Round, Vec<String>)> = None;
-    for group in by_round {
-        let round = group[0].round;
-        let lines: Vec<String> = group.iter().map(line).collect();
-        // Only the lines' text is compared, so a message sent in the last round, marked as such,
-        // is not taken for a repeat.
+    for group in items.chunk_by(|a, b| round_of(a) == round_of(b)) {
+        let round = round_of(&group[0]);
+        let lines: Vec<L> = group.iter().map(&line).collect();
         if let Some((prev, prev_lines)) = &previous
             && *prev + 1 == round
             && *prev_lines == lines
@@ -461,34 +524,20 @@ fn messages_text(out: &mut String, rounds: Round, w: &WorldReport) {
             previous = Some((round, lines));
             continue;
         }
-        flush_repeats(out, repeats.take());
-        let _ = writeln!(out, "  round {round}");
-        for l in &lines {
-            out.push_str(l);
-            out.push('\n');
+        if let Some((first, last, of)) = repeats.take() {
+            out.push(Folded::Repeats { first, last, of });
         }
-        previous = Some((round, lines));
+        previous = Some((round, lines.clone()));
+        out.push(Folded::Round { round, lines });
     }
-    flush_repeats(out, repeats);
-    let quiet_from = w.rounds.last().map_or(0, |m| m.round + 1);
-    let last = rounds - 1;
-    if quiet_from == last {
-        let _ = writeln!(out, "  round {last}: nothing sent");
-    } else if quiet_from < last {
-        let _ = writeln!(out, "  rounds {quiet_from}..{last}: nothing sent");
+    if let Some((first, last, of)) = repeats {
+        out.push(Folded::Repeats { first, last, of });
     }
-}
-
-fn flush_repeats(out: &mut String, repeats: Option<(Round, Round, Round)>) {
-    match repeats {
-        None => {}
-        Some((first, last, of)) if first == last => {
-            let _ = writeln!(out, "  round {first}: the same as round {of}");
-        }
-        Some((first, last, of)) => {
-            let _ = writeln!(out, "  rounds {first}..{last}: each the same as round {of}");
-        }
+    let quiet_from = items.last().map_or(0, |m| round_of(m) + 1);
+    if rounds > 0 && quiet_from < rounds {
+        out.push(Folded::Silent { first: quiet_from, last: rounds - 1 });
     }
+    out
 }
 
 fn comparison_text(out: &mut String, report: &SmrReport, horn: &HornReport) {

@@ -15,6 +15,7 @@ use super::stress::{StressConfig, plan};
 use super::world::World;
 use crate::engine::rounds::Sent;
 use crate::report::mermaid::{Arrow, Diagram};
+use crate::report::smr::{Folded, fold_rounds};
 use std::fmt;
 
 /// What both clients write in every stress run, as [`super::stress::stress`] has them.
@@ -129,43 +130,26 @@ pub fn outcome_mermaid<M: fmt::Display>(heading: &str, plan: &Plan, outcome: &Ou
             (from, to, Arrow::Solid, s.msg.to_string())
         }
     };
-    let sent = &outcome.sent;
-    // (first round of the repeats, last round, the round they repeat)
-    let mut repeats: Option<(Round, Round, Round)> = None;
-    let mut previous: Option<(Round, Vec<Line>)> = None;
-    let flush = |d: &mut Diagram, repeats: Option<(Round, Round, Round)>| match repeats {
-        None => {}
-        Some((a, b, of)) if a == b => span(d, &format!("round {a} - the same messages as round {of}")),
-        Some((a, b, of)) => span(d, &format!("rounds {a} to {b} - each the same messages as round {of}")),
-    };
-    for group in sent.chunk_by(|a, b| a.round == b.round) {
-        let round = group[0].round;
-        let lines: Vec<Line> = group.iter().map(line).collect();
-        if let Some((prev, prev_lines)) = &previous
-            && *prev + 1 == round
-            && *prev_lines == lines
-        {
-            let from = repeats.map_or(round, |(from, _, _)| from);
-            let of = repeats.map_or(*prev, |(_, _, of)| of);
-            repeats = Some((from, round, of));
-            previous = Some((round, lines));
-            continue;
-        }
-        flush(&mut d, repeats.take());
-        span(&mut d, &format!("round {round}"));
-        for (from, to, arrow, label) in &lines {
-            d.message(from, to, *arrow, label);
-        }
-        previous = Some((round, lines));
-    }
-    flush(&mut d, repeats);
-    let quiet_from = sent.last().map_or(0, |s| s.round + 1);
-    if rounds > 0 {
-        let last_round = rounds - 1;
-        if quiet_from == last_round {
-            span(&mut d, &format!("round {last_round} - nothing sent"));
-        } else if quiet_from < last_round {
-            span(&mut d, &format!("rounds {quiet_from} to {last_round} - nothing sent"));
+    for step in fold_rounds(&outcome.sent, |s| s.round, line, rounds) {
+        match step {
+            Folded::Round { round, lines } => {
+                span(&mut d, &format!("round {round}"));
+                for (from, to, arrow, label) in &lines {
+                    d.message(from, to, *arrow, label);
+                }
+            }
+            Folded::Repeats { first, last, of } if first == last => {
+                span(&mut d, &format!("round {first} - the same messages as round {of}"))
+            }
+            Folded::Repeats { first, last, of } => {
+                span(&mut d, &format!("rounds {first} to {last} - each the same messages as round {of}"))
+            }
+            Folded::Silent { first, last } if first == last => {
+                span(&mut d, &format!("round {last} - nothing sent"))
+            }
+            Folded::Silent { first, last } => {
+                span(&mut d, &format!("rounds {first} to {last} - nothing sent"))
+            }
         }
     }
     for (j, response) in outcome.responses.iter().enumerate() {
