@@ -26,9 +26,9 @@ fn lock_world(c: &mut Criterion) {
     let mut group = c.benchmark_group("sim");
     group.sample_size(20);
     for (name, cfg) in [
-        ("lease/2 clients", config(Variant::Lease, 2, false)),
-        ("lease/16 clients", config(Variant::Lease, 16, false)),
-        ("fenced/16 clients/lossy links", config(Variant::Fenced, 16, true)),
+        ("lease/2 clients", config(Variant::LEASE, 2, false)),
+        ("lease/16 clients", config(Variant::LEASE, 16, false)),
+        ("fenced/16 clients/lossy links", config(Variant::FENCED, 16, true)),
     ] {
         let events = run(&cfg).expect("valid").metrics.engine_events;
         group.throughput(Throughput::Elements(events));

@@ -88,9 +88,9 @@ pub fn print(out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
 
     writeln!(out, "Kleppmann's timeline (lease 10ms, client 1 freezes 30ms after reading):")?;
-    let (fenced, entries) = trace::kleppmann(Variant::Fenced);
+    let (fenced, entries) = trace::kleppmann(Variant::FENCED);
     write!(out, "{}", trace::render(&entries))?;
-    let (plain, entries) = trace::kleppmann(Variant::Lease);
+    let (plain, entries) = trace::kleppmann(Variant::LEASE);
     let stale_write = trace::render(&entries)
         .lines()
         .find(|l| l.contains("with token 33") && l.contains("writes"))

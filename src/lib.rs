@@ -65,7 +65,7 @@
 //! use faultline::time::MS;
 //!
 //! // A 10 ms lease, clients that freeze for exp(5 ms) after their last check.
-//! let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+//! let mut cfg = LockConfig::new(Variant::LEASE, EngineKind::Sim);
 //! cfg.pause = Dist::Exp { mean: 5 * MS };
 //! cfg.acquisitions = 2_000;
 //! let report = run(&cfg).unwrap();

@@ -1,15 +1,19 @@
 //! The lock world's oracle: every metric of the model, from the true-time event stream.
 //!
-//! Definitions, as computed here:
-//! - **overlap**: an acquisition still inside its critical section (entered, not yet left) at the
-//!   moment the service granted the lock to another client. Counted once per acquisition.
+//! The oracle judges every design by the same rules, from what clients believe and what storage
+//! and the outbox do; nothing in it depends on what a lock server says, or on the values or
+//! order of tokens. Definitions, as computed here:
+//! - **inside**: a client is inside its critical section from the moment it believes it holds
+//!   the lock (its stub said so: `Entered`) until it releases or aborts (`Left`), or crashes.
+//! - **overlap**: another client entering while one is inside. Counted once per section of the
+//!   one inside.
 //! - **aborted overlap**: an overlap whose holder then aborted at its margin check without having
 //!   touched storage or sent an effect. Two clients held the lock at once, but only one acted on
 //!   it: no harm was done, and the verdict does not call it a safety violation.
-//! - **stale access**: a critical section that touched storage after its lock had been granted to
-//!   another client; *accepted* if storage accepted any such access, else *rejected*.
-//! - **stale effect**: a side effect the outbox sent after the sender's lock had been granted to
-//!   another client (the outbox cannot refuse it). Counted per effect sent.
+//! - **stale access**: a critical section that touched storage after another client entered
+//!   since it began; *accepted* if storage accepted any such access, else *rejected*.
+//! - **stale effect**: a side effect the outbox sent after another client entered since its
+//!   section began (the outbox cannot refuse it). Counted per effect sent.
 //! - **lost updates**: accepted increments missing from the final counter. Every accepted write
 //!   sets the counter to a value read earlier plus one, so the counter never exceeds the number of
 //!   accepted writes, and the difference is exactly what was lost.
@@ -18,28 +22,33 @@
 //! - **stuck**: clients inside their section at a quiescent end (nothing left to happen), neither
 //!   frozen nor crashed: each waits for a reply that will never come. A run cut short by its
 //!   horizon or budget cannot know that of anyone, and counts nobody as stuck.
-//! - **unavailable**: fraction of the run in which the service's holder was crashed, stalled or
-//!   partitioned from the service while another client waited.
+//! - **unavailable**: fraction of the run in which a live client waited while the lock could not
+//!   be had because of a fault: its holder (the newest client to enter, while inside) was
+//!   crashed, stalled, or cut off from the servers it needs (a quorum of them, as the design
+//!   says), or fewer than a quorum of servers were up (crashed, stalled, or cut off from every
+//!   client).
 //! - **disagreements**: consensus instances in which two decisions differ.
 //!
 //! The oracle's memory does not grow with the run: it keeps a constant record per client (its
-//! current section and its flags), the newest two grants, and the counter values sent (as a
-//! low-water mark and the values above it, [`SeenValues`], at most about a million of them when
-//! SMSs are lost for good). Storage serves every operation at most
-//! once, and a client leaves its section only after its write is answered, so every access
-//! arrives while its section is the client's newest: the per-client record is all that is needed
-//! to count each section once. The consensus workload is the exception by nature: it keeps one
-//! decision per instance, as its storage keeps one register per instance, which is why the
-//! number of instances is capped ([`crate::lock::config::MAX_INSTANCES`]).
+//! newest section, its flags, and who entered after it: [`Succession`]) and per server, and the
+//! counter values sent (as a low-water mark and the values above it, [`SeenValues`], at most
+//! about a million of them when SMSs are lost for good). Storage is used synchronously, so every
+//! access comes from its client's newest section; a side effect names its section. The consensus
+//! workload is the exception by nature: it keeps one decision per instance, as its storage keeps
+//! one register per instance, which is why the number of instances is capped
+//! ([`crate::lock::config::MAX_INSTANCES`]).
+//!
+//! An event the oracle cannot place (a client number or a node the world does not have) is
+//! recorded as an [`OracleError`] naming it, and the run reports that error instead of figures.
 
-use super::grants::Grants;
 use super::seen::SeenValues;
 use super::stats::wilson;
+use super::succession::Succession;
 use crate::engine::{Ending, FaultEvent, Observer, RunEnd};
 use crate::lock::client::{DecideBy, Workload};
-use crate::lock::config::{LockConfig, Target};
-use crate::lock::msg::{Exit, LockEvent, Op, Token};
-use crate::lock::world::{FIRST_CLIENT, client_of};
+use crate::lock::config::{LockConfig, Partition};
+use crate::lock::msg::{Exit, LockEvent, Op};
+use crate::lock::topology::{Role, Topology};
 use crate::node::NodeId;
 use crate::time::Nanos;
 use hdrhistogram::Histogram;
@@ -54,9 +63,19 @@ const TOUCHED: u8 = 8;
 /// A client's newest critical section.
 #[derive(Debug, Clone, Copy, Default)]
 struct Section {
-    token: Option<Token>,
     inside: bool,
     flags: u8,
+}
+
+/// An event the oracle could not place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OracleError {
+    /// An event names a client the run does not have.
+    #[error("node {node} reported {event} for client {client}, but the run has {clients} clients")]
+    UnknownClient { node: NodeId, event: String, client: usize, clients: usize },
+    /// An event or fault comes from a node the world does not have.
+    #[error("node {node} reported {event}, but the world has {nodes} nodes")]
+    UnknownNode { node: NodeId, event: String, nodes: usize },
 }
 
 /// A count out of a total, with its rate and 95% Wilson interval.
@@ -171,15 +190,19 @@ pub struct Rates {
 #[derive(Debug)]
 pub struct LockOracle {
     workload: Workload,
-    lock_partitions: Vec<(Nanos, Nanos)>,
+    topology: Topology,
+    quorum: usize,
+    partitions: Vec<Partition>,
     waiting_since: Vec<Option<Nanos>>,
     sections: Vec<Section>,
+    succession: Succession,
     crashed: Vec<bool>,
     stalled: Vec<bool>,
     finished: Vec<bool>,
-    grants: Grants,
-    holder: Option<(Token, usize)>,
-    entered: u64,
+    /// Per server: crashed, stalled.
+    server_faults: Vec<(bool, bool)>,
+    /// The newest client to enter (the holder, while it is inside).
+    holder: Option<usize>,
     aborts: u64,
     overlaps: u64,
     aborted_overlaps: u64,
@@ -197,6 +220,7 @@ pub struct LockOracle {
     disagreed: Vec<bool>,
     unavailable: Nanos,
     last: Nanos,
+    error: Option<OracleError>,
 }
 
 impl LockOracle {
@@ -205,20 +229,17 @@ impl LockOracle {
         let p = cfg.clients;
         LockOracle {
             workload: cfg.workload,
-            lock_partitions: cfg
-                .partitions
-                .iter()
-                .filter(|w| w.target == Target::Lock)
-                .map(|w| (w.from, w.until))
-                .collect(),
+            topology: cfg.topology(),
+            quorum: cfg.variant.design().quorum(cfg.servers).clamp(1, cfg.servers),
+            partitions: cfg.partitions.clone(),
             waiting_since: vec![None; p],
             sections: vec![Section::default(); p],
+            succession: Succession::new(p),
             crashed: vec![false; p],
             stalled: vec![false; p],
             finished: vec![false; p],
-            grants: Grants::default(),
+            server_faults: vec![(false, false); cfg.servers],
             holder: None,
-            entered: 0,
             aborts: 0,
             overlaps: 0,
             aborted_overlaps: 0,
@@ -236,23 +257,37 @@ impl LockOracle {
             disagreed: Vec::new(),
             unavailable: 0,
             last: 0,
+            error: None,
         }
     }
 
-    fn superseded(&self, token: Token, owner: usize) -> bool {
-        self.grants.superseded(token, owner)
+    /// The client an event from `node` names, if the run has it; otherwise records the error.
+    fn client(&mut self, node: NodeId, client: usize, event: &LockEvent) -> Option<usize> {
+        if client < self.sections.len() {
+            return Some(client);
+        }
+        let clients = self.sections.len();
+        self.error.get_or_insert(OracleError::UnknownClient {
+            node,
+            event: format!("{event:?}"),
+            client,
+            clients,
+        });
+        None
     }
 
-    /// Records that `client`'s section of `token` touched storage (`access` is `Some(accepted)`)
-    /// or sent an effect (`None`), counting a stale access once per section.
-    fn touched(&mut self, client: usize, token: Token, access: Option<bool>) {
-        let stale = self.superseded(token, client);
-        let section = &mut self.sections[client];
-        // Built-in storage serves every operation while its section is the client's newest; an
-        // access from an older section (a design that does otherwise) is counted on its own,
-        // never dropped.
+    /// Records that `client`'s section number `section` touched storage (`access` is
+    /// `Some(accepted)`) or sent an effect (`None`), counting a stale access once per section.
+    fn touched(&mut self, client: usize, section: u64, access: Option<bool>) {
+        let stale = self.succession.superseded(client, section);
+        // An effect from an older section (it was on its way while its client moved on) is
+        // judged on its own, never folded into the newest section's flags.
         let mut older = 0;
-        let flags = if section.token == Some(token) { &mut section.flags } else { &mut older };
+        let flags = if section == self.succession.newest(client) {
+            &mut self.sections[client].flags
+        } else {
+            &mut older
+        };
         let before = *flags;
         *flags |= TOUCHED;
         match access {
@@ -273,26 +308,70 @@ impl LockOracle {
         }
     }
 
-    /// Adds the time since the last event to `unavailable` if the lock sat with a faulty holder
-    /// while somebody else waited.
+    /// Servers reachable by `client` at `t`: up, and not cut off from it by a partition.
+    fn reachable(&self, client: usize, t: Nanos) -> usize {
+        let node = self.topology.client(client);
+        (0..self.server_faults.len())
+            .filter(|&s| self.server_up(s) && !self.cut(node, self.topology.server(s), t))
+            .count()
+    }
+
+    fn server_up(&self, server: usize) -> bool {
+        self.server_faults[server] == (false, false)
+    }
+
+    fn cut(&self, a: NodeId, b: NodeId, t: Nanos) -> bool {
+        let topo = &self.topology;
+        self.partitions.iter().any(|p| {
+            let [x, y] = p.between;
+            p.covers(t) && ((topo.names(x, a) && topo.names(y, b)) || (topo.names(x, b) && topo.names(y, a)))
+        })
+    }
+
+    /// Whether, at `t`, the lock cannot be had because of a fault (the module docs' definition).
+    fn faulty_at(&self, t: Nanos) -> bool {
+        let up = (0..self.server_faults.len())
+            .filter(|&s| {
+                let server = self.topology.server(s);
+                self.server_up(s)
+                    && (0..self.sections.len()).any(|c| !self.cut(server, self.topology.client(c), t))
+            })
+            .count();
+        if up < self.quorum {
+            return true;
+        }
+        // A crashed holder keeps the lock until someone else enters; a live one only while inside.
+        match self.holder {
+            Some(h) if self.crashed[h] => true,
+            Some(h) if self.sections[h].inside => self.stalled[h] || self.reachable(h, t) < self.quorum,
+            _ => false,
+        }
+    }
+
+    /// Adds the time since the last event to `unavailable` where a live client waited while the
+    /// lock could not be had because of a fault. Partition windows may open or close between two
+    /// events, so the interval is cut at their edges.
     fn advance(&mut self, now: Nanos) {
         let (from, to) = (self.last, now.max(self.last));
         self.last = to;
-        let Some((_, holder)) = self.holder else { return };
-        let someone_waits = (0..self.waiting_since.len())
-            .any(|c| c != holder && self.waiting_since[c].is_some() && !self.crashed[c]);
-        if !someone_waits || from == to {
+        if from == to {
             return;
         }
-        if self.crashed[holder] || self.stalled[holder] {
-            self.unavailable += to - from;
-        } else if holder == 0 {
-            for &(a, b) in &self.lock_partitions {
-                let (lo, hi) = (a.max(from), b.min(to));
-                if hi > lo {
-                    self.unavailable += hi - lo;
-                }
+        let someone_waits =
+            (0..self.waiting_since.len()).any(|c| self.waiting_since[c].is_some() && !self.crashed[c]);
+        if !someone_waits {
+            return;
+        }
+        let mut edges: Vec<Nanos> =
+            self.partitions.iter().flat_map(|p| [p.from, p.until]).filter(|&e| e > from && e < to).collect();
+        edges.sort_unstable();
+        edges.dedup();
+        let mut start = from;
+        for end in edges.into_iter().chain([to]) {
+            if self.faulty_at(start) {
+                self.unavailable += end - start;
             }
+            start = end;
         }
     }
 
@@ -309,8 +388,11 @@ impl LockOracle {
         }
     }
 
-    /// The metrics, once the run has ended.
-    pub fn finish(mut self, end: RunEnd) -> LockMetrics {
+    /// The metrics, once the run has ended, or the first event the oracle could not place.
+    pub fn finish(mut self, end: RunEnd) -> Result<LockMetrics, OracleError> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
         self.advance(end.at);
         let blocked = (0..self.waiting_since.len())
             .filter(|&c| self.waiting_since[c].is_some() && !self.crashed[c])
@@ -327,10 +409,10 @@ impl LockOracle {
         let lost_updates = self.accepted_writes - self.counter.min(self.accepted_writes);
         let disagreements = self.disagreed.iter().filter(|&&d| d).count() as u64;
         let instances = self.decisions.iter().filter(|d| d.is_some()).count() as u64;
-        let n = self.entered;
+        let n: u64 = (0..self.sections.len()).map(|c| self.succession.newest(c)).sum();
         let overlap = Rate::new(overlaps, n);
         let latency = &self.latency;
-        LockMetrics {
+        Ok(LockMetrics {
             acquisitions: n,
             overlaps,
             aborted_overlaps: self.aborted_overlaps,
@@ -368,41 +450,38 @@ impl LockOracle {
             ending: end.ending,
             end_ns: end.at,
             engine_events: end.events,
-        }
+        })
     }
 }
 
 impl Observer<LockEvent> for LockOracle {
-    fn observe(&mut self, at: Nanos, _node: NodeId, event: &LockEvent) {
+    fn observe(&mut self, at: Nanos, node: NodeId, event: &LockEvent) {
         self.advance(at);
         match *event {
             LockEvent::Requested { client } => {
+                let Some(client) = self.client(node, client, event) else { return };
                 self.waiting_since[client].get_or_insert(at);
             }
-            LockEvent::Granted { client, token } => {
+            // What a queueing service says: shown in replays, not judged (see the module docs).
+            LockEvent::Granted { .. } | LockEvent::Freed { .. } => {}
+            LockEvent::Entered { client, .. } => {
+                let Some(client) = self.client(node, client, event) else { return };
                 for (other, section) in self.sections.iter_mut().enumerate() {
                     if other != client && section.inside && section.flags & OVERLAP == 0 {
                         section.flags |= OVERLAP;
                         self.overlaps += 1;
                     }
                 }
-                self.grants.granted(token, client);
-                self.holder = Some((token, client));
-            }
-            LockEvent::Freed { token, .. } => {
-                if self.holder.is_some_and(|(t, _)| t == token) {
-                    self.holder = None;
-                }
-            }
-            LockEvent::Entered { client, token } => {
                 if let Some(since) = self.waiting_since[client].take() {
                     self.latency.record(at - since).expect("an auto-resizing histogram records any u64");
                     self.longest_wait = self.longest_wait.max(at - since);
                 }
-                self.sections[client] = Section { token: Some(token), inside: true, flags: 0 };
-                self.entered += 1;
+                self.succession.enter(client);
+                self.sections[client] = Section { inside: true, flags: 0 };
+                self.holder = Some(client);
             }
             LockEvent::Left { client, exit, .. } => {
+                let Some(client) = self.client(node, client, event) else { return };
                 let section = &mut self.sections[client];
                 section.inside = false;
                 if exit == Exit::Aborted {
@@ -412,8 +491,9 @@ impl Observer<LockEvent> for LockOracle {
                     }
                 }
             }
-            LockEvent::Accessed { client, token, key, op, accepted } => {
-                self.touched(client, token, Some(accepted));
+            LockEvent::Accessed { client, key, op, accepted, .. } => {
+                let Some(client) = self.client(node, client, event) else { return };
+                self.touched(client, self.succession.newest(client), Some(accepted));
                 if let (Op::Write(value), true, Workload::Increment) = (op, accepted, self.workload)
                     && key == 0
                 {
@@ -421,9 +501,10 @@ impl Observer<LockEvent> for LockOracle {
                     self.counter = value;
                 }
             }
-            LockEvent::Effect { client, token, key, value } => {
+            LockEvent::Effect { client, key, value, section, .. } => {
+                let Some(client) = self.client(node, client, event) else { return };
                 self.effects += 1;
-                self.touched(client, token, None);
+                self.touched(client, section, None);
                 match self.workload {
                     Workload::Increment => {
                         if !self.sent_values.insert(value) {
@@ -434,24 +515,46 @@ impl Observer<LockEvent> for LockOracle {
                     Workload::Consensus { decide_by: DecideBy::Ack } => {}
                 }
             }
-            LockEvent::Decided { instance, value, .. } => self.decide(instance, value),
-            LockEvent::Finished { client } => self.finished[client] = true,
+            LockEvent::Decided { instance, value, client } => {
+                if self.client(node, client, event).is_some() {
+                    self.decide(instance, value)
+                }
+            }
+            LockEvent::Finished { client } => {
+                if let Some(client) = self.client(node, client, event) {
+                    self.finished[client] = true
+                }
+            }
         }
     }
 
     fn fault(&mut self, at: Nanos, node: NodeId, fault: FaultEvent) {
         self.advance(at);
-        if node < FIRST_CLIENT {
-            return;
-        }
-        let client = client_of(node);
-        match fault {
-            FaultEvent::StallBegin { .. } => self.stalled[client] = true,
-            FaultEvent::StallEnd => self.stalled[client] = false,
-            FaultEvent::Crash => {
-                self.crashed[client] = true;
-                self.sections[client].inside = false;
-                self.waiting_since[client] = None;
+        match self.topology.role(node) {
+            Some(Role::Client(client)) => match fault {
+                FaultEvent::StallBegin { .. } => self.stalled[client] = true,
+                FaultEvent::StallEnd => self.stalled[client] = false,
+                FaultEvent::Crash => {
+                    self.crashed[client] = true;
+                    self.sections[client].inside = false;
+                    self.waiting_since[client] = None;
+                }
+                FaultEvent::ClockJump { .. } => {}
+            },
+            Some(Role::Server(server)) => match fault {
+                FaultEvent::StallBegin { .. } => self.server_faults[server].1 = true,
+                FaultEvent::StallEnd => self.server_faults[server].1 = false,
+                FaultEvent::Crash => self.server_faults[server].0 = true,
+                FaultEvent::ClockJump { .. } => {}
+            },
+            Some(Role::Storage | Role::Outbox) => {}
+            None => {
+                let nodes = self.topology.nodes();
+                self.error.get_or_insert(OracleError::UnknownNode {
+                    node,
+                    event: format!("{fault:?}"),
+                    nodes,
+                });
             }
         }
     }

@@ -9,21 +9,16 @@ use super::CliError;
 use super::values::{PauseAt, WorkloadKind, drift, probability, whole};
 use crate::fault::Dist;
 use crate::lock::config::{
-    LinkScope, MAX_ACQUISITIONS, MAX_CLIENTS, MAX_EVENTS, MAX_INSTANCES, MAX_RENEWALS_PER_SECTION, Partition,
-    Scripted, ScriptedFault,
+    LinkScope, MAX_ACQUISITIONS, MAX_CLIENTS, MAX_EVENTS, MAX_INSTANCES, MAX_RENEWALS_PER_SECTION,
+    MAX_SERVERS, NodeFault, Partition,
 };
+use crate::lock::faults::Crash;
 use crate::lock::{ConfigError, DecideBy, EngineKind, LockConfig, TimerStart, Variant};
 use crate::node::PausePoint;
 use crate::time::{Nanos, parse_duration};
 
 const EXAMPLES: &str = "\
-Variants:
-  non-preemptive  held until released; a crashed holder blocks everyone
-  lease           the service takes the lock back after L
-  lease-margin    lease, plus a client-side check that at least m is left
-  lock-delay      lease, plus Chubby's lock-delay D after an expiry
-  fenced          lease, plus fencing tokens checked on every storage access
-  fenced-writes   lease, plus fencing tokens checked on writes only (flawed)
+Faults name their target: server:N, server:*, client:N, client:*, storage, outbox (numbered from 1).
 
 Examples:
   faultline lock                                    lease, exponential 5ms stalls after the check
@@ -31,19 +26,31 @@ Examples:
   faultline lock --variant lease-margin --margin 3ms --pause pareto:1.5:2ms
   faultline lock --variant non-preemptive --crash 3 --horizon 10s
   faultline lock --partition lock:10ms..200ms --drop 0.01 --delay exp:500us --links lock
+  faultline lock --variant redlock --crash server:2@30ms --clock-jump server:1:+5ms@100ms
+  faultline lock --variant redlock --partition client:1|server:3:0..1s --stall server:2:50ms@200ms
   faultline lock --workload consensus --decide-by effect --instances 500
   faultline lock --engine threads --acquisitions 200";
+
+/// The `--help` text after the flags: the registered designs, one line each, then examples.
+fn after_help() -> String {
+    format!("Designs (--variant):\n{}\n{EXAMPLES}", crate::lock::design::help())
+}
+
+fn variant_help() -> String {
+    let names: Vec<&str> = crate::lock::design::all().iter().map(|v| v.name()).collect();
+    format!("Lock design: {} (listed below) [default: lease]", names.join(", "))
+}
 
 /// Flags of `faultline lock`. Defaults depend on the variant and the engine; see
 /// [`LockConfig::new`].
 #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
-#[command(after_help = EXAMPLES)]
+#[command(after_help = after_help())]
 pub struct LockArgs {
     /// Run exactly the configuration and seed in FILE (JSON or TOML): what --json printed, or its "config" alone; no other flag but --json
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
-    /// Lock design: non-preemptive, lease, lease-margin, lock-delay, fenced, fenced-writes [default: lease]
-    #[arg(long, value_name = "VARIANT", hide_possible_values = true)]
+    /// Lock design (see below) [default: lease]
+    #[arg(long, value_name = "VARIANT", value_parser = Variant::parse, help = variant_help())]
     pub variant: Option<Variant>,
     /// Engine: sim (deterministic virtual time) or threads (one OS thread per node) [default: sim]
     #[arg(long, value_name = "ENGINE", hide_possible_values = true)]
@@ -51,6 +58,9 @@ pub struct LockArgs {
     /// Number of clients competing for the lock [default: 2]
     #[arg(long, value_name = "N", value_parser = whole::<usize>, allow_negative_numbers = true, help = range_help("Number of clients competing for the lock", 2, MAX_CLIENTS as u64, "2"))]
     pub clients: Option<usize>,
+    /// Lock servers, for multi-server designs [default: the design's, 3 for redlock]
+    #[arg(long, value_name = "K", value_parser = whole::<usize>, allow_negative_numbers = true, help = range_help("Lock servers, for multi-server designs", 1, MAX_SERVERS as u64, "the design's: 3 for redlock, else 1"))]
+    pub servers: Option<usize>,
     /// Lease L, e.g. 10ms; preemptive variants only [default: 10ms]
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub lease: Option<Nanos>,
@@ -78,11 +88,20 @@ pub struct LockArgs {
     /// Where stalls happen: p1 (after the grant, before the margin check) or p2 (after the last check) [default: p2]
     #[arg(long, value_name = "POINT", hide_possible_values = true)]
     pub pause_at: Option<PauseAt>,
-    /// Client 1 crashes, holding the lock, just after its N-th grant [default: no crash]
-    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true)]
-    pub crash: Option<u64>,
-    /// Cut client 1 off from lock or storage in a true-time window, e.g. lock:10ms..200ms; repeatable [default: none]
-    #[arg(long, value_name = "lock|storage:FROM..UNTIL", value_parser = Partition::parse)]
+    /// A crash: N (client 1 just after its N-th grant, holding the lock), client:I@N, or TARGET@TIME (e.g. server:2@30ms); repeatable [default: none]
+    #[arg(long, value_name = "WHAT", value_parser = Crash::parse, allow_hyphen_values = true)]
+    pub crash: Vec<Crash>,
+    /// Freeze a node for DUR from true time TIME, e.g. server:1:50ms@100ms; repeatable [default: none]
+    #[arg(long, value_name = "TARGET:DUR@TIME", value_parser = NodeFault::parse_stall, allow_hyphen_values = true)]
+    pub stall: Vec<NodeFault>,
+    /// Make a node's clock jump at true time TIME, e.g. server:1:+5ms@100ms; its timers follow it; repeatable [default: none]
+    #[arg(long, value_name = "TARGET:±DUR@TIME", value_parser = NodeFault::parse_jump, allow_hyphen_values = true)]
+    pub clock_jump: Vec<NodeFault>,
+    /// Make a node's clock run at 1 - RHO, RHO in (-1, 1) (negative: fast), e.g. server:2:0.1; repeatable [default: none]
+    #[arg(long, value_name = "TARGET:RHO", value_parser = NodeFault::parse_drift, allow_hyphen_values = true)]
+    pub clock_drift: Vec<NodeFault>,
+    /// Lose every message between two groups of nodes in a true-time window: A|B:FROM..UNTIL (e.g. client:1|server:*:10ms..200ms), or lock:FROM..UNTIL / storage:FROM..UNTIL for client 1; repeatable [default: none]
+    #[arg(long, value_name = "A|B:FROM..UNTIL", value_parser = Partition::parse)]
     pub partition: Vec<Partition>,
     /// Client clock drift: clocks run at 1 - RHO, e.g. 0.1 for 10% slow [default: 0]
     #[arg(long, value_name = "RHO", value_parser = drift, allow_negative_numbers = true)]
@@ -148,7 +167,7 @@ impl LockArgs {
             cfg.validate()?;
             return Ok(cfg);
         }
-        let variant = self.variant.unwrap_or(Variant::Lease);
+        let variant = self.variant.unwrap_or(Variant::LEASE);
         let engine = self.engine.unwrap_or(EngineKind::Sim);
         let workload = self.workload.unwrap_or(WorkloadKind::Increment);
         self.check_workload_flags(workload)?;
@@ -170,6 +189,7 @@ impl LockArgs {
         let mut cfg = LockConfig::new(variant, engine);
         cfg.workload = workload.with(self.decide_by.unwrap_or(DecideBy::Ack));
         set(&mut cfg.clients, self.clients);
+        set(&mut cfg.servers, self.servers);
         if let Some(lease) = self.lease {
             cfg.lease = Some(lease);
         }
@@ -183,14 +203,13 @@ impl LockArgs {
         set(&mut cfg.work, self.work);
         set(&mut cfg.pause, self.pause.clone());
         set(&mut cfg.pause_at, self.pause_at.map(PausePoint::from));
-        if let Some(n) = self.crash {
-            cfg.script.push(Scripted {
-                client: 0,
-                acquisition: n,
-                at: PausePoint::P1,
-                fault: ScriptedFault::Crash,
-            });
+        for crash in &self.crash {
+            match *crash {
+                Crash::Scripted(s) => cfg.script.push(s),
+                Crash::Timed(f) => cfg.faults.push(f),
+            }
         }
+        cfg.faults.extend(self.stall.iter().chain(&self.clock_jump).chain(&self.clock_drift).copied());
         cfg.partitions.extend(self.partition.iter().copied());
         set(&mut cfg.drift, self.drift);
         set(&mut cfg.link.drop, self.drop_p);
@@ -317,10 +336,10 @@ mod tests {
 
     #[test]
     fn no_flags_means_the_library_defaults() {
-        assert_eq!(config(&[]).unwrap(), LockConfig::new(Variant::Lease, EngineKind::Sim));
+        assert_eq!(config(&[]).unwrap(), LockConfig::new(Variant::LEASE, EngineKind::Sim));
         assert_eq!(
             config(&["--variant", "lock-delay", "--engine", "threads"]).unwrap(),
-            LockConfig::new(Variant::LockDelay, EngineKind::Threads)
+            LockConfig::new(Variant::LOCK_DELAY, EngineKind::Threads)
         );
     }
 
@@ -392,7 +411,14 @@ mod tests {
             (&["--clients", "1"], "--clients must be at least 2"),
             (&["--lease", "0ms"], "--lease must be greater than 0"),
             (&["--partition", "lock:50ms..10ms"], "ends before it starts"),
-            (&["--crash", "0"], "--crash"),
+            (&["--crash", "0"], "acquisitions are numbered from 1"),
+            (
+                &["--crash", "server:7@1ms", "--variant", "redlock"],
+                "server:7 names server 7 but there are 3 servers",
+            ),
+            (&["--crash", "client:0@3"], "clients are numbered from 1"),
+            (&["--stall", "disk:1:5ms@1ms"], "is not a node"),
+            (&["--servers", "3"], "runs on one lock server"),
         ] {
             let err = config(args).expect_err(expect);
             assert!(err.contains(expect), "{args:?}: {err}");

@@ -108,12 +108,24 @@ pub enum CliError {
     /// The configuration the flags describe is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A run the oracle could not judge: a lock design reported what the world does not have.
+    #[error(transparent)]
+    Oracle(#[from] crate::check::lock_oracle::OracleError),
     /// A configuration file (`--config`) that cannot be read, or flags beside it.
     #[error("{0}")]
     ConfigFile(String),
     /// The replication laboratory's flags describe nothing it can run.
     #[error(transparent)]
     Smr(#[from] SmrError),
+}
+
+impl From<crate::lock::RunError> for CliError {
+    fn from(e: crate::lock::RunError) -> Self {
+        match e {
+            crate::lock::RunError::Config(e) => CliError::Config(e),
+            crate::lock::RunError::Oracle(e) => CliError::Oracle(e),
+        }
+    }
 }
 
 /// Runs the command line on `args` (program name first), writing the report to `stdout` and

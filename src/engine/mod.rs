@@ -43,6 +43,21 @@ pub enum FaultEvent {
     StallEnd,
     /// The node crashed.
     Crash,
+    /// The node's clock jumped by this many nanoseconds (forward if positive).
+    ClockJump { by: i64 },
+}
+
+/// A fault the environment schedules at a moment of true time, whatever the node is doing then
+/// (unlike a [`PauseOutcome`], which waits for the node to reach a pause point).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduled {
+    /// The node stops for good.
+    Crash,
+    /// The node freezes for this many true nanoseconds: no messages, no timers.
+    Stall(Nanos),
+    /// The node's clock jumps by this many nanoseconds (forward if positive). Timers follow the
+    /// clock: one due at local time `t` fires when the jumped clock reads `t`.
+    ClockJump(i64),
 }
 
 /// The world's answers to the engine: clocks, pauses and links.
@@ -54,6 +69,10 @@ pub trait Env {
     /// A message from `from` to `to` sent at true time `now`: append one delay per copy that will
     /// arrive (none if it is lost).
     fn route(&mut self, from: NodeId, to: NodeId, now: Nanos, deliveries: &mut Vec<Nanos>);
+    /// Faults at set moments of true time, asked once when the run starts: `(when, node, what)`.
+    fn schedule(&self) -> Vec<(Nanos, NodeId, Scheduled)> {
+        Vec::new()
+    }
 }
 
 /// Receives everything that happens, stamped with true time.

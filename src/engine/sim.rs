@@ -5,7 +5,7 @@
 //! local clock ([`Clock`]); a frozen node's deliveries and timers wait until it
 //! thaws, in their original order; a crashed node receives nothing ever again.
 
-use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd};
+use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
 use crate::node::{Command, Node, NodeId, Out, TimerId};
 use crate::time::Nanos;
@@ -13,9 +13,29 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 enum Kind<M> {
-    Deliver { to: NodeId, from: NodeId, msg: M },
-    Timer { node: NodeId, id: TimerId, generation: u32 },
-    Resume { node: NodeId, id: TimerId },
+    Deliver {
+        to: NodeId,
+        from: NodeId,
+        msg: M,
+    },
+    Timer {
+        node: NodeId,
+        id: TimerId,
+        generation: u32,
+    },
+    Resume {
+        node: NodeId,
+        id: TimerId,
+    },
+    /// A fault the environment scheduled for this moment.
+    Fault {
+        node: NodeId,
+        what: Scheduled,
+    },
+    /// The end of a scheduled stall.
+    Thaw {
+        node: NodeId,
+    },
 }
 
 struct Entry<M> {
@@ -46,6 +66,9 @@ impl<M> Ord for Entry<M> {
 struct NodeState {
     clock: Clock,
     timer_generation: Vec<u32>,
+    /// The local time each armed clock timer is due at (`None`: disarmed, fired, or a work timer,
+    /// which counts true time), so that a clock jump can move it.
+    deadline: Vec<Option<Nanos>>,
     frozen_until: Nanos,
     dead: bool,
 }
@@ -55,8 +78,10 @@ impl NodeState {
         let i = usize::from(id);
         if self.timer_generation.len() <= i {
             self.timer_generation.resize(i + 1, 0);
+            self.deadline.resize(i + 1, None);
         }
         self.timer_generation[i] += 1;
+        self.deadline[i] = None;
         self.timer_generation[i]
     }
     fn current(&self, id: TimerId) -> u32 {
@@ -82,6 +107,11 @@ where
         deliveries: Vec::new(),
     };
     let mut out = Out::default();
+    for (at, node, what) in env.schedule() {
+        if node < nodes.len() {
+            sim.push(at, Kind::Fault { node, what });
+        }
+    }
     for (id, node) in nodes.iter_mut().enumerate() {
         node.on_start(sim.state[id].clock.local(0), &mut out);
         sim.apply(id, 0, &mut out, env, observer);
@@ -108,14 +138,21 @@ where
         now = entry.at;
         let node = match entry.kind {
             Kind::Deliver { to, .. } => to,
-            Kind::Timer { node, .. } | Kind::Resume { node, .. } => node,
+            Kind::Timer { node, .. }
+            | Kind::Resume { node, .. }
+            | Kind::Fault { node, .. }
+            | Kind::Thaw { node } => node,
         };
         let st = &mut sim.state[node];
         if st.dead {
             continue;
         }
-        let is_resume = matches!(entry.kind, Kind::Resume { .. });
-        if st.frozen_until > now && !is_resume {
+        // Faults strike a frozen node too; a node frozen twice over resumes when both are over.
+        let waits_for_thaw = match entry.kind {
+            Kind::Deliver { .. } | Kind::Timer { .. } | Kind::Resume { .. } => st.frozen_until > now,
+            Kind::Fault { .. } | Kind::Thaw { .. } => false,
+        };
+        if waits_for_thaw {
             let thaw = st.frozen_until;
             sim.push(thaw, entry.kind);
             continue;
@@ -131,7 +168,21 @@ where
         let local = st.clock.local(now);
         match entry.kind {
             Kind::Deliver { to, from, msg } => nodes[to].on_msg(local, from, msg, &mut out),
-            Kind::Timer { node, id, .. } => nodes[node].on_timer(local, id, &mut out),
+            Kind::Timer { node, id, .. } => {
+                st.deadline[usize::from(id)] = None;
+                nodes[node].on_timer(local, id, &mut out)
+            }
+            Kind::Fault { node, what } => {
+                sim.strike(node, now, what, observer);
+                continue;
+            }
+            Kind::Thaw { node } => {
+                if st.frozen_until != 0 && st.frozen_until <= now {
+                    st.frozen_until = 0;
+                    observer.fault(now, node, FaultEvent::StallEnd);
+                }
+                continue;
+            }
             Kind::Resume { node, id } => {
                 if st.frozen_until > 0 {
                     st.frozen_until = 0;
@@ -163,6 +214,36 @@ impl<M: Clone> Sim<M> {
         self.push(at, Kind::Timer { node, id, generation });
     }
 
+    /// Carries out a scheduled fault.
+    fn strike<O, Ob: Observer<O>>(&mut self, node: NodeId, now: Nanos, what: Scheduled, observer: &mut Ob) {
+        let st = &mut self.state[node];
+        match what {
+            Scheduled::Crash => {
+                st.dead = true;
+                observer.fault(now, node, FaultEvent::Crash);
+            }
+            Scheduled::Stall(span) => {
+                let until = now.saturating_add(span);
+                st.frozen_until = st.frozen_until.max(until);
+                observer.fault(now, node, FaultEvent::StallBegin { until });
+                self.push(until, Kind::Thaw { node });
+            }
+            Scheduled::ClockJump(by) => {
+                st.clock = st.clock.jumped(by);
+                observer.fault(now, node, FaultEvent::ClockJump { by });
+                // Each armed clock timer is due when the jumped clock reaches its deadline.
+                let clock = st.clock;
+                let due: Vec<(TimerId, Nanos)> = (st.deadline.iter().enumerate())
+                    .filter_map(|(id, d)| d.map(|d| (TimerId::try_from(id).expect("timer ids fit"), d)))
+                    .collect();
+                for (id, deadline) in due {
+                    self.arm(node, id, now.saturating_add(clock.until(now, deadline)));
+                    self.state[node].deadline[usize::from(id)] = Some(deadline);
+                }
+            }
+        }
+    }
+
     /// Carries out one step's effects, in order. A crash discards whatever the node asked for after
     /// the pause point that killed it.
     fn apply<O, E, Ob>(
@@ -192,8 +273,9 @@ impl<M: Clone> Sim<M> {
                     self.deliveries = deliveries;
                 }
                 Command::SetTimer { id, after } => {
-                    let span = self.state[node].clock.true_span(after);
-                    self.arm(node, id, now.saturating_add(span));
+                    let clock = self.state[node].clock;
+                    self.arm(node, id, now.saturating_add(clock.true_span(after)));
+                    self.state[node].deadline[usize::from(id)] = Some(clock.local(now).saturating_add(after));
                 }
                 Command::Work { id, amount } => self.arm(node, id, now.saturating_add(amount)),
                 Command::CancelTimer { id } => {

@@ -42,7 +42,7 @@
 //! channel whose only sender is dropped at the end, so a single drop wakes every thread at once
 //! and no stall, timer or idle wait can outlive the run.
 
-use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd};
+use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
 use crate::node::{Command, Node, NodeId, Out, TimerId};
 use crate::sync::channel::{self, Receiver, RecvTimeoutError, Sender};
@@ -211,6 +211,14 @@ where
         return RunEnd { at: 0, ending, events: 0 };
     }
     let clocks: Vec<Clock> = (0..nodes.len()).map(|id| env.clock(id)).collect();
+    let mut schedules: Vec<VecDeque<(Nanos, Scheduled)>> = vec![VecDeque::new(); nodes.len()];
+    let mut schedule = env.schedule();
+    schedule.sort_by_key(|&(at, _, _)| at);
+    for (at, node, what) in schedule {
+        if let Some(s) = schedules.get_mut(node) {
+            s.push_back((at, what));
+        }
+    }
     let (inboxes, receivers): (Vec<_>, Vec<_>) = (0..nodes.len()).map(|_| channel::unbounded()).unzip();
     let (delay_tx, delay_rx) = channel::unbounded();
     let (wake_tx, wake_rx) = channel::unbounded();
@@ -238,8 +246,8 @@ where
         let (signal, shutdown) = channel::bounded::<()>(0);
         let guard = Shutdown { stop, _signal: signal };
         let mut handles = Vec::with_capacity(nodes.len() + 1);
-        for ((id, node), (inbox, clock)) in
-            nodes.into_iter().enumerate().zip(receivers.into_iter().zip(clocks))
+        for (((id, node), (inbox, clock)), scheduled) in
+            nodes.into_iter().enumerate().zip(receivers.into_iter().zip(clocks)).zip(schedules)
         {
             let worker = Worker {
                 id,
@@ -250,6 +258,8 @@ where
                 inbox,
                 shutdown: shutdown.clone(),
                 timers: Vec::new(),
+                local_deadlines: Vec::new(),
+                scheduled,
                 armed: 0,
                 resumes: VecDeque::new(),
                 unhandled: Vec::new(),
@@ -367,6 +377,11 @@ struct Worker<'s, 'o, N: Node, E, O> {
     shutdown: Receiver<()>,
     /// Deadline and arming order of each timer id; `None` when disarmed.
     timers: Vec<Option<(Instant, u64)>>,
+    /// The local time each armed clock timer is due at (`None` for a work timer, which counts
+    /// true time), so that a clock jump can move it.
+    local_deadlines: Vec<Option<Nanos>>,
+    /// Faults the env scheduled for this node, earliest first.
+    scheduled: VecDeque<(Nanos, Scheduled)>,
     /// Counts armings, so timers due at one instant fire in the order they were set, as in sim.
     armed: u64,
     /// Resume timers owed by pause points, with the true time the node thaws at if it stalled.
@@ -421,6 +436,15 @@ where
                 }
                 continue;
             }
+            if let Some(&(at, what)) = self.scheduled.front()
+                && at <= self.shared.now()
+            {
+                self.scheduled.pop_front();
+                if self.strike(what).is_break() {
+                    return;
+                }
+                continue;
+            }
             if pending.is_none() {
                 pending = self.inbox.try_recv().ok();
             }
@@ -439,7 +463,12 @@ where
             } else if let Some(Envelope { from, msg, handled, .. }) = pending.take() {
                 self.step(|node, now, out| node.on_msg(now, from, msg, out), handled)
             } else {
-                let timeout = next.map_or_else(channel::never, |(at, _)| channel::at(at));
+                let fault = self.scheduled.front().and_then(|&(at, _)| self.shared.instant(at));
+                let wake = match (next.map(|(at, _)| at), fault) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let timeout = wake.map_or_else(channel::never, channel::at);
                 channel::select! {
                     recv(self.inbox) -> msg => pending = msg.ok(),
                     recv(self.shutdown) -> _ => return,
@@ -449,6 +478,44 @@ where
             };
             if flow.is_break() {
                 return;
+            }
+        }
+    }
+
+    /// Carries out a scheduled fault; breaks on a crash, or when the run ends during a stall.
+    fn strike(&mut self, what: Scheduled) -> ControlFlow<()> {
+        match what {
+            Scheduled::Crash => {
+                self.emit(|o, at, node| o.fault(at, node, FaultEvent::Crash));
+                ControlFlow::Break(())
+            }
+            Scheduled::Stall(span) => {
+                let mut thaw = self.shared.now().saturating_add(span);
+                self.emit(|o, at, node| {
+                    thaw = at.saturating_add(span);
+                    o.fault(at, node, FaultEvent::StallBegin { until: thaw });
+                });
+                self.shared.waits.lock().frozen[self.id] = true;
+                let thawed = self.sleep_until(thaw);
+                self.shared.waits.lock().frozen[self.id] = false;
+                if !thawed {
+                    return ControlFlow::Break(());
+                }
+                self.emit(|o, at, node| o.fault(at, node, FaultEvent::StallEnd));
+                ControlFlow::Continue(())
+            }
+            Scheduled::ClockJump(by) => {
+                self.clock = self.clock.jumped(by);
+                self.emit(|o, at, node| o.fault(at, node, FaultEvent::ClockJump { by }));
+                let now = self.shared.now();
+                for id in 0..self.local_deadlines.len() {
+                    if let (Some(deadline), Some(_)) = (self.local_deadlines[id], self.timers[id]) {
+                        let id = TimerId::try_from(id).expect("timer slots are indexed by TimerId");
+                        self.arm(id, now.saturating_add(self.clock.until(now, deadline)));
+                        self.local_deadlines[usize::from(id)] = Some(deadline);
+                    }
+                }
+                ControlFlow::Continue(())
             }
         }
     }
@@ -572,6 +639,7 @@ where
         self.armed += 1;
         // A deadline past what `Instant` can hold never comes: same as not armed.
         *self.timer_slot(id) = deadline.map(|at| (at, self.armed));
+        self.local_deadlines[usize::from(id)] = None;
     }
 
     fn apply(&mut self, now: Nanos) -> ControlFlow<()> {
@@ -581,7 +649,8 @@ where
             match command {
                 Command::Send { to, msg } => self.send(to, msg),
                 Command::SetTimer { id, after } => {
-                    self.arm(id, now.saturating_add(self.clock.true_span(after)))
+                    self.arm(id, now.saturating_add(self.clock.true_span(after)));
+                    self.local_deadlines[usize::from(id)] = Some(self.clock.local(now).saturating_add(after));
                 }
                 Command::Work { id, amount } => self.arm(id, now.saturating_add(amount)),
                 Command::CancelTimer { id } => *self.timer_slot(id) = None,
@@ -620,6 +689,7 @@ where
         let i = usize::from(id);
         if self.timers.len() <= i {
             self.timers.resize(i + 1, None);
+            self.local_deadlines.resize(i + 1, None);
         }
         &mut self.timers[i]
     }

@@ -19,10 +19,16 @@
 //! previous wait. A waiting client therefore sends at most about 64 copies of one request over any
 //! horizon, however long it waits and however slow the links are, so retries cannot pile up.
 //!
+//! How the lock itself is taken, trusted and given back is the design's business, not the
+//! client's: the client hands those steps to its design's [`LockStub`], so one skeleton serves
+//! every design.
+//!
 //! The consensus workload ([`Workload::Consensus`]) uses the same skeleton on one register per
 //! instance: read; if empty, write my value; decide what I read or wrote.
 
+use super::design::{LockStub, STUB_TIMERS};
 use super::msg::{Exit, Key, LockEvent, LockMsg, OpId, Token};
+use super::retry::Backoff;
 use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
 use crate::time::Nanos;
 use serde::{Deserialize, Serialize};
@@ -30,7 +36,6 @@ use serde::{Deserialize, Serialize};
 const RETRY: TimerId = 0;
 const RESUME: TimerId = 1;
 const WORK: TimerId = 2;
-const RENEW: TimerId = 3;
 const NEXT_INSTANCE: TimerId = 4;
 
 /// When a client starts counting down its lease.
@@ -70,15 +75,12 @@ pub enum Workload {
 pub struct ClientPolicy {
     /// The client's number (0-based), also its proposal in the consensus workload.
     pub index: usize,
-    /// Safety margin `m`: abort when the local clock says less than this is left of the lease.
+    /// Safety margin `m`: abort when the local clock says less than this is left of the lease
+    /// ([`LockStub::time_left`]).
     pub margin: Option<Nanos>,
-    /// When the local lease countdown starts.
-    pub timer_start: TimerStart,
-    /// Re-send an unanswered request (lock or storage) after this long, then after twice as long
-    /// each time (0: never).
+    /// Re-send an unanswered storage request after this long, then after twice as long each time
+    /// (0: never).
     pub retry: Nanos,
-    /// Renew the lease this often while holding it (0: never).
-    pub renew: Nanos,
     /// Work `w` inside the critical section.
     pub work: Nanos,
     /// The workload.
@@ -88,8 +90,6 @@ pub struct ClientPolicy {
     /// Consensus: instance `i` starts at local time `i · instance_period`, so that every client
     /// contends for every instance (a client that falls behind starts at once).
     pub instance_period: Nanos,
-    /// Node ids of the service, storage and outbox.
-    pub server: NodeId,
     /// Storage's node id.
     pub storage: NodeId,
     /// The outbox's node id.
@@ -119,15 +119,14 @@ enum Step {
 #[derive(Debug)]
 pub struct LockClient {
     policy: ClientPolicy,
+    stub: Box<dyn LockStub>,
     step: Step,
-    req: u64,
     op: OpId,
-    /// The wait before the next re-send of what the client waits for.
-    backoff: Nanos,
-    requested_at: Nanos,
+    /// The wait before the next re-send of the storage request the client waits for.
+    backoff: Backoff,
     token: Token,
-    lease: Option<Nanos>,
-    lease_from: Nanos,
+    /// Critical sections entered so far; the newest is this one.
+    sections: u64,
     completed: u64,
     instance: u64,
     /// The current instance is decided; the next section moves on to the next one.
@@ -136,17 +135,15 @@ pub struct LockClient {
 
 impl LockClient {
     /// A client that will start requesting when the run starts.
-    pub fn new(policy: ClientPolicy) -> Self {
+    pub fn new(policy: ClientPolicy, stub: Box<dyn LockStub>) -> Self {
         LockClient {
             policy,
+            stub,
             step: Step::Waiting,
-            req: 0,
             op: 0,
-            backoff: 0,
-            requested_at: 0,
+            backoff: Backoff::new(policy.retry),
             token: 0,
-            lease: None,
-            lease_from: 0,
+            sections: 0,
             completed: 0,
             instance: 0,
             decided: false,
@@ -160,54 +157,49 @@ impl LockClient {
         }
     }
 
-    fn in_section(&self) -> bool {
-        !matches!(self.step, Step::Idle | Step::Waiting | Step::Done)
-    }
-
     fn request(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
-        self.req += 1;
-        self.requested_at = now;
         self.step = Step::Waiting;
         out.observe(LockEvent::Requested { client: self.policy.index });
-        self.backoff = self.policy.retry;
-        self.resend(out);
+        self.stub.acquire(now, out);
+    }
+
+    /// The stub says the lock is held: the section begins.
+    fn enter(&mut self, token: Token, out: &mut Out<LockMsg, LockEvent>) {
+        self.token = token;
+        self.sections += 1;
+        out.observe(LockEvent::Entered { client: self.policy.index, token });
+        self.step = Step::AtP1;
+        out.pause(PausePoint::P1, RESUME);
     }
 
     /// Starts storage operation `step` (a read, or a write of its value).
     fn start_op(&mut self, step: Step, out: &mut Out<LockMsg, LockEvent>) {
         self.op += 1;
         self.step = step;
-        self.backoff = self.policy.retry;
+        self.backoff.restart();
         self.resend(out);
     }
 
-    /// (Re-)sends what the client is waiting for, if anything, and arms the next re-send after
-    /// the current backoff, which then doubles. Storage serves an operation once and answers
-    /// repeats from memory, and the service ignores repeats of a served attempt, so a lost message
-    /// or reply costs a retry, not the run, and a late copy changes nothing.
+    /// (Re-)sends the storage request the client is waiting for, if any, and arms the next
+    /// re-send. Storage serves an operation once and answers repeats from memory, so a lost
+    /// message or reply costs a retry, not the run, and a late copy changes nothing.
     fn resend(&mut self, out: &mut Out<LockMsg, LockEvent>) {
         let (op, token, key) = (self.op, self.token, self.key());
         let msg = match self.step {
-            Step::Waiting => LockMsg::Request { req: self.req },
             Step::Reading => LockMsg::Read { op, token, key },
             Step::AwaitingAck { value } => LockMsg::Write { op, token, key, value },
             _ => return,
         };
-        let to = if self.step == Step::Waiting { self.policy.server } else { self.policy.storage };
-        out.send(to, msg);
-        if self.backoff > 0 {
-            out.set_timer(RETRY, self.backoff);
-            self.backoff = self.backoff.saturating_mul(2);
-        }
+        out.send(self.policy.storage, msg);
+        self.backoff.arm(RETRY, out);
     }
 
     fn leave(&mut self, now: Nanos, exit: Exit, out: &mut Out<LockMsg, LockEvent>) {
         let index = self.policy.index;
         out.cancel_timer(RETRY);
-        out.cancel_timer(RENEW);
         out.cancel_timer(WORK);
         out.observe(LockEvent::Left { client: index, token: self.token, exit });
-        out.send(self.policy.server, LockMsg::Release { req: self.req, token: self.token });
+        self.stub.release(now, out);
         if std::mem::take(&mut self.decided) {
             self.instance += 1;
         }
@@ -239,16 +231,12 @@ impl LockClient {
         let (client, instance) = (self.policy.index, self.instance);
         match decide_by {
             DecideBy::Ack => out.observe(LockEvent::Decided { client, instance, value }),
-            DecideBy::Effect => {
-                out.send(self.policy.outbox, LockMsg::Effect { token: self.token, key: instance, value })
-            }
+            DecideBy::Effect => out.send(
+                self.policy.outbox,
+                LockMsg::Effect { token: self.token, key: instance, value, section: self.sections },
+            ),
         }
         self.decided = true;
-    }
-
-    /// Local lease time left, by this client's own clock (negative when it believes it expired).
-    fn lease_left(&self, now: Nanos, lease: Nanos) -> i128 {
-        i128::from(self.lease_from) + i128::from(lease) - i128::from(now)
     }
 
     /// After the work: write (the counter, or my proposal to an empty register), send the side
@@ -266,7 +254,9 @@ impl LockClient {
         self.start_op(Step::AwaitingAck { value }, out);
         let (token, key) = (self.token, self.key());
         match self.policy.workload {
-            Workload::Increment => out.send(self.policy.outbox, LockMsg::Effect { token, key, value }),
+            Workload::Increment => {
+                out.send(self.policy.outbox, LockMsg::Effect { token, key, value, section: self.sections })
+            }
             Workload::Consensus { decide_by: DecideBy::Effect } => self.decide(value, DecideBy::Effect, out),
             Workload::Consensus { decide_by: DecideBy::Ack } => {}
         }
@@ -295,55 +285,44 @@ impl Node for LockClient {
         }
     }
 
-    fn on_msg(&mut self, now: Nanos, _from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
         match msg {
-            LockMsg::Grant { req, token, lease } if self.step == Step::Waiting && req == self.req => {
-                out.cancel_timer(RETRY);
-                self.token = token;
-                self.lease = lease;
-                self.lease_from = match self.policy.timer_start {
-                    TimerStart::Grant => now,
-                    TimerStart::Request => self.requested_at,
-                };
-                out.observe(LockEvent::Entered { client: self.policy.index, token });
-                if self.policy.renew > 0 && lease.is_some() {
-                    out.set_timer(RENEW, self.policy.renew);
-                }
-                self.step = Step::AtP1;
-                out.pause(PausePoint::P1, RESUME);
-            }
-            // A grant nobody is waiting for (a late re-grant of an attempt whose lease expired):
-            // give it back at once, so the lock does not sit with a request that no longer exists.
-            LockMsg::Grant { req, token, .. } if !(self.in_section() && token == self.token) => {
-                out.send(self.policy.server, LockMsg::Release { req, token });
-            }
-            LockMsg::Renewed { token, sent_at } if token == self.token && self.in_section() => {
-                self.lease_from = self.lease_from.max(sent_at);
-            }
-            LockMsg::ReadReply { op, value, accepted } if op == self.op && self.step == Step::Reading => {
-                out.cancel_timer(RETRY);
-                if accepted {
-                    self.step = Step::AtP2 { read: value };
-                    out.pause(PausePoint::P2, RESUME);
-                } else {
-                    self.leave(now, Exit::Rejected, out);
+            LockMsg::ReadReply { op, value, accepted } => {
+                if op == self.op && self.step == Step::Reading {
+                    out.cancel_timer(RETRY);
+                    if accepted {
+                        self.step = Step::AtP2 { read: value };
+                        out.pause(PausePoint::P2, RESUME);
+                    } else {
+                        self.leave(now, Exit::Rejected, out);
+                    }
                 }
             }
-            LockMsg::WriteAck { op, accepted } if op == self.op => {
-                if let Step::AwaitingAck { value } = self.step {
+            LockMsg::WriteAck { op, accepted } => {
+                if let (true, Step::AwaitingAck { value }) = (op == self.op, self.step) {
                     self.write_answered(now, value, accepted, out);
                 }
             }
-            _ => {}
+            _ => {
+                if let Some(token) = self.stub.on_msg(now, from, msg, out) {
+                    self.enter(token, out);
+                }
+            }
         }
     }
 
     fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) {
+        if timer >= STUB_TIMERS {
+            if let Some(token) = self.stub.on_timer(now, timer, out) {
+                self.enter(token, out);
+            }
+            return;
+        }
         match (timer, self.step) {
             (RETRY, _) => self.resend(out),
             (RESUME, Step::AtP1) => {
-                if let (Some(margin), Some(lease)) = (self.policy.margin, self.lease)
-                    && self.lease_left(now, lease) < i128::from(margin)
+                if let (Some(margin), Some(left)) = (self.policy.margin, self.stub.time_left(now))
+                    && left < i128::from(margin)
                 {
                     self.leave(now, Exit::Aborted, out);
                     return;
@@ -360,10 +339,6 @@ impl Node for LockClient {
             }
             (WORK, Step::Working { read }) => self.after_work(now, read, out),
             (NEXT_INSTANCE, Step::Idle) => self.request(now, out),
-            (RENEW, _) if self.in_section() => {
-                out.send(self.policy.server, LockMsg::Renew { token: self.token, sent_at: now });
-                out.set_timer(RENEW, self.policy.renew);
-            }
             _ => {}
         }
     }

@@ -4,67 +4,14 @@
 //! be changed, and [`LockConfig::validate`] says, in one line, what is wrong with a combination.
 
 use super::client::{DecideBy, TimerStart, Workload};
+pub use super::design::Variant;
+pub use super::faults::{NodeFault, Partition, Scripted, ScriptedFault};
 use super::storage::Fencing;
+use super::topology::Topology;
 use crate::fault::{Dist, LinkPlan};
 use crate::node::PausePoint;
 use crate::time::{Human, MS, Nanos, SEC};
 use serde::{Deserialize, Serialize};
-
-/// The lock designs under test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Variant {
-    /// Held until released; never taken away.
-    NonPreemptive,
-    /// A lease of `L`: the service takes the lock back when it expires.
-    Lease,
-    /// A lease plus a client-side safety margin `m` checked before touching storage.
-    LeaseMargin,
-    /// A lease plus Chubby's lock-delay `D` after an expiry.
-    LockDelay,
-    /// A lease plus fencing tokens checked by storage on every access.
-    Fenced,
-    /// A lease plus fencing tokens checked on writes only (deliberately flawed).
-    FencedWrites,
-}
-
-impl Variant {
-    /// Every variant, in the order tables list them.
-    pub const ALL: [Variant; 6] = [
-        Variant::NonPreemptive,
-        Variant::Lease,
-        Variant::LeaseMargin,
-        Variant::Fenced,
-        Variant::FencedWrites,
-        Variant::LockDelay,
-    ];
-
-    /// The name the command line uses.
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::NonPreemptive => "non-preemptive",
-            Variant::Lease => "lease",
-            Variant::LeaseMargin => "lease-margin",
-            Variant::LockDelay => "lock-delay",
-            Variant::Fenced => "fenced",
-            Variant::FencedWrites => "fenced-writes",
-        }
-    }
-
-    /// True for the variants whose service takes the lock back.
-    pub fn preemptive(self) -> bool {
-        self != Variant::NonPreemptive
-    }
-
-    /// What storage checks under this variant.
-    pub fn fencing(self) -> Fencing {
-        match self {
-            Variant::Fenced => Fencing::All,
-            Variant::FencedWrites => Fencing::WritesOnly,
-            _ => Fencing::None,
-        }
-    }
-}
 
 /// Which engine runs the nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -74,56 +21,6 @@ pub enum EngineKind {
     Sim,
     /// One OS thread per node, wall-clock time, real sleeps.
     Threads,
-}
-
-/// What a partition cuts the faulty client (client 1) off from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Target {
-    /// The lock service (requests, grants, releases, renewals).
-    Lock,
-    /// Storage (reads, writes and their replies).
-    Storage,
-}
-
-/// A window of true time in which every message between client 1 and `target` is lost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Partition {
-    /// What client 1 is cut off from.
-    pub target: Target,
-    /// Start of the window.
-    #[serde(with = "crate::time::human")]
-    pub from: Nanos,
-    /// End of the window (exclusive).
-    #[serde(with = "crate::time::human")]
-    pub until: Nanos,
-}
-
-impl Partition {
-    /// Parses `lock:10ms..200ms` or `storage:0..50ms`.
-    pub fn parse(text: &str) -> Result<Partition, String> {
-        let usage = || {
-            format!(
-                "{} is not a partition: expected lock:FROM..UNTIL or storage:FROM..UNTIL, e.g. lock:10ms..200ms",
-                crate::input::Quoted(text)
-            )
-        };
-        let (target, window) = text.split_once(':').ok_or_else(usage)?;
-        let target = match target {
-            "lock" => Target::Lock,
-            "storage" => Target::Storage,
-            _ => return Err(usage()),
-        };
-        let (from, until) = window.split_once("..").ok_or_else(usage)?;
-        let from = crate::time::parse_duration(from).map_err(|e| e.to_string())?;
-        let until = crate::time::parse_duration(until).map_err(|e| e.to_string())?;
-        Ok(Partition { target, from, until })
-    }
-
-    /// True when the window covers true time `t`.
-    pub fn covers(&self, t: Nanos) -> bool {
-        (self.from..self.until).contains(&t)
-    }
 }
 
 /// Which links the link plan (drop, delay, duplicate, reorder) applies to.
@@ -165,29 +62,6 @@ impl LinkScope {
     }
 }
 
-/// A fault scripted for one acquisition of one client, overriding the stall distribution there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Scripted {
-    /// The client (0-based).
-    pub client: usize,
-    /// Its acquisition (1 = its first grant).
-    pub acquisition: u64,
-    /// Where in that critical section.
-    pub at: PausePoint,
-    /// What happens there.
-    pub fault: ScriptedFault,
-}
-
-/// What a scripted fault does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScriptedFault {
-    /// Freeze for this long.
-    Stall(#[serde(with = "crate::time::human")] Nanos),
-    /// Crash while holding the lock.
-    Crash,
-}
-
 /// Everything one run needs. It reads back from the JSON it writes (`faultline lock --json`,
 /// then `--config`), or from TOML, where an absent optional field means `None`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +73,8 @@ pub struct LockConfig {
     pub engine: EngineKind,
     /// Number of clients `p` (at least 2).
     pub clients: usize,
+    /// Number of lock servers `k` (multi-server designs; 1 otherwise).
+    pub servers: usize,
     /// Lease `L` (preemptive variants).
     #[serde(default, with = "crate::time::human_opt")]
     pub lease: Option<Nanos>,
@@ -225,9 +101,12 @@ pub struct LockConfig {
     pub pause_at: PausePoint,
     /// Faults scripted for particular acquisitions (crashes, single long stalls).
     pub script: Vec<Scripted>,
-    /// Partition windows of client 1.
+    /// Partition windows: messages between two groups of nodes lost in a window of true time.
     pub partitions: Vec<Partition>,
-    /// Client clock drift ρ: client clocks run at `1 - ρ`.
+    /// Faults aimed at nodes: crashes, stalls and clock jumps at a time, drifting clocks.
+    pub faults: Vec<NodeFault>,
+    /// Client clock drift ρ: client clocks run at `1 - ρ` (a [`NodeFault::ClockDrift`] aimed at
+    /// a client overrides it).
     pub drift: f64,
     /// What links do to messages.
     pub link: LinkPlan,
@@ -268,6 +147,20 @@ pub enum ConfigError {
     /// A non-preemptive lock was given a lease-only setting.
     #[error("{0} needs a preemptive variant; the non-preemptive lock has no lease")]
     NeedsLease(&'static str),
+    /// A setting the design has no use for.
+    #[error("{flag} does not apply to the {design} design")]
+    NotForDesign { flag: &'static str, design: &'static str },
+    /// Several servers for a design that runs on one.
+    #[error(
+        "--servers {got}: the {design} design runs on one lock server; use a multi-server design such as redlock"
+    )]
+    SingleServer { got: usize, design: String },
+    /// No lock server, or more than the engines are built for.
+    #[error("--servers must be between 1 and {max} (got {got})")]
+    Servers { got: usize, max: usize },
+    /// A fault aimed at a node the topology does not have.
+    #[error("{0}")]
+    BadTarget(String),
     /// A preemptive variant with a zero lease.
     #[error("--lease must be greater than 0")]
     ZeroLease,
@@ -319,6 +212,8 @@ pub enum ConfigError {
 
 /// Most clients an engine runs (threads: one OS thread each).
 pub const MAX_CLIENTS: usize = 256;
+/// Most lock servers a run may have (a client keeps one bit per server).
+pub const MAX_SERVERS: usize = 63;
 /// Longest threaded run.
 pub const MAX_THREADS_HORIZON: Nanos = 600 * SEC;
 /// Most acquisitions in one run: about a quarter of an hour of simulation on one core.
@@ -331,24 +226,23 @@ pub const MAX_INSTANCES: u64 = 1_000_000;
 pub const MAX_EVENTS: u64 = 100_000_000_000;
 /// Most lease renewals one section may need before the configuration is refused as a flood.
 pub const MAX_RENEWALS_PER_SECTION: u64 = 10_000;
-/// The derived event budget allows a live lock this many events per acquisition (it needs about
-/// 12, plus two per renewal), so only a run that cannot make progress ever spends it.
-const EVENTS_PER_ACQUISITION: u64 = 64;
 /// The derived event budget is never smaller than this, so small runs have room for slow starts.
 const MIN_EVENT_BUDGET: u64 = 1_000_000;
 
 impl LockConfig {
-    /// The defaults for `variant` on `engine`: 2 clients, L = 10 ms, w = 1 ms, exponential stalls
-    /// of mean 5 ms after the check, perfect links, and a workload sized for the engine.
+    /// The defaults for `variant` on `engine`: 2 clients, one server, L = 10 ms, w = 1 ms,
+    /// exponential stalls of mean 5 ms after the check, perfect links, and a workload sized for
+    /// the engine; then the design's own defaults ([`LockDesign::defaults`](super::LockDesign::defaults)).
     pub fn new(variant: Variant, engine: EngineKind) -> Self {
         let sim = engine == EngineKind::Sim;
-        LockConfig {
+        let mut cfg = LockConfig {
             variant,
             engine,
             clients: 2,
+            servers: 1,
             lease: variant.preemptive().then_some(10 * MS),
-            margin: (variant == Variant::LeaseMargin).then_some(2 * MS),
-            lock_delay: if variant == Variant::LockDelay { 5 * MS } else { 0 },
+            margin: None,
+            lock_delay: 0,
             timer_start: TimerStart::Grant,
             retry: 20 * MS,
             renew: 0,
@@ -357,6 +251,7 @@ impl LockConfig {
             pause_at: PausePoint::P2,
             script: Vec::new(),
             partitions: Vec::new(),
+            faults: Vec::new(),
             drift: 0.0,
             link: LinkPlan::PERFECT,
             links: LinkScope::ALL,
@@ -367,7 +262,9 @@ impl LockConfig {
             horizon: None,
             max_events: None,
             seed: 1,
-        }
+        };
+        variant.design().defaults(&mut cfg);
+        cfg
     }
 
     /// The consensus workload deciding by `decide_by`.
@@ -400,14 +297,16 @@ impl LockConfig {
                 return Err(ConfigError::NeedsLease("--renew"));
             }
         }
-        // A margin of 0 is the most common check of all ("is my lease still valid?" right before
-        // touching storage): it aborts only once the client's own clock says the lease is over.
-        if self.variant == Variant::LeaseMargin && self.margin.is_none() {
-            return Err(ConfigError::MissingMargin);
+        if !(1..=MAX_SERVERS).contains(&self.servers) {
+            return Err(ConfigError::Servers { got: self.servers, max: MAX_SERVERS });
         }
-        if self.variant == Variant::LockDelay && self.lock_delay == 0 {
-            return Err(ConfigError::MissingLockDelay);
+        if self.servers > 1 && !self.variant.design().multi_server() {
+            return Err(ConfigError::SingleServer {
+                got: self.servers,
+                design: self.variant.name().to_string(),
+            });
         }
+        self.variant.design().validate(self)?;
         if let Some(lease) = self.lease {
             if let Some(margin) = self.margin.filter(|&m| m >= lease) {
                 return Err(ConfigError::MarginTooLarge {
@@ -483,6 +382,19 @@ impl LockConfig {
         if self.script.iter().any(|s| s.client >= self.clients || s.acquisition == 0) {
             return Err(ConfigError::BadScript);
         }
+        let topology = self.topology();
+        let targets =
+            self.partitions.iter().flat_map(|p| p.between).chain(self.faults.iter().map(|f| f.target()));
+        for target in targets {
+            topology.resolve(target).map_err(ConfigError::BadTarget)?;
+        }
+        for fault in &self.faults {
+            if let NodeFault::ClockDrift { rho, .. } = *fault
+                && !(rho > -1.0 && rho < 1.0)
+            {
+                return Err(ConfigError::Drift(rho));
+            }
+        }
         Ok(())
     }
 
@@ -497,6 +409,11 @@ impl LockConfig {
             }
             Workload::Consensus { .. } => self.instances,
         }
+    }
+
+    /// Who is who in a run of this configuration.
+    pub fn topology(&self) -> Topology {
+        Topology { servers: self.servers, clients: self.clients }
     }
 
     /// Both bounds of the run: the horizon and the event budget in force.
@@ -524,16 +441,19 @@ impl LockConfig {
     }
 
     /// The event budget in force: the one given, or else, for every acquisition the workload
-    /// plans, `EVENTS_PER_ACQUISITION` plus two per renewal and, twice over, three (a copy, a
-    /// reply and a timer) per re-send of each of its three requests (lock, read, write); never
-    /// less than `MIN_EVENT_BUDGET`. A live lock spends a fraction of it; a run that spends it
-    /// all was kept busy without finishing, and says so.
+    /// plans, what the design says a live acquisition may need
+    /// ([`LockDesign::events_per_acquisition`](super::LockDesign::events_per_acquisition), 64
+    /// for a queueing lock) plus two per renewal and, twice over, three (a copy, a reply and a
+    /// timer) per re-send of each of its three requests (lock, read, write); never less than
+    /// `MIN_EVENT_BUDGET`. A live lock spends a fraction of it; a run that spends it all was kept
+    /// busy without finishing, and says so.
     pub fn event_budget(&self) -> u64 {
         if let Some(n) = self.max_events {
             return n;
         }
-        let per_acquisition =
-            EVENTS_PER_ACQUISITION + 2 * self.renewals_per_section() + 18 * self.resends_per_request();
+        let per_acquisition = self.variant.design().events_per_acquisition(self)
+            + 2 * self.renewals_per_section()
+            + 18 * self.resends_per_request();
         self.planned_acquisitions().saturating_mul(per_acquisition).clamp(MIN_EVENT_BUDGET, MAX_EVENTS)
     }
 
@@ -560,7 +480,7 @@ impl LockConfig {
 
     /// A generous bound on the time one acquisition takes in a live run: the work, the whole lease
     /// and lock-delay, a typical stall, four link delays, a retry and a millisecond.
-    fn per_acquisition(&self) -> Nanos {
+    pub fn per_acquisition(&self) -> Nanos {
         [
             self.work,
             self.lease.unwrap_or(0),

@@ -1,9 +1,13 @@
-//! The lock world's environment: which client stalls where and for how long, whose clock drifts,
-//! which messages the links lose, delay or duplicate, and when client 1 is partitioned.
+//! The lock world's environment: which client stalls where and for how long, whose clock drifts
+//! or jumps, which nodes crash or freeze when, which messages the links lose, delay or duplicate,
+//! and which groups of nodes are partitioned when.
+//!
+//! It knows each node's role from the [`Topology`], never from its index, so every fault reaches
+//! any node: servers, storage and the outbox as well as clients.
 
-use super::config::{LinkScope, LockConfig, Partition, Scripted, ScriptedFault, Target};
-use super::world::{FIRST_CLIENT, OUTBOX, SERVER, STORAGE, client_of};
-use crate::engine::{Env, PauseOutcome};
+use super::config::{LinkScope, LockConfig, NodeFault, Partition, Scripted, ScriptedFault};
+use super::topology::{Role, Topology};
+use crate::engine::{Env, PauseOutcome, Scheduled};
 use crate::fault::{Clock, Dist, LinkPlan};
 use crate::node::{NodeId, PausePoint};
 use crate::rng::{self, Rng};
@@ -15,12 +19,14 @@ const LINK_STREAM: u64 = 2;
 /// Faults of the lock world, drawn from streams derived from the run's seed.
 #[derive(Debug)]
 pub struct LockEnv {
+    topology: Topology,
     pause: Dist,
     pause_at: PausePoint,
     script: Vec<Scripted>,
     acquisitions: Vec<u64>,
     stall_rngs: Vec<Rng>,
     client_clock: Clock,
+    faults: Vec<NodeFault>,
     link: LinkPlan,
     scope: LinkScope,
     link_rng: Rng,
@@ -31,30 +37,54 @@ impl LockEnv {
     /// The environment of a run of `cfg`.
     pub fn new(cfg: &LockConfig) -> Self {
         LockEnv {
+            topology: cfg.topology(),
             pause: cfg.pause.clone(),
             pause_at: cfg.pause_at,
             script: cfg.script.clone(),
             acquisitions: vec![0; cfg.clients],
             stall_rngs: (0..cfg.clients).map(|c| rng::stream(cfg.seed, &[STALL_STREAM, c as u64])).collect(),
             client_clock: Clock::slow(cfg.drift),
+            faults: cfg.faults.clone(),
             link: cfg.link.clone(),
             scope: cfg.links,
             link_rng: rng::stream(cfg.seed, &[LINK_STREAM]),
             partitions: cfg.partitions.clone(),
         }
     }
+
+    /// Whether the link between `a` and `b` is of a class the link plan applies to: a client's
+    /// links to the lock servers, to storage and to the outbox; links between other nodes (a
+    /// design's servers talking among themselves) count as lock links.
+    fn scoped(&self, a: NodeId, b: NodeId) -> bool {
+        let (ra, rb) = (self.topology.role(a), self.topology.role(b));
+        let other = match (ra, rb) {
+            (Some(Role::Client(_)), other) | (other, Some(Role::Client(_))) => other,
+            _ => Some(Role::Server(0)),
+        };
+        match other {
+            Some(Role::Storage) => self.scope.storage,
+            Some(Role::Outbox) => self.scope.effect,
+            _ => self.scope.lock,
+        }
+    }
 }
 
 impl Env for LockEnv {
     fn clock(&self, node: NodeId) -> Clock {
-        if node >= FIRST_CLIENT { self.client_clock } else { Clock::PERFECT }
+        let base = match self.topology.role(node) {
+            Some(Role::Client(_)) => self.client_clock,
+            _ => Clock::PERFECT,
+        };
+        // The last drift aimed at the node wins, as a later flag overrides an earlier one.
+        self.faults.iter().fold(base, |clock, fault| match *fault {
+            NodeFault::ClockDrift { target, rho } if self.topology.names(target, node) => Clock::slow(rho),
+            _ => clock,
+        })
     }
 
     fn pause(&mut self, node: NodeId, point: PausePoint, _now: Nanos) -> PauseOutcome {
-        if node < FIRST_CLIENT {
-            return PauseOutcome::Continue;
-        }
-        let client = client_of(node);
+        // Pause points are the client skeleton's; a design's server that reaches one goes on.
+        let Some(client) = self.topology.client_of(node) else { return PauseOutcome::Continue };
         if point == PausePoint::P1 {
             self.acquisitions[client] += 1;
         }
@@ -73,27 +103,35 @@ impl Env for LockEnv {
     }
 
     fn route(&mut self, from: NodeId, to: NodeId, now: Nanos, deliveries: &mut Vec<Nanos>) {
-        let (client, other) = if from >= FIRST_CLIENT { (from, to) } else { (to, from) };
-        let target = match other {
-            SERVER => Some(Target::Lock),
-            STORAGE => Some(Target::Storage),
-            _ => None,
-        };
-        let cut = client == FIRST_CLIENT
-            && target.is_some_and(|t| self.partitions.iter().any(|p| p.target == t && p.covers(now)));
+        let t = &self.topology;
+        let cut = self.partitions.iter().any(|p| {
+            let [a, b] = p.between;
+            p.covers(now) && ((t.names(a, from) && t.names(b, to)) || (t.names(a, to) && t.names(b, from)))
+        });
         if cut {
             return;
         }
-        let scoped = match other {
-            SERVER => self.scope.lock,
-            STORAGE => self.scope.storage,
-            OUTBOX => self.scope.effect,
-            _ => false,
-        };
-        if scoped {
+        if self.scoped(from, to) {
             self.link.route(&mut self.link_rng, deliveries);
         } else {
             deliveries.push(0);
         }
+    }
+
+    fn schedule(&self) -> Vec<(Nanos, NodeId, Scheduled)> {
+        let mut schedule = Vec::new();
+        for fault in &self.faults {
+            let (at, what) = match *fault {
+                NodeFault::Crash { at, .. } => (at, Scheduled::Crash),
+                NodeFault::Stall { at, span, .. } => (at, Scheduled::Stall(span)),
+                NodeFault::ClockJump { at, by, .. } => (at, Scheduled::ClockJump(by)),
+                NodeFault::ClockDrift { .. } => continue,
+            };
+            // Validation resolved every target against this topology.
+            for node in self.topology.resolve(fault.target()).unwrap_or_default() {
+                schedule.push((at, node, what));
+            }
+        }
+        schedule
     }
 }

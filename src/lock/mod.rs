@@ -8,17 +8,24 @@
 
 pub mod client;
 pub mod config;
+pub mod design;
+pub mod designs;
 pub mod env;
+pub mod faults;
 pub mod msg;
 pub mod predict;
+pub mod retry;
 pub mod run;
 pub mod scenario;
 pub mod server;
 pub mod storage;
 pub mod timeline;
+pub mod topology;
 pub mod trace;
 pub mod world;
 
 pub use client::{DecideBy, TimerStart, Workload};
-pub use config::{ConfigError, EngineKind, LockConfig, Variant};
-pub use run::{LockReport, run};
+pub use config::{ConfigError, EngineKind, LockConfig};
+pub use design::{LockDesign, LockStub, Variant, register};
+pub use run::{LockReport, RunError, run};
+pub use topology::{Target, Topology};

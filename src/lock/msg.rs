@@ -3,8 +3,9 @@
 use crate::time::Nanos;
 use serde::Serialize;
 
-/// A grant's sequence number. The lock service hands them out in increasing order, so it doubles as
-/// the *fencing token* (Chubby's sequencer) and, for the oracles, as the acquisition's name.
+/// What a client presents to storage for an acquisition. The queueing service hands them out in
+/// increasing order, so there it is the *fencing token* (Chubby's sequencer); other designs make
+/// their own (see each design). The oracle never relies on their order.
 pub type Token = u64;
 
 /// A storage key: the counter lives at key 0; the consensus workload uses one register per
@@ -27,8 +28,11 @@ pub enum LockMsg {
     Request { req: u64 },
     /// Service → client: the lock is yours for attempt `req`; `lease` is how long, if preemptive.
     Grant { req: u64, token: Token, lease: Option<Nanos> },
-    /// Client → service: I am done with attempt `req`, granted as `token` (or, for a grant I was
-    /// not waiting for, I never wanted it).
+    /// Service → client: not now, attempt `req` is refused (servers that do not queue, such as
+    /// Redlock's).
+    Refused { req: u64 },
+    /// Client → service: I am done with attempt `req`, granted as `token`; or I no longer want
+    /// it (a grant I was not waiting for, an attempt I gave up): a cancel.
     Release { req: u64, token: Token },
     /// Client → service: extend my lease; `sent_at` is my local time, echoed back.
     Renew { token: Token, sent_at: Nanos },
@@ -42,8 +46,9 @@ pub enum LockMsg {
     Write { op: OpId, token: Token, key: Key, value: u64 },
     /// Storage → client: whether write `op` was applied.
     WriteAck { op: OpId, accepted: bool },
-    /// Client → outbox: the side effect (the "SMS"), which no token can guard.
-    Effect { token: Token, key: Key, value: u64 },
+    /// Client → outbox: the side effect (the "SMS"), which no token can guard; `section` is the
+    /// sender's count of its critical sections, so the oracle knows which one sent it.
+    Effect { token: Token, key: Key, value: u64, section: u64 },
 }
 
 /// How a client left its critical section.
@@ -74,9 +79,11 @@ pub enum Op {
 pub enum LockEvent {
     /// A client started waiting for the lock.
     Requested { client: usize },
-    /// The service granted `token` to `client` (service time).
+    /// The queueing service granted `token` to `client` (shown in replays; the oracle judges
+    /// entries, not grants, so that every design is judged alike).
     Granted { client: usize, token: Token },
-    /// The service considers `token` over: released, or its lease expired.
+    /// The queueing service considers `token` over: released, or its lease expired (shown in
+    /// replays).
     Freed { token: Token, expired: bool },
     /// The client received `token` and entered its critical section.
     Entered { client: usize, token: Token },
@@ -85,8 +92,9 @@ pub enum LockEvent {
     /// Storage served `op` at `key` for `client`, presenting `token` (once per operation: retried
     /// and duplicated copies are answered from storage's memory, not served again).
     Accessed { client: usize, token: Token, key: Key, op: Op, accepted: bool },
-    /// The outbox sent a side effect on behalf of `client`.
-    Effect { client: usize, token: Token, key: Key, value: u64 },
+    /// The outbox sent a side effect on behalf of `client`, from its critical section number
+    /// `section` (counted from 1).
+    Effect { client: usize, token: Token, key: Key, value: u64, section: u64 },
     /// A consensus client decided `value` for `instance`.
     Decided { client: usize, instance: u64, value: u64 },
     /// The client completed its share of the workload.

@@ -77,12 +77,13 @@
 //! needs `P(S >= c)`, which differs from [`Dist::tail`] at a fixed stall), and the variances that
 //! the tolerances need from [`Dist::capped_second_moment`].
 //!
-//! **Unavailability.** The oracle counts the time in which the service's holder (from its grant to
-//! its release or expiry) is stalled while another client waits. Under contention someone always
-//! waits, and the holder is stalled from its grant for `S` or until it stops being the holder. So
-//! the stalled part of a hold is `U = S` for the non-preemptive lock and `U = min(S, L)` for a
-//! lease. It is not `min(S, H)`: during the lock-delay the service has no holder, and a holder
-//! stalled past its lease stops counting at `L`. The run's fraction is `E[U]/E[H]`.
+//! **Unavailability.** The oracle counts the time in which the holder (the newest client to
+//! enter, while inside) is stalled while another client waits. Under contention someone always
+//! waits, and the holder is stalled from its grant for `S` or until the next client enters, at
+//! `L + D`. So the stalled part of a hold is `U = S` for the non-preemptive lock and
+//! `U = min(S, L + D)` for a lease: during the lock-delay nobody can have the lock because of the
+//! stalled holder. It is not `min(S, H)`: a holder back during the lock-delay is no longer
+//! stalled. The run's fraction is `E[U]/E[H]`.
 //!
 //! **Where they apply.**
 //! - The simulator and the increment workload, with the faults the rates cover (on threads every
@@ -147,7 +148,8 @@ pub fn predict(cfg: &LockConfig) -> Option<Prediction> {
     if !covered(cfg) {
         return None;
     }
-    let overlap_from = cfg.lease.map(|l| (l + cfg.lock_delay) as f64 - cfg.work as f64);
+    let timing = cfg.variant.design().timing(cfg)?;
+    let overlap_from = timing.expiry.map(|l| (l + timing.lock_delay) as f64 - cfg.work as f64);
     let s = &cfg.pause;
     match cfg.workload {
         Workload::Consensus { decide_by } => {
@@ -155,6 +157,9 @@ pub fn predict(cfg: &LockConfig) -> Option<Prediction> {
                 return None;
             }
             let protected = cfg.fencing() == Fencing::All && decide_by == DecideBy::Ack;
+            // Fencing protects the decision only with tokens in acquisition order, which a
+            // design that does not queue cannot promise.
+            let protected = protected && timing.queued;
             let rate = match overlap_from {
                 Some(x) if !protected => s.tail_from(x),
                 _ => 0.0,
@@ -162,9 +167,9 @@ pub fn predict(cfg: &LockConfig) -> Option<Prediction> {
             Some(Prediction { disagreement_rate: Some(rate), ..Default::default() })
         }
         Workload::Increment => {
-            let mut prediction = match (overlap_from, cfg.lease) {
-                (Some(from), Some(l)) => {
-                    let next_grant = (l + cfg.lock_delay) as f64;
+            let mut prediction = match (overlap_from, timing.expiry, timing.lease) {
+                (Some(from), Some(expiry), Some(l)) => {
+                    let next_grant = (expiry + timing.lock_delay) as f64;
                     match (cfg.pause_at, cfg.margin) {
                         (PausePoint::P1, Some(m)) => {
                             let abort_from = (l - m) as f64 / (1.0 - cfg.drift);
@@ -183,7 +188,7 @@ pub fn predict(cfg: &LockConfig) -> Option<Prediction> {
                 }
                 _ => Prediction::increment(0.0, 0.0, 0.0),
             };
-            if let Some(law) = HoldLaw::of(cfg) {
+            if let Some(law) = HoldLaw::of(cfg).filter(|_| timing.queued) {
                 prediction.mean_wait_ns = law.mean_wait();
                 prediction.unavailable = law.unavailable();
             }
@@ -196,6 +201,7 @@ pub fn predict(cfg: &LockConfig) -> Option<Prediction> {
 fn covered(cfg: &LockConfig) -> bool {
     cfg.link.is_perfect()
         && cfg.partitions.is_empty()
+        && cfg.faults.is_empty()
         && cfg.script.is_empty()
         && cfg.renew == 0
         && cfg.timer_start == TimerStart::Grant
@@ -314,6 +320,7 @@ impl HoldLaw {
         if !covered(cfg) || cfg.engine != EngineKind::Sim || cfg.workload != Workload::Increment {
             return None;
         }
+        let timing = cfg.variant.design().timing(cfg).filter(|t| t.queued)?;
         let w = cfg.work as f64;
         let s = &cfg.pause;
         let inf = f64::INFINITY;
@@ -323,29 +330,34 @@ impl HoldLaw {
         let mut band = |stall: Interval, hold, away, stalled| {
             bands.push(Band { stall, hold, away, stalled, moments: stall.moments(s) });
         };
-        match cfg.lease {
-            None => band(Interval::half_open(0.0, inf), released, released, stall),
-            Some(l) => {
-                let (l, d) = (l as f64, cfg.lock_delay as f64);
+        match (timing.expiry, timing.lease) {
+            (Some(l), Some(lease)) => {
+                let (l, d, lease) = (l as f64, timing.lock_delay as f64, lease as f64);
                 let expired = Affine::new(l + d, 0.0);
-                let cut = Affine::new(l, 0.0);
+                // The holder's stall keeps the lock from the others until the next client enters,
+                // at the expiry plus the lock-delay: the stalled part of a hold is min(S, L + D).
+                let cut = Affine::new(l + d, 0.0);
                 // A stall from `L - w` on leaves the release at or after the expiry, which wins a
-                // tie (module docs); a margin checked after a P1 stall aborts beyond `A`.
+                // tie (module docs); a margin checked after a P1 stall aborts beyond `A`, judged
+                // against the lease the client counts down.
                 let c = l - w;
                 let abort_from = match (cfg.pause_at, cfg.margin) {
-                    (PausePoint::P1, Some(m)) => (l - m as f64) / (1.0 - cfg.drift),
+                    (PausePoint::P1, Some(m)) => (lease - m as f64) / (1.0 - cfg.drift),
                     _ => inf,
                 };
-                let (early, late, past) =
-                    (Interval::half_open(0.0, c), Interval::half_open(c, l), Interval::half_open(l, inf));
+                let (early, late) = (Interval::half_open(0.0, c), Interval::half_open(c, l));
+                let (delayed, past) = (Interval::half_open(l, l + d), Interval::half_open(l + d, inf));
                 band(early.up_to(abort_from), released, released, stall);
                 band(late.up_to(abort_from), expired, released, stall);
+                band(delayed.up_to(abort_from), expired, released, stall);
                 band(past.up_to(abort_from), expired, released, cut);
                 // An abort releases at once, at the end of the stall, unless the lease is already
                 // gone.
                 band(Interval::half_open(0.0, l).above(abort_from), stall, stall, stall);
+                band(delayed.above(abort_from), expired, stall, stall);
                 band(past.above(abort_from), expired, stall, cut);
             }
+            _ => band(Interval::half_open(0.0, inf), released, released, stall),
         }
         Some(HoldLaw { stall: s.clone(), bands, clients: cfg.clients as f64 })
     }
@@ -426,7 +438,7 @@ mod tests {
         let expected =
             [(0.5, 0.606531), (1.0, 0.367879), (2.0, 0.135335), (4.0, 0.0183156), (8.0, 0.000335463)];
         for (ratio, p) in expected {
-            let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+            let mut cfg = LockConfig::new(Variant::LEASE, EngineKind::Sim);
             cfg.work = 0;
             cfg.lease = Some(8 * MS);
             cfg.pause = Dist::Exp { mean: (8.0 * MS as f64 / ratio) as u64 };
@@ -449,24 +461,23 @@ mod tests {
     /// Hand-derived values: the non-preemptive lock waits `(p-1)(E[S] + w)`; a lease of 10 ms
     /// with exp(5 ms) stalls and w = 1 ms holds `w + E[min(S, 9 ms)]` and the client is away
     /// `E[S] + w`, so `p·E[H] - E[T]`; a lock-delay of 5 ms adds `D·P(S >= 9 ms)` to the hold, and
-    /// the holder is stalled for `min(S, L)`, not `min(S, H)`: during the lock-delay there is no
-    /// holder.
+    /// the holder is stalled for `min(S, L + D)`: nobody enters during the lock-delay.
     #[test]
     fn contention_forms_by_hand() {
         let ms = MS as f64;
         let exp5 = Dist::Exp { mean: 5 * MS };
-        let p = predict(&contended(Variant::NonPreemptive, exp5.clone())).unwrap();
+        let p = predict(&contended(Variant::NON_PREEMPTIVE, exp5.clone())).unwrap();
         assert!(close(p.mean_wait_ns, 15.0 * 6.0 * ms), "{p:?}");
         assert!(close(p.unavailable, 5.0 / 6.0), "{p:?}");
 
         let hold = ms + 5.0 * ms * (1.0 - (-1.8f64).exp());
-        let p = predict(&contended(Variant::Lease, exp5.clone())).unwrap();
+        let p = predict(&contended(Variant::LEASE, exp5.clone())).unwrap();
         assert!(close(p.mean_wait_ns, 16.0 * hold - 6.0 * ms), "{p:?}");
         assert!(close(p.unavailable, 5.0 * ms * (1.0 - (-2.0f64).exp()) / hold), "{p:?}");
 
-        let p = predict(&contended(Variant::LockDelay, exp5)).unwrap();
+        let p = predict(&contended(Variant::LOCK_DELAY, exp5)).unwrap();
         assert!(close(p.mean_wait_ns, 16.0 * 6.0 * ms - 6.0 * ms), "{p:?}");
-        assert!(close(p.unavailable, 5.0 * (1.0 - (-2.0f64).exp()) / 6.0), "{p:?}");
+        assert!(close(p.unavailable, 5.0 * (1.0 - (-3.0f64).exp()) / 6.0), "{p:?}");
     }
 
     /// A fixed stall that ends the work exactly at the expiry loses the tie: the hold is `L + D`,
@@ -474,11 +485,11 @@ mod tests {
     #[test]
     fn a_tie_goes_to_the_expiry() {
         let ms = MS as f64;
-        let p = predict(&contended(Variant::LockDelay, Dist::Fixed(9 * MS))).unwrap();
+        let p = predict(&contended(Variant::LOCK_DELAY, Dist::Fixed(9 * MS))).unwrap();
         // H = 15 ms, T = 10 ms: 16·15 - 10.
         assert!(close(p.mean_wait_ns, 230.0 * ms), "{p:?}");
         assert!(close(p.unavailable, 9.0 / 15.0), "{p:?}");
-        let law = HoldLaw::of(&contended(Variant::LockDelay, Dist::Fixed(9 * MS))).unwrap();
+        let law = HoldLaw::of(&contended(Variant::LOCK_DELAY, Dist::Fixed(9 * MS))).unwrap();
         assert_eq!(law.outlives(), 0.0, "back before the next grant: it keeps its turn");
     }
 
@@ -489,7 +500,7 @@ mod tests {
     #[test]
     fn aborts_shorten_the_hold() {
         let ms = MS as f64;
-        let mut cfg = contended(Variant::LeaseMargin, Dist::Uniform { lo: 0, hi: 20 * MS });
+        let mut cfg = contended(Variant::LEASE_MARGIN, Dist::Uniform { lo: 0, hi: 20 * MS });
         cfg.pause_at = PausePoint::P1;
         cfg.margin = Some(3 * MS);
         cfg.work = 2 * MS;
@@ -504,7 +515,7 @@ mod tests {
     /// the same limits hold for the wait (no mean at or below 1: no steady state at all).
     #[test]
     fn pareto_shapes_decide_what_exists() {
-        for variant in [Variant::NonPreemptive, Variant::Lease] {
+        for variant in [Variant::NON_PREEMPTIVE, Variant::LEASE] {
             for (alpha, mean, variance) in
                 [(0.8, false, false), (1.0, false, false), (1.5, true, false), (2.5, true, true)]
             {
@@ -526,10 +537,10 @@ mod tests {
     #[test]
     fn contention_forms_stay_in_their_domain() {
         let exp5 = Dist::Exp { mean: 5 * MS };
-        let mut threads = contended(Variant::Lease, exp5.clone());
+        let mut threads = contended(Variant::LEASE, exp5.clone());
         threads.engine = EngineKind::Threads;
         assert_eq!(predict(&threads).unwrap().mean_wait_ns, None);
-        let consensus = contended(Variant::Lease, exp5).consensus(DecideBy::Ack);
+        let consensus = contended(Variant::LEASE, exp5).consensus(DecideBy::Ack);
         assert_eq!(predict(&consensus).unwrap().unavailable, None);
     }
 
@@ -542,11 +553,11 @@ mod tests {
         let n = 200_000;
         let stalls = ["exp:6ms", "uniform:0ms:20ms", "fixed:12ms@0.3", "pareto:2.5:3ms", "exp:4ms@0.5"];
         let setups: [(Variant, PausePoint, Option<u64>, f64, u64); 5] = [
-            (Variant::NonPreemptive, PausePoint::P2, None, 0.0, 0),
-            (Variant::Lease, PausePoint::P2, None, 0.0, 0),
-            (Variant::LockDelay, PausePoint::P1, None, 0.0, 4 * MS),
-            (Variant::LeaseMargin, PausePoint::P1, Some(3 * MS), 0.0, 0),
-            (Variant::LeaseMargin, PausePoint::P1, Some(3 * MS), 0.4, 2 * MS),
+            (Variant::NON_PREEMPTIVE, PausePoint::P2, None, 0.0, 0),
+            (Variant::LEASE, PausePoint::P2, None, 0.0, 0),
+            (Variant::LOCK_DELAY, PausePoint::P1, None, 0.0, 4 * MS),
+            (Variant::LEASE_MARGIN, PausePoint::P1, Some(3 * MS), 0.0, 0),
+            (Variant::LEASE_MARGIN, PausePoint::P1, Some(3 * MS), 0.4, 2 * MS),
         ];
         for stall in stalls {
             for (variant, at, margin, drift, delay) in setups {
@@ -561,7 +572,7 @@ mod tests {
                     let aborts = margin.is_some_and(|m| s > (l - m as f64) / (1.0 - drift));
                     let (released, away) = if aborts { (s, s) } else { (s + w, s + w) };
                     let hold = if released < l { released } else { l + d };
-                    [hold, away, s.min(l)]
+                    [hold, away, s.min(l + d)]
                 };
                 let law = HoldLaw::of(&cfg).unwrap();
                 let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
@@ -598,7 +609,7 @@ mod tests {
 
     #[test]
     fn a_margin_at_p1_only_leaves_the_window_the_drift_opens() {
-        let mut cfg = LockConfig::new(Variant::LeaseMargin, EngineKind::Sim);
+        let mut cfg = LockConfig::new(Variant::LEASE_MARGIN, EngineKind::Sim);
         cfg.pause_at = PausePoint::P1;
         cfg.pause = Dist::Uniform { lo: 0, hi: 20 * MS };
         cfg.margin = Some(3 * MS);
@@ -654,7 +665,7 @@ fn end_of_run_shortfall(cfg: &LockConfig, predicted: f64, n: u64) -> f64 {
 
 /// Runs `cfg` and compares its headline rate (overlaps for the increment workload, disagreements
 /// for consensus) with the closed form; `None` when there is no closed form for `cfg`.
-pub fn compare(cfg: &LockConfig) -> Option<Result<Comparison, super::ConfigError>> {
+pub fn compare(cfg: &LockConfig) -> Option<Result<Comparison, super::RunError>> {
     let prediction = predict(cfg)?;
     Some(super::run(cfg).map(|report| {
         let m = report.metrics;
@@ -787,7 +798,7 @@ pub fn check_contention(
 }
 
 /// Runs `cfg` and checks it with [`check_contention`]; `None` when the forms do not cover `cfg`.
-pub fn compare_contention(cfg: &LockConfig) -> Option<Result<ContentionComparison, super::ConfigError>> {
+pub fn compare_contention(cfg: &LockConfig) -> Option<Result<ContentionComparison, super::RunError>> {
     HoldLaw::of(cfg)?.mean_wait()?;
     Some(super::run(cfg).map(|report| {
         check_contention(cfg, &report.metrics).expect("the forms cover a configuration they predicted")

@@ -3,6 +3,7 @@
 use super::config::{ConfigError, EngineKind, LockConfig};
 use super::env::LockEnv;
 use super::world;
+use crate::check::lock_oracle::OracleError;
 use crate::check::{LockMetrics, LockOracle};
 use crate::engine::{Observer, sim};
 use crate::lock::msg::LockEvent;
@@ -20,8 +21,20 @@ pub struct LockReport {
     pub metrics: LockMetrics,
 }
 
+/// Why a run has no report.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// The configuration is invalid; nothing ran.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The run reported an event the oracle could not place: the design (its servers or stub)
+    /// named a client or node the world does not have.
+    #[error("the oracle cannot judge this run: {0}")]
+    Oracle(#[from] OracleError),
+}
+
 /// Runs `cfg` and returns its metrics.
-pub fn run(cfg: &LockConfig) -> Result<LockReport, ConfigError> {
+pub fn run(cfg: &LockConfig) -> Result<LockReport, RunError> {
     run_observed(cfg, &mut ())
 }
 
@@ -29,7 +42,7 @@ pub fn run(cfg: &LockConfig) -> Result<LockReport, ConfigError> {
 pub fn run_observed<X: Observer<LockEvent> + Send>(
     cfg: &LockConfig,
     extra: &mut X,
-) -> Result<LockReport, ConfigError> {
+) -> Result<LockReport, RunError> {
     cfg.validate()?;
     let oracle = LockOracle::new(cfg);
     let metrics = match cfg.engine {
@@ -38,9 +51,9 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(
             let mut env = LockEnv::new(cfg);
             let mut both = (oracle, extra);
             let end = sim::run(&mut nodes, &mut env, &mut both, cfg.limits());
-            both.0.finish(end)
+            both.0.finish(end)?
         }
-        EngineKind::Threads => run_threads(cfg, oracle, extra),
+        EngineKind::Threads => run_threads(cfg, oracle, extra)?,
     };
     Ok(LockReport { seed: cfg.seed, config: cfg.clone(), metrics })
 }
@@ -50,7 +63,7 @@ fn run_threads<X: Observer<LockEvent> + Send>(
     cfg: &LockConfig,
     oracle: LockOracle,
     extra: &mut X,
-) -> LockMetrics {
+) -> Result<LockMetrics, OracleError> {
     let nodes = world::build(cfg);
     let env = LockEnv::new(cfg);
     let mut both = (oracle, extra);
@@ -59,6 +72,10 @@ fn run_threads<X: Observer<LockEvent> + Send>(
 }
 
 #[cfg(loom)]
-fn run_threads<X: Observer<LockEvent> + Send>(_: &LockConfig, _: LockOracle, _: &mut X) -> LockMetrics {
+fn run_threads<X: Observer<LockEvent> + Send>(
+    _: &LockConfig,
+    _: LockOracle,
+    _: &mut X,
+) -> Result<LockMetrics, OracleError> {
     panic!("the threads engine is not built under cfg(loom): loom has no time")
 }

@@ -17,7 +17,7 @@
 //! | F4 | its clock runs at half speed and its first section stalls 9 ms before the margin check (P1) |
 //! | F5 | links lose or delay messages (lock links drop 30% for the non-preemptive lock; storage links delay by exp(4 ms) otherwise) |
 
-use super::config::{LinkScope, LockConfig, Partition, Scripted, ScriptedFault, Target, Variant};
+use super::config::{LinkScope, LockConfig, Partition, Scripted, ScriptedFault, Variant};
 use super::run::run;
 use crate::check::LockMetrics;
 use crate::fault::Dist;
@@ -59,12 +59,12 @@ impl Row {
     /// The lock variant the row runs.
     pub fn variant(self) -> Variant {
         match self {
-            Row::NonPreemptive => Variant::NonPreemptive,
-            Row::Lease => Variant::Lease,
-            Row::LeaseMargin => Variant::LeaseMargin,
-            Row::Fenced | Row::FencedSms => Variant::Fenced,
-            Row::FencedWrites => Variant::FencedWrites,
-            Row::LockDelay => Variant::LockDelay,
+            Row::NonPreemptive => Variant::NON_PREEMPTIVE,
+            Row::Lease => Variant::LEASE,
+            Row::LeaseMargin => Variant::LEASE_MARGIN,
+            Row::Fenced | Row::FencedSms => Variant::FENCED,
+            Row::FencedWrites => Variant::FENCED_WRITES,
+            Row::LockDelay => Variant::LOCK_DELAY,
         }
     }
 
@@ -178,10 +178,10 @@ fn base(row: Row) -> LockConfig {
     if variant.preemptive() {
         cfg.lease = Some(L);
     }
-    if variant == Variant::LeaseMargin {
+    if variant == Variant::LEASE_MARGIN {
         cfg.margin = Some(M);
     }
-    if variant == Variant::LockDelay {
+    if variant == Variant::LOCK_DELAY {
         cfg.lock_delay = D;
     }
     cfg
@@ -218,7 +218,7 @@ pub fn config(row: Row, fault: Fault) -> LockConfig {
             if row.variant().preemptive() {
                 cfg.renew = 2 * MS;
             }
-            cfg.partitions.push(Partition { target: Target::Lock, from: MS, until: 200 * MS });
+            cfg.partitions.push(Partition::from_lock(MS, 200 * MS));
             cfg.horizon = Some(5_000 * MS);
         }
         Fault::F4 => {
@@ -361,7 +361,7 @@ impl Cell {
             }
             Expect::Fewer => {
                 let mut lease = self.config.clone();
-                lease.variant = Variant::Lease;
+                lease.variant = Variant::LEASE;
                 lease.lock_delay = 0;
                 let lv = Row::Lease.violations(&metrics(&lease));
                 (v < lv, format!("fewer: {v} vs {lv} under the plain lease"))
@@ -378,7 +378,7 @@ pub fn exp_table(acquisitions: u64) -> Vec<(f64, LockConfig)> {
     [0.5, 1.0, 2.0, 4.0, 8.0]
         .into_iter()
         .map(|ratio| {
-            let mut cfg = LockConfig::new(Variant::Lease, crate::lock::EngineKind::Sim);
+            let mut cfg = LockConfig::new(Variant::LEASE, crate::lock::EngineKind::Sim);
             cfg.clients = 16;
             cfg.work = 0;
             cfg.lease = Some(L);
@@ -401,9 +401,12 @@ pub fn consensus_cases(instances: u64) -> Vec<(&'static str, LockConfig)> {
     };
     let stalls = Dist::Exp { mean: 5 * MS };
     vec![
-        ("correct lock (non-preemptive, no faults)", make(Variant::NonPreemptive, DecideBy::Ack, Dist::None)),
-        ("lease, exp(5ms) stalls at P2", make(Variant::Lease, DecideBy::Ack, stalls.clone())),
-        ("fenced, decide on storage's verdict", make(Variant::Fenced, DecideBy::Ack, stalls.clone())),
-        ("fenced, decision announced by SMS", make(Variant::Fenced, DecideBy::Effect, stalls)),
+        (
+            "correct lock (non-preemptive, no faults)",
+            make(Variant::NON_PREEMPTIVE, DecideBy::Ack, Dist::None),
+        ),
+        ("lease, exp(5ms) stalls at P2", make(Variant::LEASE, DecideBy::Ack, stalls.clone())),
+        ("fenced, decide on storage's verdict", make(Variant::FENCED, DecideBy::Ack, stalls.clone())),
+        ("fenced, decision announced by SMS", make(Variant::FENCED, DecideBy::Effect, stalls)),
     ]
 }

@@ -1,4 +1,5 @@
-//! The lock service: one server, always available, never two holders by its own clock.
+//! The queueing lock service of the single-server designs: one server, never two holders by its
+//! own clock.
 //!
 //! Waiters are served FIFO the moment the lock is free. *Free* depends on the policy: released
 //! (every variant), or lease expired (preemptive variants), plus the Chubby lock-delay `D` after
@@ -17,6 +18,7 @@
 //! for anything but the current grant changes nothing but the client's record.
 
 use super::msg::{LockEvent, LockMsg, Token};
+use super::topology::Topology;
 use crate::node::{Node, NodeId, Out, TimerId};
 use crate::time::Nanos;
 use std::collections::VecDeque;
@@ -63,12 +65,12 @@ pub struct LockServer {
     records: Vec<ClientRecord>,
     last_token: Token,
     free_from: Nanos,
-    client_of: fn(NodeId) -> usize,
+    topology: Topology,
 }
 
 impl LockServer {
-    /// A service with `policy`; `client_of` names a client node for the oracles.
-    pub fn new(policy: ServerPolicy, client_of: fn(NodeId) -> usize) -> Self {
+    /// A service with `policy` for the clients of `topology`.
+    pub fn new(policy: ServerPolicy, topology: Topology) -> Self {
         LockServer {
             policy,
             holder: None,
@@ -76,7 +78,7 @@ impl LockServer {
             records: Vec::new(),
             last_token: 0,
             free_from: 0,
-            client_of,
+            topology,
         }
     }
 
@@ -127,7 +129,9 @@ impl LockServer {
         if let Some(lease) = self.policy.lease {
             out.set_timer(EXPIRY, lease);
         }
-        out.observe(LockEvent::Granted { client: (self.client_of)(client), token });
+        if let Some(index) = self.topology.client_of(client) {
+            out.observe(LockEvent::Granted { client: index, token });
+        }
         out.send(client, LockMsg::Grant { req, token, lease: self.policy.lease });
     }
 
@@ -151,7 +155,10 @@ impl Node for LockServer {
 
     fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
         match msg {
-            LockMsg::Request { req } => self.request(now, from, req, out),
+            // Only clients take locks; anything else asking is ignored, not served.
+            LockMsg::Request { req } if self.topology.client_of(from).is_some() => {
+                self.request(now, from, req, out)
+            }
             LockMsg::Release { req, token } => {
                 let record = self.record(from);
                 record.released = Some(record.released.map_or(req, |r| r.max(req)));
@@ -211,7 +218,7 @@ mod tests {
     #[test]
     fn each_attempt_is_served_once() {
         let policy = ServerPolicy { lease: None, lock_delay: 0 };
-        let mut server = LockServer::new(policy, |n| n);
+        let mut server = LockServer::new(policy, Topology { servers: 1, clients: 2 });
         let mut out = Out::default();
         let (a, b) = (3, 4);
         server.on_msg(0, a, LockMsg::Request { req: 1 }, &mut out);

@@ -12,6 +12,7 @@
 //! never land twice, and every access the oracles see is one the client really asked for.
 
 use super::msg::{Key, LockEvent, LockMsg, Op, OpId};
+use super::topology::Topology;
 use crate::node::{Node, NodeId, Out, TimerId};
 use crate::time::Nanos;
 use serde::Serialize;
@@ -43,13 +44,13 @@ pub struct Storage {
     values: Vec<Option<u64>>,
     /// By client node: constant memory per client, whatever the length of the run.
     served: Vec<Option<Served>>,
-    client_of: fn(NodeId) -> usize,
+    topology: Topology,
 }
 
 impl Storage {
-    /// Empty storage with the given fencing; `client_of` names a client node for the oracles.
-    pub fn new(fencing: Fencing, client_of: fn(NodeId) -> usize) -> Self {
-        Storage { fencing, max_token: 0, values: Vec::new(), served: Vec::new(), client_of }
+    /// Empty storage with the given fencing, serving the clients of `topology`.
+    pub fn new(fencing: Fencing, topology: Topology) -> Self {
+        Storage { fencing, max_token: 0, values: Vec::new(), served: Vec::new(), topology }
     }
 
     /// Serves operation `op` of `from` unless it was served before; returns the reply to send.
@@ -59,6 +60,8 @@ impl Storage {
             LockMsg::Write { op, token, key, value } => (op, Op::Write(value), token, key),
             _ => return None,
         };
+        // Only clients use storage; what anything else sends is not served.
+        let client = self.topology.client_of(from)?;
         if self.served.len() <= from {
             self.served.resize(from + 1, None);
         }
@@ -80,7 +83,7 @@ impl Storage {
                 LockMsg::WriteAck { op: id, accepted }
             }
         };
-        out.observe(LockEvent::Accessed { client: (self.client_of)(from), token, key, op, accepted });
+        out.observe(LockEvent::Accessed { client, token, key, op, accepted });
         self.served[from] = Some(Served { op: id, reply });
         Some(reply)
     }
@@ -128,13 +131,13 @@ impl Node for Storage {
 /// way to check a token, because the world outside does not keep one.
 #[derive(Debug)]
 pub struct Outbox {
-    client_of: fn(NodeId) -> usize,
+    topology: Topology,
 }
 
 impl Outbox {
-    /// An outbox; `client_of` names a client node for the oracles.
-    pub fn new(client_of: fn(NodeId) -> usize) -> Self {
-        Outbox { client_of }
+    /// An outbox sending for the clients of `topology`.
+    pub fn new(topology: Topology) -> Self {
+        Outbox { topology }
     }
 }
 
@@ -145,8 +148,10 @@ impl Node for Outbox {
     fn on_start(&mut self, _now: Nanos, _out: &mut Out<LockMsg, LockEvent>) {}
 
     fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
-        if let LockMsg::Effect { token, key, value } = msg {
-            out.observe(LockEvent::Effect { client: (self.client_of)(from), token, key, value });
+        if let (LockMsg::Effect { token, key, value, section }, Some(client)) =
+            (msg, self.topology.client_of(from))
+        {
+            out.observe(LockEvent::Effect { client, token, key, value, section });
         }
     }
 

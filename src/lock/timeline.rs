@@ -10,10 +10,10 @@
 //!
 //! What counts as a violation, in the oracle's terms:
 //!
-//! - an **overlap**: a grant while another client is inside. If that client has not touched
+//! - an **overlap**: a client entering while another is inside. If that client has not touched
 //!   storage yet, the verdict is suspended: an overlap whose holder then aborts at its margin check
 //!   without touching anything did no harm (the oracle's `aborted_overlaps`) and is not a
-//!   violation; one whose holder goes on is, from the moment of the grant;
+//!   violation; one whose holder goes on is, from the moment of the entry;
 //! - a **stale access**, accepted or rejected (an accepted stale write is where an update is lost:
 //!   the oracle counts lost updates only at the end of the run, so the write is where the replay
 //!   points);
@@ -24,10 +24,10 @@ use super::client::{DecideBy, Workload};
 use super::config::{ConfigError, LockConfig};
 use super::msg::{Exit, LockEvent, Op, Token};
 use super::run::{LockReport, run_observed};
+use super::topology::{Role, Topology};
 use super::trace::{Entry, Happening};
-use super::world::{FIRST_CLIENT, OUTBOX, SERVER, STORAGE, client_node, client_of};
-use crate::check::grants::Grants;
 use crate::check::seen::SeenValues;
+use crate::check::succession::Succession;
 use crate::engine::{FaultEvent, Observer};
 use crate::node::NodeId;
 use crate::report::mermaid::{Arrow, Diagram};
@@ -50,6 +50,9 @@ pub enum ReplayError {
     /// The configuration is not one a run accepts.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The run could not be judged.
+    #[error(transparent)]
+    Run(#[from] crate::lock::run::RunError),
     /// More context than [`MAX_CONTEXT`] was asked for.
     #[error("the context must be at most {MAX_CONTEXT} happenings on each side (got {0})")]
     ContextTooLarge(usize),
@@ -59,34 +62,34 @@ pub enum ReplayError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Violation {
-    /// The service granted `token` to `client` while `holder` was still inside its section of
+    /// `client` entered its section with `token` while `holder` was still inside its section of
     /// `held`, and `holder` did not then abort without acting.
     Overlap {
-        /// Who got the lock.
+        /// Who entered.
         client: usize,
-        /// The new grant.
+        /// The token it entered with.
         token: Token,
         /// Who was still inside.
         holder: usize,
         /// The holder's token.
         held: Token,
     },
-    /// `client` touched storage with `token` after the lock had gone to another client.
+    /// `client` touched storage with `token` after another client had entered.
     StaleAccess {
         /// Who.
         client: usize,
-        /// The superseded token it presented.
+        /// The token it presented.
         token: Token,
         /// What it did.
         op: Op,
         /// Whether storage accepted it (a fenced storage refuses it).
         accepted: bool,
     },
-    /// The outbox sent `client`'s SMS after its lock had gone to another client.
+    /// The outbox sent `client`'s SMS after another client had entered.
     StaleEffect {
         /// Whose SMS.
         client: usize,
-        /// The superseded token its section held.
+        /// The token its section held.
         token: Token,
         /// The value it carried.
         value: u64,
@@ -130,16 +133,14 @@ impl Violation {
     }
 
     /// The nodes the violation is about, lowest first.
-    fn nodes(&self) -> Vec<NodeId> {
+    fn nodes(&self, t: &Topology) -> Vec<NodeId> {
         let mut nodes = match *self {
-            Violation::Overlap { client, holder, .. } => {
-                vec![SERVER, client_node(client), client_node(holder)]
-            }
-            Violation::StaleAccess { client, .. } => vec![STORAGE, client_node(client)],
+            Violation::Overlap { client, holder, .. } => vec![t.client(client), t.client(holder)],
+            Violation::StaleAccess { client, .. } => vec![t.storage(), t.client(client)],
             Violation::StaleEffect { client, .. } | Violation::DuplicateEffect { client, .. } => {
-                vec![OUTBOX, client_node(client)]
+                vec![t.outbox(), t.client(client)]
             }
-            Violation::Disagreement { client, .. } => vec![client_node(client)],
+            Violation::Disagreement { client, .. } => vec![t.client(client)],
         };
         nodes.sort_unstable();
         nodes
@@ -151,8 +152,7 @@ impl fmt::Display for Violation {
         match *self {
             Violation::Overlap { client, token, holder, held } => write!(
                 f,
-                "the lock service granted token {token} to client {} while client {} was still inside with \
-                 token {held}",
+                "client {} entered with token {token} while client {} was still inside with token {held}",
                 client + 1,
                 holder + 1
             ),
@@ -164,13 +164,13 @@ impl fmt::Display for Violation {
                 let verdict = if accepted { "storage accepted it" } else { "storage rejected it (fencing)" };
                 write!(
                     f,
-                    "client {} {what} with token {token} after the lock had gone to another client, and {verdict}",
+                    "client {} {what} with token {token} after another client had entered, and {verdict}",
                     client + 1
                 )
             }
             Violation::StaleEffect { client, token, value } => write!(
                 f,
-                "the outbox sent client {}'s SMS {value} (token {token}) after the lock had gone to another client",
+                "the outbox sent client {}'s SMS {value} (token {token}) after another client had entered",
                 client + 1
             ),
             Violation::DuplicateEffect { client, token, value } => write!(
@@ -206,9 +206,11 @@ pub struct Window {
     pub entries: Vec<Entry>,
     /// Index of the violating happening in `entries`.
     pub at: usize,
-    /// For an overlap, the holder's first act after the grant if it came after the window: the
+    /// For an overlap, the holder's first act after the entry if it came after the window: the
     /// harm an overlap does is that act, and a diagram without it would not show it.
     pub later: Option<Later>,
+    /// Who is who in the run.
+    pub topology: Topology,
 }
 
 /// What a replay found.
@@ -239,7 +241,7 @@ pub fn replay(cfg: &LockConfig, context: usize) -> Result<Replay, ReplayError> {
 /// A client's newest critical section, as the oracle sees it.
 #[derive(Debug, Clone, Copy, Default)]
 struct Section {
-    token: Option<Token>,
+    token: Token,
     inside: bool,
     touched: bool,
     overlapped: bool,
@@ -274,7 +276,7 @@ enum ForHolder {
     Nothing,
 }
 
-fn for_holder(e: &Entry, holder: usize) -> ForHolder {
+fn for_holder(e: &Entry, holder: usize, topology: &Topology) -> ForHolder {
     match e.what {
         Happening::Event(
             LockEvent::Accessed { client, .. }
@@ -286,7 +288,7 @@ fn for_holder(e: &Entry, holder: usize) -> ForHolder {
         {
             ForHolder::Leaves
         }
-        Happening::Fault(FaultEvent::Crash) if e.node == client_node(holder) => ForHolder::Leaves,
+        Happening::Fault(FaultEvent::Crash) if e.node == topology.client(holder) => ForHolder::Leaves,
         _ => ForHolder::Nothing,
     }
 }
@@ -305,9 +307,9 @@ impl Candidate {
         self.after.len() >= context && self.watch.is_none()
     }
 
-    fn feed(&mut self, e: &Entry, context: usize) {
+    fn feed(&mut self, e: &Entry, context: usize, topology: &Topology) {
         let seen = match self.watch {
-            Some(holder) => for_holder(e, holder),
+            Some(holder) => for_holder(e, holder, topology),
             None => ForHolder::Nothing,
         };
         if self.after.len() < context {
@@ -328,12 +330,12 @@ impl Candidate {
         }
     }
 
-    fn into_window(self) -> Window {
+    fn into_window(self, topology: Topology) -> Window {
         let at = self.before.len();
         let mut entries = self.before;
         entries.push(self.entry);
         entries.extend(self.after);
-        Window { violation: self.violation, entries, at, later: self.later }
+        Window { violation: self.violation, entries, at, later: self.later, topology }
     }
 }
 
@@ -345,9 +347,10 @@ impl Candidate {
 pub struct Recorder {
     context: usize,
     workload: Workload,
+    topology: Topology,
     recent: VecDeque<Entry>,
     sections: Vec<Section>,
-    grants: Grants,
+    succession: Succession,
     sent_values: SeenValues,
     decisions: Vec<Option<u64>>,
     /// Possible first violations in the order they happened: pending overlaps, and at most one
@@ -366,9 +369,10 @@ impl Recorder {
         Ok(Recorder {
             context,
             workload: cfg.workload,
+            topology: cfg.topology(),
             recent: VecDeque::with_capacity(context),
             sections: vec![Section::default(); cfg.clients],
-            grants: Grants::default(),
+            succession: Succession::new(cfg.clients),
             sent_values: SeenValues::starting_at(1),
             decisions: Vec::new(),
             candidates: VecDeque::new(),
@@ -386,13 +390,9 @@ impl Recorder {
         }
         self.settle();
         match self.first {
-            Some(c) => Finding::Violation(c.into_window()),
+            Some(c) => Finding::Violation(c.into_window(self.topology)),
             None => Finding::Clean,
         }
-    }
-
-    fn superseded(&self, token: Token, owner: usize) -> bool {
-        self.grants.superseded(token, owner)
     }
 
     fn have_confirmed(&self) -> bool {
@@ -432,49 +432,68 @@ impl Recorder {
         }
     }
 
-    /// Marks `client`'s section of `token` as having acted, and settles a pending overlap of it.
-    fn touch(&mut self, client: usize, token: Token) {
-        let section = &mut self.sections[client];
-        if section.token == Some(token) {
-            section.touched = true;
+    /// Marks `client`'s section number `section` as having acted, and settles a pending overlap
+    /// of it.
+    fn touch(&mut self, client: usize, section: u64) {
+        if section == self.succession.newest(client) {
+            self.sections[client].touched = true;
         }
         self.resolve(client, false);
     }
 
+    /// True when `client` is one the run has; the oracle reports events naming others.
+    fn known(&self, client: usize) -> bool {
+        client < self.sections.len()
+    }
+
     fn detect(&mut self, e: &Entry) {
+        let client = match e.what {
+            Happening::Event(
+                LockEvent::Requested { client }
+                | LockEvent::Entered { client, .. }
+                | LockEvent::Left { client, .. }
+                | LockEvent::Accessed { client, .. }
+                | LockEvent::Effect { client, .. }
+                | LockEvent::Decided { client, .. }
+                | LockEvent::Finished { client },
+            ) => Some(client),
+            _ => None,
+        };
+        if client.is_some_and(|c| !self.known(c)) {
+            return;
+        }
         match e.what {
-            Happening::Event(LockEvent::Granted { client, token }) => {
+            Happening::Event(LockEvent::Entered { client, token }) => {
+                self.resolve(client, false);
                 for other in 0..self.sections.len() {
                     let s = self.sections[other];
                     if other != client && s.inside && !s.overlapped {
                         self.sections[other].overlapped = true;
-                        let held = s.token.unwrap_or_default();
                         let state = if s.touched { State::Confirmed } else { State::Pending };
+                        let held = s.token;
                         self.report(Violation::Overlap { client, token, holder: other, held }, state, e);
                     }
                 }
-                self.grants.granted(token, client);
-            }
-            Happening::Event(LockEvent::Entered { client, token }) => {
-                self.resolve(client, false);
-                self.sections[client] = Section { token: Some(token), inside: true, ..Section::default() };
+                self.succession.enter(client);
+                self.sections[client] = Section { token, inside: true, ..Section::default() };
             }
             Happening::Event(LockEvent::Left { client, exit, .. }) => {
                 self.sections[client].inside = false;
                 self.resolve(client, exit == Exit::Aborted);
             }
             Happening::Event(LockEvent::Accessed { client, token, op, accepted, .. }) => {
-                let stale = self.superseded(token, client);
-                self.touch(client, token);
+                let section = self.succession.newest(client);
+                let stale = self.succession.superseded(client, section);
+                self.touch(client, section);
                 // A refused stale access is fencing doing its job, not a violation (the verdict's
                 // notion too).
                 if stale && accepted {
                     self.report(Violation::StaleAccess { client, token, op, accepted }, State::Confirmed, e);
                 }
             }
-            Happening::Event(LockEvent::Effect { client, token, key, value }) => {
-                let stale = self.superseded(token, client);
-                self.touch(client, token);
+            Happening::Event(LockEvent::Effect { client, token, key, value, section }) => {
+                let stale = self.succession.superseded(client, section);
+                self.touch(client, section);
                 match self.workload {
                     Workload::Increment => {
                         // Inserted even when the SMS is stale, to stay in step with the oracle.
@@ -502,10 +521,11 @@ impl Recorder {
             Happening::Event(LockEvent::Decided { client, instance, value }) => {
                 self.decide(client, instance, value, e)
             }
-            Happening::Fault(FaultEvent::Crash) if e.node >= FIRST_CLIENT => {
-                let client = client_of(e.node);
-                self.sections[client].inside = false;
-                self.resolve(client, false);
+            Happening::Fault(FaultEvent::Crash) => {
+                if let Some(client) = self.topology.client_of(e.node) {
+                    self.sections[client].inside = false;
+                    self.resolve(client, false);
+                }
             }
             _ => {}
         }
@@ -530,15 +550,15 @@ impl Recorder {
     }
 
     fn happen(&mut self, e: Entry) {
-        let context = self.context;
+        let (context, topology) = (self.context, self.topology);
         if let Some(first) = &mut self.first {
             if !first.complete(context) {
-                first.feed(&e, context);
+                first.feed(&e, context, &topology);
             }
             return;
         }
         for c in &mut self.candidates {
-            c.feed(&e, context);
+            c.feed(&e, context, &topology);
         }
         self.detect(&e);
         if context > 0 {
@@ -563,12 +583,14 @@ impl Observer<LockEvent> for Recorder {
     }
 }
 
-fn node_name(node: NodeId) -> String {
-    match node {
-        SERVER => "lock service".to_string(),
-        STORAGE => "storage".to_string(),
-        OUTBOX => "outbox".to_string(),
-        n => format!("client {}", client_of(n) + 1),
+fn node_name(node: NodeId, t: &Topology) -> String {
+    match t.role(node) {
+        Some(Role::Server(_)) if t.servers == 1 => "lock service".to_string(),
+        Some(Role::Server(i)) => format!("lock server {}", i + 1),
+        Some(Role::Storage) => "storage".to_string(),
+        Some(Role::Outbox) => "outbox".to_string(),
+        Some(Role::Client(i)) => format!("client {}", i + 1),
+        None => format!("node {node}"),
     }
 }
 
@@ -577,7 +599,7 @@ fn key_suffix(key: u64) -> String {
 }
 
 /// One happening in words, without its time.
-pub fn describe(e: &Entry) -> String {
+pub fn describe(e: &Entry, t: &Topology) -> String {
     let c = |client: usize| client + 1;
     match e.what {
         Happening::Event(event) => match event {
@@ -611,7 +633,7 @@ pub fn describe(e: &Entry) -> String {
                     key_suffix(key)
                 )
             }
-            LockEvent::Effect { client, token, key, value } => {
+            LockEvent::Effect { client, token, key, value, .. } => {
                 format!(
                     "outbox: SMS {value}{} sent for client {} (token {token})",
                     key_suffix(key),
@@ -624,11 +646,12 @@ pub fn describe(e: &Entry) -> String {
             LockEvent::Finished { client } => format!("client {} has done its share", c(client)),
         },
         Happening::Fault(fault) => {
-            let who = node_name(e.node);
+            let who = node_name(e.node, t);
             match fault {
                 FaultEvent::StallBegin { until } => format!("{who} freezes until {}", Human(until)),
                 FaultEvent::StallEnd => format!("{who} wakes up"),
                 FaultEvent::Crash => format!("{who} crashes"),
+                FaultEvent::ClockJump { by } => format!("{who}'s clock jumps {}", signed(by)),
             }
         }
     }
@@ -665,7 +688,12 @@ impl Window {
             .max()
             .unwrap_or(0);
         let line = |out: &mut String, mark: &str, e: &Entry, note: &str| {
-            let _ = writeln!(out, "{mark} {:>width$}  {}{note}", Human(e.at).to_string(), describe(e));
+            let _ = writeln!(
+                out,
+                "{mark} {:>width$}  {}{note}",
+                Human(e.at).to_string(),
+                describe(e, &self.topology)
+            );
         };
         let acts = self.holder().map(|h| format!("   <- client {} acts on the lock it lost", h + 1));
         let harm = self.harm();
@@ -699,9 +727,9 @@ impl Window {
         let holder = self.holder()?;
         let next = self.entries[self.at + 1..]
             .iter()
-            .position(|e| !matches!(for_holder(e, holder), ForHolder::Nothing))?;
+            .position(|e| !matches!(for_holder(e, holder, &self.topology), ForHolder::Nothing))?;
         let i = self.at + 1 + next;
-        matches!(for_holder(&self.entries[i], holder), ForHolder::Acts).then_some(i)
+        matches!(for_holder(&self.entries[i], holder, &self.topology), ForHolder::Acts).then_some(i)
     }
 
     /// The window as a Mermaid sequence diagram: the lock service, storage, the outbox and the
@@ -721,14 +749,20 @@ impl Window {
                     | LockEvent::Finished { client },
                 ) => Some(client),
                 Happening::Event(LockEvent::Freed { .. }) => None,
-                Happening::Fault(_) => (e.node >= FIRST_CLIENT).then(|| client_of(e.node)),
+                Happening::Fault(_) => self.topology.client_of(e.node),
             })
-            .chain(self.violation.nodes().into_iter().filter(|&n| n >= FIRST_CLIENT).map(client_of))
+            .chain(
+                self.violation.nodes(&self.topology).into_iter().filter_map(|n| self.topology.client_of(n)),
+            )
             .collect();
         clients.sort_unstable();
         clients.dedup();
         let mut d = Diagram::new();
-        d.participant("L", Some("lock service"));
+        let servers = match self.topology.servers {
+            1 => "lock service".to_string(),
+            k => format!("lock servers 1-{k}"),
+        };
+        d.participant("L", Some(&servers));
         d.participant("S", Some("storage"));
         d.participant("O", Some("outbox (SMS)"));
         for &c in &clients {
@@ -746,16 +780,18 @@ impl Window {
                 Human(origin)
             ),
         );
-        let vnodes = self.violation.nodes();
-        let (v_from, v_to) = (participant(vnodes[0]), participant(vnodes[vnodes.len() - 1]));
-        let mut drawer = Drawer { origin, granted_at: HashMap::new(), released_at: HashMap::new() };
+        let t = &self.topology;
+        let vnodes = self.violation.nodes(t);
+        let (v_from, v_to) = (participant(vnodes[0], t), participant(vnodes[vnodes.len() - 1], t));
+        let mut drawer =
+            Drawer { origin, topology: *t, granted_at: HashMap::new(), released_at: HashMap::new() };
         let harm = self.harm();
         let acts = |d: &mut Diagram, drawer: &mut Drawer, e: &Entry| {
             d.rect((255, 238, 204));
             drawer.draw(d, e);
             if let Some(h) = self.holder() {
                 let text = format!("client {} acts on the lock it lost", h + 1);
-                d.note_over(&participant(client_node(h)), None, &text);
+                d.note_over(&participant(t.client(h), t), None, &text);
             }
             d.end();
         };
@@ -783,20 +819,27 @@ impl Window {
     }
 }
 
-/// The diagram id of a node.
-fn participant(node: NodeId) -> String {
-    match node {
-        SERVER => "L".to_string(),
-        STORAGE => "S".to_string(),
-        OUTBOX => "O".to_string(),
-        n => format!("C{}", client_of(n) + 1),
+/// The diagram id of a node: the lock servers share one lane.
+fn participant(node: NodeId, t: &Topology) -> String {
+    match t.role(node) {
+        Some(Role::Server(_)) | None => "L".to_string(),
+        Some(Role::Storage) => "S".to_string(),
+        Some(Role::Outbox) => "O".to_string(),
+        Some(Role::Client(i)) => format!("C{}", i + 1),
     }
+}
+
+/// A clock jump as people write it: `+5ms`, `-1ms`.
+fn signed(by: i64) -> String {
+    let sign = if by < 0 { "-" } else { "+" };
+    format!("{sign}{}", Human(by.unsigned_abs()))
 }
 
 /// Draws happenings one by one, remembering just enough (within the window) to leave out a
 /// receipt or a release the line before already shows.
 struct Drawer {
     origin: Nanos,
+    topology: Topology,
     granted_at: HashMap<Token, Nanos>,
     released_at: HashMap<Token, Nanos>,
 }
@@ -804,8 +847,9 @@ struct Drawer {
 impl Drawer {
     fn draw(&mut self, d: &mut Diagram, e: &Entry) {
         let t = format!("+{}", Human(e.at.saturating_sub(self.origin)));
-        let me = participant(e.node);
-        let cl = |client: usize| participant(client_node(client));
+        let topology = self.topology;
+        let me = participant(e.node, &topology);
+        let cl = |client: usize| participant(topology.client(client), &topology);
         match e.what {
             Happening::Event(event) => match event {
                 LockEvent::Requested { client } => {
@@ -847,7 +891,7 @@ impl Drawer {
                     let label = format!("{t} {what}{}, token {token}, {verdict}", key_suffix(key));
                     d.message(&cl(client), "S", arrow, &label);
                 }
-                LockEvent::Effect { client, token, key, value } => {
+                LockEvent::Effect { client, token, key, value, .. } => {
                     let label = format!("{t} SMS {value}{} sent (token {token})", key_suffix(key));
                     d.message(&cl(client), "O", Arrow::Solid, &label);
                 }
@@ -863,6 +907,7 @@ impl Drawer {
                     }
                     FaultEvent::StallEnd => format!("{t} wakes up"),
                     FaultEvent::Crash => format!("{t} CRASHES"),
+                    FaultEvent::ClockJump { by } => format!("{t} clock jumps {}", signed(by)),
                 };
                 d.note_over(&me, None, &text);
             }
@@ -897,6 +942,14 @@ mod tests {
     use super::*;
     use crate::lock::{EngineKind, Variant};
 
+    // The one-server world's numbering (Topology).
+    const SERVER: NodeId = 0;
+    const STORAGE: NodeId = 1;
+    const OUTBOX: NodeId = 2;
+    fn client_node(client: usize) -> NodeId {
+        3 + client
+    }
+
     /// A recorder fed by hand, to pin down each rule on a stream small enough to read.
     struct Feed {
         rec: Recorder,
@@ -905,6 +958,7 @@ mod tests {
 
     impl Feed {
         fn new(cfg: &LockConfig, context: usize) -> Self {
+            assert_eq!(cfg.servers, 1, "the feeds use the one-server numbering");
             Feed { rec: Recorder::new(cfg, context).unwrap(), now: 0 }
         }
         fn ev(&mut self, node: NodeId, e: LockEvent) -> &mut Self {
@@ -938,7 +992,7 @@ mod tests {
 
     const READ: LockEvent = LockEvent::Accessed { client: 0, token: 1, key: 0, op: Op::Read, accepted: true };
 
-    /// Client 1 (index 0) holds token 1; client 2 (index 1) is granted token 2 while it is inside.
+    /// Client 1 (index 0) holds token 1; client 2 (index 1) enters with token 2 while it is inside.
     fn overlap(f: &mut Feed, touched_first: bool) {
         f.ev(SERVER, LockEvent::Granted { client: 0, token: 1 })
             .client(0, LockEvent::Entered { client: 0, token: 1 });
@@ -953,7 +1007,7 @@ mod tests {
 
     #[test]
     fn an_overlap_whose_holder_aborts_untouched_did_no_harm() {
-        let mut f = Feed::new(&cfg(Variant::LeaseMargin), 5);
+        let mut f = Feed::new(&cfg(Variant::LEASE_MARGIN), 5);
         overlap(&mut f, false);
         f.fault(0, FaultEvent::StallEnd)
             .client(0, LockEvent::Left { client: 0, token: 1, exit: Exit::Aborted });
@@ -961,8 +1015,8 @@ mod tests {
     }
 
     #[test]
-    fn an_overlap_whose_holder_goes_on_is_dated_from_the_grant() {
-        let mut f = Feed::new(&cfg(Variant::Lease), 2);
+    fn an_overlap_whose_holder_goes_on_is_dated_from_the_entry() {
+        let mut f = Feed::new(&cfg(Variant::LEASE), 2);
         overlap(&mut f, false);
         // Client 2 works undisturbed for a while; client 1 then wakes up and reads with token 1.
         for _ in 0..5 {
@@ -971,41 +1025,41 @@ mod tests {
         f.fault(0, FaultEvent::StallEnd).ev(STORAGE, READ);
         let w = window(f.finish());
         assert_eq!(w.violation, Violation::Overlap { client: 1, token: 2, holder: 0, held: 1 });
-        assert_eq!(w.entries[w.at].what, Happening::Event(LockEvent::Granted { client: 1, token: 2 }));
+        assert_eq!(w.entries[w.at].what, Happening::Event(LockEvent::Entered { client: 1, token: 2 }));
         assert_eq!((w.at, w.entries.len()), (2, 5), "two either side");
         let later = w.later.expect("the holder's read came after the window");
         assert_eq!(
             (later.skipped, later.entry.what),
-            (5, Happening::Event(READ)),
-            "four reads and a wake-up"
+            (4, Happening::Event(READ)),
+            "three reads and a wake-up (two of client 2's five reads are in the window)"
         );
     }
 
     #[test]
     fn a_holder_that_had_read_overlaps_at_once_and_crashing_confirms_an_undecided_one() {
-        let mut f = Feed::new(&cfg(Variant::Lease), 40);
+        let mut f = Feed::new(&cfg(Variant::LEASE), 40);
         overlap(&mut f, true);
         let w = window(f.finish());
         assert!(matches!(w.violation, Violation::Overlap { holder: 0, .. }));
         assert_eq!(w.later, None, "the holder never acted again");
 
-        let mut f = Feed::new(&cfg(Variant::Lease), 40);
+        let mut f = Feed::new(&cfg(Variant::LEASE), 40);
         overlap(&mut f, false);
         f.fault(0, FaultEvent::Crash);
         assert!(matches!(window(f.finish()).violation, Violation::Overlap { .. }));
 
-        let mut f = Feed::new(&cfg(Variant::Lease), 40);
+        let mut f = Feed::new(&cfg(Variant::LEASE), 40);
         overlap(&mut f, false);
         assert!(matches!(window(f.finish()).violation, Violation::Overlap { .. }), "still inside at the end");
     }
 
     #[test]
     fn a_later_violation_waits_for_an_undecided_overlap_and_wins_when_it_proves_harmless() {
-        let mut f = Feed::new(&cfg(Variant::LeaseMargin), 40);
+        let mut f = Feed::new(&cfg(Variant::LEASE_MARGIN), 40);
         overlap(&mut f, false);
         // While client 1 is frozen (its overlap undecided), client 2 sends the same SMS twice.
         for _ in 0..2 {
-            f.ev(OUTBOX, LockEvent::Effect { client: 1, token: 2, key: 0, value: 7 });
+            f.ev(OUTBOX, LockEvent::Effect { client: 1, token: 2, key: 0, value: 7, section: 1 });
         }
         f.client(0, LockEvent::Left { client: 0, token: 1, exit: Exit::Aborted });
         let w = window(f.finish());
@@ -1016,12 +1070,14 @@ mod tests {
     #[test]
     fn stale_accesses_stale_effects_and_disagreements_are_found() {
         let stale = |op, accepted| {
-            // Client 1's section of token 1 is superseded as soon as client 2 is granted token 2.
-            let mut f = Feed::new(&cfg(Variant::Fenced), 1);
-            f.ev(SERVER, LockEvent::Granted { client: 0, token: 1 })
-                .ev(SERVER, LockEvent::Granted { client: 1, token: 2 })
+            // Client 1's section is superseded as soon as client 2 enters (the overlap itself is
+            // left undecided: client 1 never leaves, so the stale access comes first).
+            let mut f = Feed::new(&cfg(Variant::FENCED), 1);
+            f.client(0, LockEvent::Entered { client: 0, token: 1 })
+                .client(0, LockEvent::Left { client: 0, token: 1, exit: Exit::Released })
+                .client(1, LockEvent::Entered { client: 1, token: 2 })
                 .ev(STORAGE, LockEvent::Accessed { client: 0, token: 1, key: 0, op, accepted })
-                .ev(OUTBOX, LockEvent::Effect { client: 0, token: 1, key: 0, value: 3 });
+                .ev(OUTBOX, LockEvent::Effect { client: 0, token: 1, key: 0, value: 3, section: 1 });
             window(f.finish())
         };
         let w = stale(Op::Write(3), true);
@@ -1033,13 +1089,14 @@ mod tests {
             Violation::StaleEffect { client: 0, token: 1, value: 3 }
         );
 
-        let mut f = Feed::new(&cfg(Variant::Lease), 1);
-        f.ev(SERVER, LockEvent::Granted { client: 0, token: 1 })
-            .ev(SERVER, LockEvent::Granted { client: 1, token: 2 })
-            .ev(OUTBOX, LockEvent::Effect { client: 0, token: 1, key: 0, value: 1 });
+        let mut f = Feed::new(&cfg(Variant::LEASE), 1);
+        f.client(0, LockEvent::Entered { client: 0, token: 1 })
+            .client(0, LockEvent::Left { client: 0, token: 1, exit: Exit::Released })
+            .client(1, LockEvent::Entered { client: 1, token: 2 })
+            .ev(OUTBOX, LockEvent::Effect { client: 0, token: 1, key: 0, value: 1, section: 1 });
         assert_eq!(window(f.finish()).violation, Violation::StaleEffect { client: 0, token: 1, value: 1 });
 
-        let consensus = cfg(Variant::Lease).consensus(DecideBy::Ack);
+        let consensus = cfg(Variant::LEASE).consensus(DecideBy::Ack);
         let mut f = Feed::new(&consensus, 1);
         f.client(0, LockEvent::Decided { client: 0, instance: 3, value: 0 })
             .client(1, LockEvent::Decided { client: 1, instance: 3, value: 0 })
@@ -1052,7 +1109,7 @@ mod tests {
 
     #[test]
     fn a_clean_stream_is_clean_and_the_window_is_bounded() {
-        let mut f = Feed::new(&cfg(Variant::NonPreemptive), 3);
+        let mut f = Feed::new(&cfg(Variant::NON_PREEMPTIVE), 3);
         for round in 0..1_000u64 {
             let (client, token) = ((round % 2) as usize, round + 1);
             f.ev(SERVER, LockEvent::Granted { client, token })
@@ -1061,17 +1118,17 @@ mod tests {
                     STORAGE,
                     LockEvent::Accessed { client, token, key: 0, op: Op::Write(token), accepted: true },
                 )
-                .ev(OUTBOX, LockEvent::Effect { client, token, key: 0, value: token })
+                .ev(OUTBOX, LockEvent::Effect { client, token, key: 0, value: token, section: round / 2 + 1 })
                 .client(client, LockEvent::Left { client, token, exit: Exit::Released });
             assert!(f.rec.recent.len() <= 3 && f.rec.candidates.is_empty());
         }
         assert_eq!(f.finish().text().lines().next(), Some(Finding::Clean.text().trim_end()));
         assert_eq!(Finding::Clean.mermaid(), None);
         assert_eq!(
-            Recorder::new(&cfg(Variant::Lease), MAX_CONTEXT + 1).unwrap_err(),
+            Recorder::new(&cfg(Variant::LEASE), MAX_CONTEXT + 1).unwrap_err(),
             ReplayError::ContextTooLarge(MAX_CONTEXT + 1)
         );
-        let mut bad = cfg(Variant::Lease);
+        let mut bad = cfg(Variant::LEASE);
         bad.clients = 1;
         assert!(matches!(Recorder::new(&bad, 1), Err(ReplayError::Config(_))));
     }
@@ -1112,7 +1169,7 @@ mod tests {
     #[test]
     fn memory_stays_bounded_through_many_harmless_overlaps() {
         // Stalls before the margin check: many overlaps, each undecided until its holder aborts.
-        let mut cfg = cfg(Variant::LeaseMargin);
+        let mut cfg = cfg(Variant::LEASE_MARGIN);
         cfg.clients = 4;
         cfg.pause_at = crate::node::PausePoint::P1;
         cfg.pause = crate::fault::Dist::Exp { mean: 5 * crate::time::MS };
@@ -1128,22 +1185,23 @@ mod tests {
 
     #[test]
     fn both_renderings_mark_the_violation_and_the_diagram_checks() {
-        let mut f = Feed::new(&cfg(Variant::Lease), 40);
+        let mut f = Feed::new(&cfg(Variant::LEASE), 40);
         overlap(&mut f, true);
         f.fault(0, FaultEvent::StallEnd)
             .ev(
                 STORAGE,
                 LockEvent::Accessed { client: 0, token: 1, key: 0, op: Op::Write(1), accepted: true },
             )
-            .ev(OUTBOX, LockEvent::Effect { client: 0, token: 1, key: 0, value: 1 });
+            .ev(OUTBOX, LockEvent::Effect { client: 0, token: 1, key: 0, value: 1, section: 1 });
         let w = window(f.finish());
         let text = w.text();
         assert!(
             text.starts_with(
-                "first violation (overlap) at 6ns: the lock service granted token 2 to client 2"
+                "first violation (overlap) at 7ns: client 2 entered with token 2 while client 1 was still inside with token 1"
             )
         );
-        assert!(text.contains("=>  6ns  lock service grants token 2 to client 2   <- VIOLATION\n"), "{text}");
+        assert!(text.contains("   6ns  lock service grants token 2 to client 2\n"), "{text}");
+        assert!(text.contains("=>  7ns  client 2 receives token 2 and is inside   <- VIOLATION\n"), "{text}");
         assert!(text.contains("   4ns  client 1 freezes until 100ns\n"), "{text}");
         assert!(
             text.contains("=>  9ns  storage: client 1 writes 1 with token 1: accepted   <- client 1 acts on the lock it lost\n"),
@@ -1158,7 +1216,7 @@ mod tests {
             "L->>C2: +5ns grant token 2\n",
             "Note over C1: +3ns freezes until +99ns\n",
             "Note over L: +4ns lease of token 1 expires\n",
-            "Note over L,C2: VIOLATION (overlap) - the lock service granted token 2 to client 2 while",
+            "Note over C1,C2: VIOLATION (overlap) - client 2 entered with token 2 while client 1",
             "        C1->>S: +8ns write 1, token 1, accepted\n        Note over C1: client 1 acts on the lock it lost\n",
             "C1->>O: +9ns SMS 1 sent (token 1)\n",
         ] {

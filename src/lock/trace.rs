@@ -99,7 +99,7 @@ pub fn kleppmann(variant: Variant) -> (LockReport, Vec<Entry>) {
                 | LockEvent::Accessed { token, .. }
                 | LockEvent::Effect { token, .. },
             ) => focus(token),
-            Happening::Fault(_) => e.node == super::world::client_node(0),
+            Happening::Fault(_) => e.node == cfg.topology().client(0),
             _ => false,
         })
         .collect();
@@ -146,6 +146,7 @@ pub fn render(entries: &[Entry]) -> String {
                 "client 1 wakes up, unaware its lease expired".to_string()
             }
             Happening::Fault(FaultEvent::Crash) => "client 1 crashes".to_string(),
+            Happening::Fault(FaultEvent::ClockJump { .. }) => continue,
             Happening::Event(_) => continue,
         };
         let _ = writeln!(text, "  +{:<8} {line}", Human(e.at - start).to_string());

@@ -1,40 +1,22 @@
-//! The lock world: who is who, and the one node type the engines drive.
+//! The lock world: the nodes of a run, and the one node type the engines drive.
 //!
-//! Node 0 is the lock service, 1 is storage, 2 is the outbox, and clients follow from 3. Engines
-//! run a `Vec<LockNode>`; the enum only dispatches.
+//! The [`Topology`](super::topology::Topology) says who is who; the design supplies the lock servers and each client's stub;
+//! storage, the outbox and the client skeleton are the same for every design. Engines run a
+//! `Vec<LockNode>`; the enum only dispatches.
 
 use super::client::{ClientPolicy, LockClient};
 use super::config::LockConfig;
+use super::design::LockService;
 use super::msg::{LockEvent, LockMsg};
-use super::server::{LockServer, ServerPolicy};
 use super::storage::{Outbox, Storage};
 use crate::node::{Node, NodeId, Out, TimerId};
 use crate::time::Nanos;
 
-/// The lock service's node id.
-pub const SERVER: NodeId = 0;
-/// Storage's node id.
-pub const STORAGE: NodeId = 1;
-/// The outbox's node id.
-pub const OUTBOX: NodeId = 2;
-/// The first client's node id.
-pub const FIRST_CLIENT: NodeId = 3;
-
-/// Client index of a client node.
-pub fn client_of(node: NodeId) -> usize {
-    node - FIRST_CLIENT
-}
-
-/// Node id of client `index`.
-pub fn client_node(index: usize) -> NodeId {
-    FIRST_CLIENT + index
-}
-
 /// Any node of the lock world.
 #[derive(Debug)]
 pub enum LockNode {
-    /// The lock service.
-    Server(LockServer),
+    /// A lock server of the design.
+    Server(Box<dyn LockService>),
     /// Storage.
     Storage(Storage),
     /// The side-effect outbox.
@@ -43,30 +25,29 @@ pub enum LockNode {
     Client(LockClient),
 }
 
-/// The nodes of a run of `cfg`, indexed by node id.
+/// The nodes of a run of `cfg`, indexed by node id (see [`Topology`](super::topology::Topology)).
 pub fn build(cfg: &LockConfig) -> Vec<LockNode> {
-    let policy = ServerPolicy { lease: cfg.lease, lock_delay: cfg.lock_delay };
-    let mut nodes = vec![
-        LockNode::Server(LockServer::new(policy, client_of)),
-        LockNode::Storage(Storage::new(cfg.fencing(), client_of)),
-        LockNode::Outbox(Outbox::new(client_of)),
-    ];
+    let topology = cfg.topology();
+    let design = cfg.variant.design();
+    let mut nodes: Vec<LockNode> =
+        (0..topology.servers).map(|i| LockNode::Server(design.server(cfg, i, &topology))).collect();
+    nodes.push(LockNode::Storage(Storage::new(cfg.fencing(), topology)));
+    nodes.push(LockNode::Outbox(Outbox::new(topology)));
     for index in 0..cfg.clients {
-        nodes.push(LockNode::Client(LockClient::new(ClientPolicy {
+        let policy = ClientPolicy {
             index,
             margin: cfg.margin,
-            timer_start: cfg.timer_start,
             retry: cfg.retry,
-            renew: cfg.renew,
             work: cfg.work,
             workload: cfg.workload,
             quota: cfg.quota(index),
             instance_period: cfg.instance_period(),
-            server: SERVER,
-            storage: STORAGE,
-            outbox: OUTBOX,
-        })));
+            storage: topology.storage(),
+            outbox: topology.outbox(),
+        };
+        nodes.push(LockNode::Client(LockClient::new(policy, design.stub(cfg, index, &topology))));
     }
+    debug_assert_eq!(nodes.len(), topology.nodes());
     nodes
 }
 

@@ -14,7 +14,8 @@ pub mod smr;
 
 use crate::check::{LockMetrics, Rate};
 use crate::engine::Ending;
-use crate::lock::config::{ScriptedFault, Target};
+use crate::lock::Target;
+use crate::lock::config::ScriptedFault;
 use crate::lock::{LockConfig, LockReport, Workload};
 use crate::time::Human;
 use std::fmt::Write;
@@ -113,8 +114,9 @@ pub fn config_summary(cfg: &LockConfig) -> String {
         }
     };
     let engine = format!("{:?}", cfg.engine).to_lowercase();
+    let servers = if cfg.servers > 1 { format!("{} servers, ", cfg.servers) } else { String::new() };
     format!(
-        "{} on {engine} | {} clients | {timing} | {pause} | faults: {} | {work} | seed {}",
+        "{} on {engine} | {servers}{} clients | {timing} | {pause} | faults: {} | {work} | seed {}",
         cfg.variant.name(),
         cfg.clients,
         faults(cfg),
@@ -140,12 +142,14 @@ fn faults(cfg: &LockConfig) -> String {
         });
     }
     for p in &cfg.partitions {
-        let target = match p.target {
-            Target::Lock => "lock",
-            Target::Storage => "storage",
+        let between = match p.between {
+            [Target::FIRST_CLIENT, Target::ALL_SERVERS] => "client 1 cut from lock".to_string(),
+            [Target::FIRST_CLIENT, Target::STORAGE] => "client 1 cut from storage".to_string(),
+            [a, b] => format!("{a} cut from {b}"),
         };
-        parts.push(format!("client 1 cut from {target} {}..{}", Human(p.from), Human(p.until)));
+        parts.push(format!("{between} {}..{}", Human(p.from), Human(p.until)));
     }
+    parts.extend(cfg.faults.iter().map(|f| f.to_string()));
     if cfg.drift > 0.0 {
         parts.push(format!("drift {}", cfg.drift));
     }
@@ -318,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_default_run_renders_every_metric() {
-        let mut cfg = LockConfig::new(crate::lock::Variant::Lease, crate::lock::EngineKind::Sim);
+        let mut cfg = LockConfig::new(crate::lock::Variant::LEASE, crate::lock::EngineKind::Sim);
         cfg.acquisitions = 500;
         let report = crate::lock::run(&cfg).unwrap();
         let table = lock_table(&report);

@@ -47,11 +47,13 @@ impl Laboratory for LockLab {
         // Every row has these columns whatever its outcome: the union, in order, of what a
         // configuration of each workload and the metrics of a run that did nothing flatten to (a
         // consensus workload has a decide_by the increment one has not).
-        let increment = LockConfig::new(Variant::Lease, EngineKind::Sim);
+        let increment = LockConfig::new(Variant::LEASE, EngineKind::Sim);
         let consensus = increment.clone().consensus(crate::lock::DecideBy::Ack);
         let mut columns: Vec<String> = Vec::new();
         for cfg in [increment, consensus] {
-            let nothing = LockOracle::new(&cfg).finish(RunEnd { at: 0, ending: Ending::Finished, events: 0 });
+            let nothing = LockOracle::new(&cfg)
+                .finish(RunEnd { at: 0, ending: Ending::Finished, events: 0 })
+                .expect("an oracle that saw nothing has nothing it cannot place");
             let mut after = 0;
             for (column, _) in cells(&cfg, &nothing) {
                 match columns.iter().position(|c| *c == column) {

@@ -10,7 +10,7 @@ fn json(cfg: &LockConfig) -> String {
 
 #[test]
 fn one_seed_gives_identical_json() {
-    let mut cfg = LockConfig::new(Variant::FencedWrites, EngineKind::Sim);
+    let mut cfg = LockConfig::new(Variant::FENCED_WRITES, EngineKind::Sim);
     cfg.pause = Dist::Pareto { alpha: 1.2, scale: 2 * MS };
     cfg.link.delay = Dist::Exp { mean: MS };
     cfg.link.drop = 0.01;

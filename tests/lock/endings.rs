@@ -9,7 +9,7 @@ use faultline::time::MS;
 /// horizon, and says so.
 #[test]
 fn a_blocked_run_ends_at_its_horizon() {
-    let mut cfg = LockConfig::new(Variant::NonPreemptive, EngineKind::Sim);
+    let mut cfg = LockConfig::new(Variant::NON_PREEMPTIVE, EngineKind::Sim);
     cfg.script.push(faultline::lock::config::Scripted {
         client: 0,
         acquisition: 3,
@@ -25,7 +25,7 @@ fn a_blocked_run_ends_at_its_horizon() {
 }
 
 fn lossy_storage(retry: u64) -> LockConfig {
-    let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+    let mut cfg = LockConfig::new(Variant::LEASE, EngineKind::Sim);
     cfg.pause = Dist::None;
     cfg.link.drop = 0.05;
     cfg.links = faultline::lock::config::LinkScope { lock: false, storage: true, effect: false };
@@ -57,7 +57,7 @@ fn without_retries_lost_replies_leave_clients_stuck() {
 /// never come. The run says it was cut short instead.
 #[test]
 fn a_client_at_work_at_the_horizon_is_not_stuck() {
-    let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+    let mut cfg = LockConfig::new(Variant::LEASE, EngineKind::Sim);
     cfg.work = 1_000 * MS;
     cfg.horizon = Some(500 * MS);
     let m = run(&cfg).unwrap().metrics;
@@ -68,7 +68,7 @@ fn a_client_at_work_at_the_horizon_is_not_stuck() {
 #[test]
 fn the_acquisitions_asked_for_are_run() {
     for (clients, acquisitions) in [(3, 10), (16, 1_000), (7, 7), (5, 3)] {
-        let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+        let mut cfg = LockConfig::new(Variant::LEASE, EngineKind::Sim);
         cfg.clients = clients;
         cfg.acquisitions = acquisitions;
         let m = run(&cfg).unwrap().metrics;
@@ -80,7 +80,7 @@ fn the_acquisitions_asked_for_are_run() {
 /// it is, and the verdict does not call it a safety violation.
 #[test]
 fn an_overlap_that_ends_in_an_abort_is_harmless() {
-    let mut cfg = LockConfig::new(Variant::LeaseMargin, EngineKind::Sim);
+    let mut cfg = LockConfig::new(Variant::LEASE_MARGIN, EngineKind::Sim);
     cfg.margin = Some(3 * MS);
     cfg.work = 2 * MS;
     cfg.pause = Dist::Uniform { lo: 0, hi: 20 * MS };

@@ -27,7 +27,7 @@ fn write_of(entries: &[Entry], token: u64) -> (u64, bool) {
 
 #[test]
 fn client_1_holds_33_freezes_client_2_gets_34_and_fenced_storage_rejects_33() {
-    let (report, entries) = kleppmann(Variant::Fenced);
+    let (report, entries) = kleppmann(Variant::FENCED);
     let ev = events(&entries);
     use Happening::*;
     assert_eq!(ev[0], (0, Event(LockEvent::Granted { client: 0, token: 33 })));
@@ -46,7 +46,7 @@ fn client_1_holds_33_freezes_client_2_gets_34_and_fenced_storage_rejects_33() {
 
 #[test]
 fn the_same_timeline_on_plain_storage_accepts_33_and_loses_updates() {
-    let (report, entries) = kleppmann(Variant::Lease);
+    let (report, entries) = kleppmann(Variant::LEASE);
     assert_eq!(write_of(&entries, 34), (33, true));
     assert_eq!(write_of(&entries, 33), (33, true));
     let m = report.metrics;

@@ -10,7 +10,7 @@ use faultline::time::MS;
 
 fn check(variant: Variant, drift: f64) -> LockConfig {
     let mut cfg = LockConfig::new(variant, EngineKind::Sim);
-    if variant == Variant::LeaseMargin {
+    if variant == Variant::LEASE_MARGIN {
         cfg.margin = Some(0);
     }
     cfg.clients = 16;
@@ -39,9 +39,9 @@ fn a_zero_margin_check_catches_expired_leases_unless_the_clock_lies() {
         }
         m.stale_accepted
     };
-    let unchecked = stale(&check(Variant::Lease, 0.0));
-    let honest = stale(&check(Variant::LeaseMargin, 0.0));
-    let drifting = stale(&check(Variant::LeaseMargin, 0.5));
+    let unchecked = stale(&check(Variant::LEASE, 0.0));
+    let honest = stale(&check(Variant::LEASE_MARGIN, 0.0));
+    let drifting = stale(&check(Variant::LEASE_MARGIN, 0.5));
     // Without a check every stall past L - w is harmful; the check at 0 leaves only stalls that
     // end in (L - w, L]; a clock at half speed believes it until 2L.
     assert!(honest < unchecked / 2, "{honest} vs {unchecked}");

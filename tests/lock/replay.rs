@@ -10,7 +10,6 @@ use faultline::lock::run::run_observed;
 use faultline::lock::scenario::{consensus_cases, table};
 use faultline::lock::timeline::{DEFAULT_CONTEXT, Finding, Violation, Window, replay};
 use faultline::lock::trace::{Entry, Happening, Trace, kleppmann_config};
-use faultline::lock::world::client_node;
 use faultline::lock::{EngineKind, LockConfig, Variant};
 use faultline::report::mermaid;
 use faultline::smr::adversary::FaultModel;
@@ -54,7 +53,7 @@ fn oracle_violations(cfg: &LockConfig, entries: &[Entry]) -> u64 {
         }
     }
     let at = entries.last().map_or(0, |e| e.at);
-    let m = oracle.finish(RunEnd { at, ending: Ending::Horizon, events: 0 });
+    let m = oracle.finish(RunEnd { at, ending: Ending::Horizon, events: 0 }).expect("a world's own events");
     m.overlaps - m.aborted_overlaps
         + m.stale_accepted
         + m.stale_rejected
@@ -63,18 +62,18 @@ fn oracle_violations(cfg: &LockConfig, entries: &[Entry]) -> u64 {
         + m.disagreements
 }
 
-/// Kleppmann's timeline on plain storage: the window is centred on the grant of token 34 to client
-/// 2 while client 1, frozen with token 33, is inside, and reaches client 1's stale write.
+/// Kleppmann's timeline on plain storage: the window is centred on client 2's entry with token 34
+/// while client 1, frozen with token 33, is inside, and reaches client 1's stale write.
 #[test]
-fn kleppmann_replays_to_the_grant_of_34_and_the_stale_write_of_33() {
-    let cfg = kleppmann_config(Variant::Lease);
+fn kleppmann_replays_to_the_entry_of_34_and_the_stale_write_of_33() {
+    let cfg = kleppmann_config(Variant::LEASE);
     let w = window(&cfg);
     assert_eq!(w.violation, Violation::Overlap { client: 1, token: 34, holder: 0, held: 33 });
-    assert_eq!(w.entries[w.at].what, Happening::Event(LockEvent::Granted { client: 1, token: 34 }));
+    assert_eq!(w.entries[w.at].what, Happening::Event(LockEvent::Entered { client: 1, token: 34 }));
     let (before, after) = w.entries.split_at(w.at);
     assert!(before.iter().any(|e| e.what == Happening::Event(LockEvent::Entered { client: 0, token: 33 })));
     assert!(
-        before.iter().any(|e| e.node == client_node(0)
+        before.iter().any(|e| e.node == cfg.topology().client(0)
             && matches!(e.what, Happening::Fault(faultline::engine::FaultEvent::StallBegin { .. }))),
         "client 1 froze before the grant"
     );
@@ -94,7 +93,7 @@ fn kleppmann_replays_to_the_grant_of_34_and_the_stale_write_of_33() {
     assert_eq!(w.time() - granted_33.at, 10 * MS);
 
     let text = w.text();
-    assert!(text.contains("lock service grants token 34 to client 2   <- VIOLATION"), "{text}");
+    assert!(text.contains("client 2 receives token 34 and is inside   <- VIOLATION"), "{text}");
     assert!(
         text.contains(
             "storage: client 1 writes 33 with token 33: accepted   <- client 1 acts on the lock it lost"
@@ -120,7 +119,7 @@ fn is_grant(e: &Entry, token: u64) -> bool {
 /// Under fencing the same replay shows storage refusing client 1's write, drawn as a lost arrow.
 #[test]
 fn kleppmann_under_fencing_shows_the_rejected_write() {
-    let w = window(&kleppmann_config(Variant::Fenced));
+    let w = window(&kleppmann_config(Variant::FENCED));
     assert_eq!(w.violation, Violation::Overlap { client: 1, token: 34, holder: 0, held: 33 });
     assert!(w.entries[w.at..].iter().any(|e| is_write(e, 0, 33, false)), "{}", w.text());
     let diagram = w.mermaid();
@@ -133,7 +132,7 @@ fn kleppmann_under_fencing_shows_the_rejected_write() {
 /// the happening before, none.
 #[test]
 fn a_lease_with_exp_stalls_finds_its_first_overlap() {
-    let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+    let mut cfg = LockConfig::new(Variant::LEASE, EngineKind::Sim);
     cfg.pause = Dist::Exp { mean: 5 * MS };
     cfg.acquisitions = 2_000;
     let w = window(&cfg);
@@ -158,7 +157,7 @@ fn a_lease_with_exp_stalls_finds_its_first_overlap() {
 
 #[test]
 fn a_non_preemptive_lock_without_faults_has_no_violation() {
-    let mut cfg = LockConfig::new(Variant::NonPreemptive, EngineKind::Sim);
+    let mut cfg = LockConfig::new(Variant::NON_PREEMPTIVE, EngineKind::Sim);
     cfg.pause = Dist::None;
     let r = replay(&cfg, DEFAULT_CONTEXT).unwrap();
     assert_eq!(r.finding, Finding::Clean);
@@ -269,10 +268,10 @@ fn the_first_failing_stress_run_of_commit_alone_is_found_and_reruns_alike() {
 /// Every diagram the replays produce, named.
 fn all_diagrams() -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for variant in [Variant::Lease, Variant::Fenced] {
+    for variant in [Variant::LEASE, Variant::FENCED] {
         out.push((format!("Kleppmann, {}", variant.name()), window(&kleppmann_config(variant)).mermaid()));
     }
-    let mut cfg = LockConfig::new(Variant::LeaseMargin, EngineKind::Sim);
+    let mut cfg = LockConfig::new(Variant::LEASE_MARGIN, EngineKind::Sim);
     cfg.pause = Dist::Exp { mean: 5 * MS };
     cfg.acquisitions = 2_000;
     out.push(("lease-margin, exp stalls".into(), window(&cfg).mermaid()));

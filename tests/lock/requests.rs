@@ -21,7 +21,7 @@ fn lossless_plans() -> Vec<(&'static str, LinkPlan)> {
 }
 
 fn non_preemptive(link: LinkPlan, links: LinkScope, retry: u64, seed: u64) -> LockConfig {
-    let mut cfg = LockConfig::new(Variant::NonPreemptive, EngineKind::Sim);
+    let mut cfg = LockConfig::new(Variant::NON_PREEMPTIVE, EngineKind::Sim);
     cfg.clients = 4;
     cfg.pause = Dist::None;
     cfg.acquisitions = 200;
@@ -74,7 +74,7 @@ fn a_lost_release_still_blocks_a_non_preemptive_lock() {
 #[test]
 fn a_lease_gives_back_grants_nobody_waits_for() {
     for seed in 1..=25 {
-        let mut cfg = LockConfig::new(Variant::Lease, EngineKind::Sim);
+        let mut cfg = LockConfig::new(Variant::LEASE, EngineKind::Sim);
         cfg.clients = 4;
         cfg.acquisitions = 400;
         cfg.link = LinkPlan { duplicate: 0.5, delay: Dist::Exp { mean: 5 * MS }, ..LinkPlan::PERFECT };

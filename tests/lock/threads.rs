@@ -29,7 +29,7 @@ fn stall_first(cfg: &mut LockConfig, ms: u64) {
 
 #[test]
 fn lease_f1_overlaps_on_threads() {
-    let mut cfg = threads(Variant::Lease);
+    let mut cfg = threads(Variant::LEASE);
     stall_first(&mut cfg, 60);
     let m = run(&cfg).unwrap().metrics;
     assert!(m.overlaps >= 1, "{m:?}");
@@ -39,7 +39,7 @@ fn lease_f1_overlaps_on_threads() {
 
 #[test]
 fn non_preemptive_f2_blocks_on_threads() {
-    let mut cfg = threads(Variant::NonPreemptive);
+    let mut cfg = threads(Variant::NON_PREEMPTIVE);
     cfg.script.push(Scripted { client: 0, acquisition: 1, at: PausePoint::P1, fault: ScriptedFault::Crash });
     cfg.horizon = Some(300 * MS);
     let m = run(&cfg).unwrap().metrics;
@@ -50,7 +50,7 @@ fn non_preemptive_f2_blocks_on_threads() {
 
 #[test]
 fn fencing_keeps_storage_safe_but_duplicates_the_sms_on_threads() {
-    let mut cfg = threads(Variant::Fenced);
+    let mut cfg = threads(Variant::FENCED);
     stall_first(&mut cfg, 60);
     let m = run(&cfg).unwrap().metrics;
     assert!(m.overlaps >= 1, "{m:?}");
@@ -64,7 +64,7 @@ fn fencing_keeps_storage_safe_but_duplicates_the_sms_on_threads() {
 /// the processor for that long could expire it; on a shared machine that is the margin.
 #[test]
 fn a_fault_free_run_on_threads_is_safe() {
-    for variant in [Variant::NonPreemptive, Variant::Lease, Variant::Fenced] {
+    for variant in [Variant::NON_PREEMPTIVE, Variant::LEASE, Variant::FENCED] {
         for seed in 1..=5 {
             let mut cfg = threads(variant);
             if variant.preemptive() {

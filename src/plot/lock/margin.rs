@@ -104,7 +104,7 @@ mod tests {
     /// The marker sits where the closed form's stale rate reaches 0, lock-delay included.
     #[test]
     fn the_closing_margin_is_where_the_predicted_stale_rate_reaches_zero() {
-        let mut cfg = LockConfig::new(Variant::LeaseMargin, EngineKind::Sim);
+        let mut cfg = LockConfig::new(Variant::LEASE_MARGIN, EngineKind::Sim);
         cfg.pause_at = PausePoint::P1;
         cfg.pause = Dist::Uniform { lo: 0, hi: 20 * MS };
         cfg.lease = Some(10 * MS);
