@@ -1,5 +1,6 @@
 //! A replication protocol of one's own, written only against faultline's public API, put through
-//! the lower bound (worlds A, B and C) and the stress grid.
+//! the lower bound (worlds A, B and C, [`WorldsConfig`]) and the stress grid ([`StressSweepConfig`]),
+//! exactly as `faultline smr` runs the built-in protocols.
 //!
 //! "Quorum-or-timeout": a server that has a command (its own client's, or the smallest it has
 //! heard of) proposes it to every server; it commits the smallest proposal once `k` servers
@@ -13,11 +14,10 @@
 //!
 //! The assertions make the example fail if the harness's judgement changes.
 
-use faultline::report::smr::{StressRow, report, stress_table, worlds_text};
+use faultline::report::smr::{HornReport, StressRow, stress_table, worlds_text};
 use faultline::smr::adversary::FaultModel;
-use faultline::smr::theorem::{Horn, derived_rounds, dichotomy};
 use faultline::smr::world::WorldName;
-use faultline::smr::{Cluster, Cmd, Driver, Pid, Process, Protocol, Round, StressConfig, stress};
+use faultline::smr::{Cluster, Cmd, Driver, Pid, Process, Protocol, Round, StressSweepConfig, WorldsConfig};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -124,34 +124,35 @@ impl Protocol for QuorumOrTimeout {
 }
 
 fn main() {
-    let (cluster, tau) = (Cluster::new(2, 1), 3);
+    let tau = 3;
     let protocol = QuorumOrTimeout { k: 2, tau };
-    // The library's horizon rule: long enough that "not live" means the protocol, not the run.
-    let rounds = Round::try_from(derived_rounds(tau, cluster.faults)).expect("a few dozen rounds");
-
-    let d = dichotomy(&protocol, cluster, rounds, Driver::Loop).expect("n <= 2f and a well-behaved protocol");
-    let shown = report(&protocol, &d, rounds, Driver::Loop, &[WorldName::C]);
+    // Worlds A, B and C of n = 2, f = 1 (the defaults), run for the library's horizon rule (long
+    // enough that "not live" means the protocol, not the run), with world C shown.
+    let worlds = WorldsConfig { tau, world: Some(WorldName::C), ..WorldsConfig::new() };
+    let shown = worlds.run_with(&protocol).expect("n <= 2f and a well-behaved protocol");
     print!("{}", worlds_text(&shown));
-    assert_eq!(d.ac_difference, None, "G1+c1 cannot tell A from C");
-    assert_eq!(d.bc_difference, None, "G2+c2 cannot tell B from C");
-    assert_eq!(d.horn, Horn::Disagrees { c1: Cmd(1), c2: Cmd(2) }, "a timeout answers alone, in C too");
+    assert_eq!(shown.views_equal_ac, Some(true), "G1+c1 cannot tell A from C");
+    assert_eq!(shown.views_equal_bc, Some(true), "G2+c2 cannot tell B from C");
+    let disagrees = HornReport::Disagrees { c1: Cmd(1).to_string(), c2: Cmd(2).to_string() };
+    assert_eq!(shown.verdict, Some(disagrees), "a timeout answers alone, in C too");
     // The threaded driver records the very same runs.
-    let threads = dichotomy(&protocol, cluster, rounds, Driver::Threads).expect("the same worlds");
-    assert_eq!(threads.horn, d.horn);
+    let threads =
+        WorldsConfig { driver: Driver::Threads, ..worlds }.run_with(&protocol).expect("the same worlds");
+    assert_eq!(threads.verdict, shown.verdict);
 
-    // Where no world exists (n = 2f + 1), the same rule under random omissions.
+    // Where no world exists (n = 2f + 1), the same rule under random omissions, with the rounds
+    // of its own tau.
     println!();
-    let three = Cluster::new(3, 1);
-    let rows: Vec<StressRow> = [(2, 0.3), (2, 0.9), (3, 0.9)]
-        .into_iter()
-        .map(|(k, q)| {
-            let p = QuorumOrTimeout { k, tau };
-            let rounds = Round::try_from(derived_rounds(tau, three.faults)).expect("a few dozen rounds");
-            let cfg =
-                StressConfig { cluster: three, model: FaultModel::Omission, q, rounds, runs: 500, seed: 1 };
-            StressRow::new(&p, &cfg, stress(&p, &cfg).expect("the protocol neither panics nor misaddresses"))
-        })
-        .collect();
+    let sweep = StressSweepConfig {
+        cluster: Cluster::new(3, 1),
+        runs: 500,
+        ..StressSweepConfig::new(FaultModel::Omission)
+    };
+    let mut rows: Vec<StressRow> = Vec::new();
+    for (k, qs) in [(2, vec![0.3, 0.9]), (3, vec![0.9])] {
+        let measured = StressSweepConfig { qs, ..sweep.clone() }.run_with(&QuorumOrTimeout { k, tau });
+        rows.extend(measured.expect("the protocol neither panics nor misaddresses"));
+    }
     print!("{}", stress_table(&rows));
     for row in &rows {
         // Every run ends in an answer: a server that waited tau rounds commits alone.

@@ -56,7 +56,8 @@
 //! - [`check::lock_oracle`]: exactly what each metric counts.
 //! - [`lock::predict`]: the closed forms every measured curve is compared against.
 //! - [`smr::world`] and [`smr::theorem`]: the worlds of the lower bound and the theorem as a
-//!   function; `examples/my_replication_protocol.rs`, a protocol of a user's own put through both.
+//!   function; [`smr::config`], what `faultline smr` runs as library types;
+//!   `examples/my_replication_protocol.rs`, a protocol of a user's own put through both.
 //! - [`sweep`]: how one grid point becomes one run, the same bytes however the sweep is split.
 //!
 //! ```

@@ -11,13 +11,23 @@
 //! the table in docs/model.md §6.6; a protocol of your own only has to implement [`Protocol`].
 //!
 //! `examples/my_replication_protocol.rs` does exactly that, against the public API only: it
-//! writes a protocol, gives [`dichotomy`] the rounds [`derived_rounds`] recommends, prints its horn
-//! and the view comparison with [`crate::report::smr::report`], and measures it with [`stress()`]
-//! (`cargo run --example my_replication_protocol`). A protocol outside the theorem's assumptions
-//! gets its own outcome ([`Horn::NotDeterministic`], [`Horn::Invalid`]), and one whose process
-//! panics or sends to a pid that does not exist gets a [`RunError`] naming it, on either driver.
+//! writes a protocol, runs it in worlds A, B and C with [`WorldsConfig::run_with`] (which gives
+//! [`dichotomy`] the rounds [`derived_rounds`] recommends), prints its horn and the view comparison
+//! with [`crate::report::smr::worlds_text`], and measures it with [`StressSweepConfig::run_with`],
+//! which runs [`stress()`] once per `q` (`cargo run --example my_replication_protocol`). A protocol
+//! outside the theorem's assumptions gets its own outcome ([`Horn::NotDeterministic`],
+//! [`Horn::Invalid`]), and one whose process panics or sends to a pid that does not exist gets a
+//! [`RunError`] naming it, on either driver.
+//!
+//! [`config`] holds what `faultline smr` runs as library types, with its defaults and its limits:
+//! [`WorldsConfig`] (one protocol in worlds A, B and C, into an
+//! [`SmrReport`](crate::report::smr::SmrReport)) and [`StressSweepConfig`] (violation rates over
+//! protocols, `τ` and `q`, into [`StressRow`](crate::report::smr::StressRow)s). Each has `new`,
+//! `validate` (a [`ConfigError`]), `run` for the built-in protocols and `run_with` for any
+//! [`Protocol`]; the command line only parses flags into them and renders what they return.
 
 pub mod adversary;
+pub mod config;
 pub mod model;
 pub mod protocol;
 pub mod protocols;
@@ -29,6 +39,7 @@ pub mod theorem;
 pub mod view;
 pub mod world;
 
+pub use config::{ConfigError, LabError, StressSweepConfig, SweepProgress, SweepRow, WorldsConfig};
 pub use model::{Cluster, Cmd, Pid, Round};
 pub use protocol::{Process, Protocol, RegisterClient};
 pub use run::{Driver, RunError};
