@@ -28,7 +28,10 @@
 
 use faultline::lock::msg::{LockMsg, Token};
 use faultline::lock::server::{LockServer, ServerPolicy};
-use faultline::lock::world::{client_node, client_of};
+use faultline::lock::topology::Topology;
+
+/// The model's world: one lock service and two clients.
+const TOPOLOGY: Topology = Topology { servers: 1, clients: 2 };
 use faultline::node::{Command, Node, NodeId, Out, TimerId};
 use faultline::sync::Ordering::SeqCst;
 use faultline::sync::{Arc, AtomicUsize, Mutex, thread};
@@ -97,7 +100,7 @@ struct World {
 
 impl World {
     fn new(lease: Option<Nanos>, tally: &'static Tally) -> Self {
-        let server = LockServer::new(ServerPolicy { lease, lock_delay: 0 }, client_of);
+        let server = LockServer::new(ServerPolicy { lease, lock_delay: 0 }, TOPOLOGY);
         World {
             service: Mutex::new(Service { server, now: 0 }),
             mailbox: std::array::from_fn(|_| Mutex::new(None)),
@@ -127,7 +130,7 @@ impl World {
         }
         for command in out.drain() {
             if let Command::Send { to, msg: LockMsg::Grant { token, .. } } = command {
-                *self.mailbox[client_of(to)].lock() = Some(token);
+                *self.mailbox[TOPOLOGY.client_of(to).expect("grants go to clients")].lock() = Some(token);
             }
         }
     }
@@ -148,7 +151,7 @@ impl World {
     }
 
     fn client(&self, index: usize) {
-        let node = client_node(index);
+        let node = TOPOLOGY.client(index);
         self.step(Input::Msg(node, LockMsg::Request { req: 1 }));
         let Some(token) = self.await_grant(index) else {
             panic!("client {index} was never granted: an execution that cannot serve everyone");

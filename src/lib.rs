@@ -51,8 +51,13 @@
 //! ## Where to start reading
 //!
 //! - [`lock::scenario`]: the outcome table of docs/model.md §5 as runnable cells, each with its claim.
+//! - [`lock::design`]: what a lock design supplies (its servers and a client-side stub) and the
+//!   registry `--variant` reads; [`lock::designs`], the built-in ones (the queueing service of the
+//!   single-server variants, and Redlock); `examples/my_lock_design.rs`, a design of a user's own
+//!   (a lease with a server-side grace period) through a run, the predictions and a sweep.
 //! - [`lock::client`]: the critical section, step by step, and where the pause points are.
-//! - [`lock::server`] and [`lock::storage`]: the lock service and the stateful observer.
+//! - [`lock::topology`] and [`lock::faults`]: who is who, and faults aimed at any node by role.
+//! - [`lock::server`] and [`lock::storage`]: the queueing lock service and the stateful observer.
 //! - [`check::lock_oracle`]: exactly what each metric counts.
 //! - [`lock::predict`]: the closed forms every measured curve is compared against.
 //! - [`smr::world`] and [`smr::theorem`]: the worlds of the lower bound and the theorem as a

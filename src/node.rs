@@ -84,6 +84,10 @@ impl<M, O> Out<M, O> {
     pub fn observe(&mut self, obs: O) {
         self.commands.push(Command::Observe(obs));
     }
+    /// Asks for `command` as it is (a node that wraps another passes its commands on this way).
+    pub fn push(&mut self, command: Command<M, O>) {
+        self.commands.push(command);
+    }
     /// Takes the commands out, leaving the buffer empty (and its allocation in place).
     pub fn drain(&mut self) -> std::vec::Drain<'_, Command<M, O>> {
         self.commands.drain(..)

@@ -81,6 +81,7 @@ pub enum StepError<M: std::fmt::Debug> {
 
 impl<M: std::fmt::Debug> StepError<M> {
     /// Where it happened, for choosing the error the loop driver would have met first.
+    #[cfg_attr(loom, allow(dead_code))] // only the threaded driver, compiled out under loom, compares
     fn at(&self) -> (Round, Pid) {
         match self {
             StepError::Panicked { process, round, .. } | StepError::Misaddressed { process, round, .. } => {

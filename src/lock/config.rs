@@ -73,7 +73,8 @@ pub struct LockConfig {
     pub engine: EngineKind,
     /// Number of clients `p` (at least 2).
     pub clients: usize,
-    /// Number of lock servers `k` (multi-server designs; 1 otherwise).
+    /// Number of lock servers `k` (multi-server designs; 1 otherwise, and when absent).
+    #[serde(default = "one")]
     pub servers: usize,
     /// Lease `L` (preemptive variants).
     #[serde(default, with = "crate::time::human_opt")]
@@ -104,6 +105,7 @@ pub struct LockConfig {
     /// Partition windows: messages between two groups of nodes lost in a window of true time.
     pub partitions: Vec<Partition>,
     /// Faults aimed at nodes: crashes, stalls and clock jumps at a time, drifting clocks.
+    #[serde(default)]
     pub faults: Vec<NodeFault>,
     /// Client clock drift ρ: client clocks run at `1 - ρ` (a [`NodeFault::ClockDrift`] aimed at
     /// a client overrides it).
@@ -135,6 +137,10 @@ pub struct LockConfig {
     pub seed: u64,
 }
 
+fn one() -> usize {
+    1
+}
+
 /// What is wrong with a configuration.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
@@ -149,7 +155,7 @@ pub enum ConfigError {
     NeedsLease(&'static str),
     /// A setting the design has no use for.
     #[error("{flag} does not apply to the {design} design")]
-    NotForDesign { flag: &'static str, design: &'static str },
+    NotForDesign { flag: &'static str, design: String },
     /// Several servers for a design that runs on one.
     #[error(
         "--servers {got}: the {design} design runs on one lock server; use a multi-server design such as redlock"
@@ -182,7 +188,7 @@ pub enum ConfigError {
     /// A probability outside `[0, 1]`.
     #[error("{flag} must be a probability between 0 and 1 (got {value})")]
     Probability { flag: &'static str, value: f64 },
-    /// Nothing to do, or no time between instances.
+    /// Nothing to do, no time between instances, or no wait between polls.
     #[error("{0} must be greater than 0")]
     ZeroWork(&'static str),
     /// No time to do it in.

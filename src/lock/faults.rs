@@ -272,8 +272,33 @@ macro_rules! as_text {
         }
     };
 }
-as_text!(Partition);
 as_text!(NodeFault);
+
+impl Serialize for Partition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A partition as configurations write it: the flag's text, or the object configurations saved
+/// before partitions named their sides (`{"target": "lock", "from": "10ms", "until": "200ms"}`),
+/// which still read back.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PartitionText {
+    Text(String),
+    Saved { target: String, from: String, until: String },
+}
+
+impl<'de> Deserialize<'de> for Partition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = match PartitionText::deserialize(d)? {
+            PartitionText::Text(text) => text,
+            PartitionText::Saved { target, from, until } => format!("{target}:{from}..{until}"),
+        };
+        Partition::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,13 @@
-//! The lock laboratory: lock services, clients, storage and the side-effect outbox.
+//! The lock laboratory: lock designs, clients, storage and the side-effect outbox.
 //!
-//! Variants ([`Variant`]) combine a service policy (non-preemptive, lease, lease with lock-delay),
-//! a client policy (safety margin or not, lease countdown from grant or from request) and a storage
-//! policy (plain, fenced, fenced on writes only). [`run()`] runs one [`LockConfig`] and returns its
-//! metrics; [`scenario`] names the configurations that reproduce the outcome table of docs/model.md §5;
-//! [`timeline`] replays a run to its first violation and draws the happenings around it.
+//! A variant ([`Variant`]) is a registered lock design ([`design`]): its lock server node(s) and
+//! a client-side stub. The built-in ones ([`designs`]) are the queueing service with a service
+//! policy (non-preemptive, lease, lease with lock-delay), a client policy (safety margin or not)
+//! and a storage policy (plain, fenced, fenced on writes only), and Redlock on `k` servers. The
+//! [`topology`] says who is who, and [`faults`] aims faults at any node by role. [`run()`] runs
+//! one [`LockConfig`] and returns its metrics; [`scenario`] names the configurations that
+//! reproduce the outcome table of docs/model.md §5; [`timeline`] replays a run to its first
+//! violation and draws the happenings around it.
 
 pub mod client;
 pub mod config;
@@ -25,7 +28,7 @@ pub mod trace;
 pub mod world;
 
 pub use client::{DecideBy, TimerStart, Workload};
-pub use config::{ConfigError, EngineKind, LockConfig};
+pub use config::{ConfigError, EngineKind, LockConfig, NodeFault, Partition};
 pub use design::{LockDesign, LockStub, Variant, register};
 pub use run::{LockReport, RunError, run};
 pub use topology::{Target, Topology};

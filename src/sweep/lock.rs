@@ -77,7 +77,8 @@ impl Laboratory for LockLab {
         let args = LockArgs::from_arg_matches(&matches).map_err(impossible)?;
         // The lock's own refusal names a flag that does not apply to the variant or workload.
         args.config().map_err(|e| match e {
-            CliError::WrongWorkload { flag, .. } | CliError::Config(ConfigError::NeedsLease(flag)) => {
+            CliError::WrongWorkload { flag, .. }
+            | CliError::Config(ConfigError::NeedsLease(flag) | ConfigError::NotForDesign { flag, .. }) => {
                 Refusal::Inapplicable(flag.to_string())
             }
             other => Refusal::Impossible(other.to_string()),

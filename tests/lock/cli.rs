@@ -121,6 +121,13 @@ fn help_shows_examples() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(text.contains("Examples:") && text.contains("--partition"), "{text}");
+    // The designs are listed from the registry, each with its line.
+    let designs = faultline::lock::design::all();
+    let w = designs.iter().map(|v| v.name().len()).max().unwrap();
+    for variant in designs {
+        let line = format!("  {:w$}  {}", variant.name(), variant.design().about());
+        assert!(text.contains(&line), "{line:?} missing from\n{text}");
+    }
 }
 
 #[test]
@@ -139,6 +146,23 @@ fn bad_input_is_one_line_and_exit_2() {
         &["--workload", "consensus", "--acquisitions", "10"],
         &["--instances", "10"],
         &["--variant", "sometimes"],
+        // Faults aimed at nodes the world does not have, or named wrongly.
+        &["--variant", "redlock", "--crash", "server:7@10ms"],
+        &["--crash", "server:2@10ms"],
+        &["--crash", "client:0@3"],
+        &["--crash", "client:3@2"],
+        &["--crash", "disk:1@10ms"],
+        &["--crash", "server:1@3"],
+        &["--stall", "client:9:5ms@1ms"],
+        &["--stall", "server:1:5ms"],
+        &["--clock-jump", "server:1:5ms@1ms"],
+        &["--clock-jump", "gremlin:1:+5ms@1ms"],
+        &["--clock-drift", "server:1:1.5"],
+        &["--partition", "client:1|server:4:0..1ms"],
+        &["--partition", "client:1|printer:0..1ms"],
+        &["--servers", "3"],
+        &["--variant", "redlock", "--servers", "0"],
+        &["--variant", "redlock", "--renew", "1ms"],
     ];
     for args in cases {
         let full: Vec<&str> = std::iter::once("lock").chain(args.iter().copied()).collect();

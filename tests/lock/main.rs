@@ -5,6 +5,7 @@ mod bounds;
 mod cli;
 mod config_file;
 mod consensus;
+mod designs;
 mod determinism;
 mod endings;
 mod kleppmann;

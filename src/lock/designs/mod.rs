@@ -6,7 +6,7 @@ pub mod redlock;
 use super::design::Variant;
 
 /// Every built-in design, in the order tables list them.
-pub static BUILT_IN: [Variant; 7] = [
+pub static BUILT_IN: [Variant; 8] = [
     Variant::NON_PREEMPTIVE,
     Variant::LEASE,
     Variant::LEASE_MARGIN,
@@ -14,6 +14,7 @@ pub static BUILT_IN: [Variant; 7] = [
     Variant::FENCED_WRITES,
     Variant::LOCK_DELAY,
     Variant::REDLOCK,
+    Variant::REDLOCK_FENCED,
 ];
 
 impl Variant {
@@ -31,4 +32,6 @@ impl Variant {
     pub const FENCED_WRITES: Variant = Variant::of(&queued::FENCED_WRITES);
     /// Redlock: a majority of independent servers with `SET NX PX`.
     pub const REDLOCK: Variant = Variant::of(&redlock::REDLOCK);
+    /// Redlock with fenced storage.
+    pub const REDLOCK_FENCED: Variant = Variant::of(&redlock::REDLOCK_FENCED);
 }

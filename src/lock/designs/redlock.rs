@@ -23,21 +23,28 @@
 //! The margin check (`--margin`) compares `m` with what is left of the validity time, which is
 //! Redlock's own advice: do the work only while the lock is still valid.
 
+use crate::lock::client::TimerStart;
 use crate::lock::config::{ConfigError, LockConfig};
 use crate::lock::design::{LockDesign, LockService, LockStub, STUB_TIMERS, Timing};
 use crate::lock::msg::{LockEvent, LockMsg, Token};
+use crate::lock::storage::Fencing;
 use crate::lock::topology::Topology;
 use crate::node::{Node, NodeId, Out, TimerId};
 use crate::rng::{self, Rng};
 use crate::time::Nanos;
 use rand::Rng as _;
 
-/// The design.
+/// The design, with the storage it comes with.
 #[derive(Debug, Clone, Copy)]
-pub struct Redlock;
+pub struct Redlock {
+    /// What storage checks.
+    pub fencing: Fencing,
+}
 
-/// Redlock, as registered.
-pub const REDLOCK: Redlock = Redlock;
+/// Redlock on plain storage.
+pub const REDLOCK: Redlock = Redlock { fencing: Fencing::None };
+/// Redlock with storage checking its tokens on every access.
+pub const REDLOCK_FENCED: Redlock = Redlock { fencing: Fencing::All };
 
 /// Bits of a token that carry the client's number (clients are at most 256).
 const CLIENT_BITS: u32 = 9;
@@ -46,10 +53,21 @@ const BACKOFF_STREAM: u64 = 3;
 
 impl LockDesign for Redlock {
     fn name(&self) -> &str {
-        "redlock"
+        match self.fencing {
+            Fencing::None => "redlock",
+            _ => "redlock-fenced",
+        }
     }
     fn about(&self) -> &str {
-        "a majority of --servers independent SET NX PX servers within the validity time (default 3)"
+        match self.fencing {
+            Fencing::None => {
+                "a majority of --servers independent SET NX PX servers within the validity time (default 3)"
+            }
+            _ => "redlock, plus storage checking its (unique, unordered) tokens on every access",
+        }
+    }
+    fn fencing(&self) -> Fencing {
+        self.fencing
     }
     fn multi_server(&self) -> bool {
         true
@@ -58,11 +76,18 @@ impl LockDesign for Redlock {
         cfg.servers = 3;
     }
     fn validate(&self, cfg: &LockConfig) -> Result<(), ConfigError> {
-        if cfg.renew > 0 {
-            return Err(ConfigError::NotForDesign { flag: "--renew", design: "redlock" });
+        // Redlock has no renewal here, no lock-delay, and counts validity from the request.
+        let unused = [
+            ("--renew", cfg.renew > 0),
+            ("--lock-delay", cfg.lock_delay > 0),
+            ("--timer-start", cfg.timer_start != TimerStart::Grant),
+        ];
+        if let Some((flag, _)) = unused.iter().find(|(_, set)| *set) {
+            return Err(ConfigError::NotForDesign { flag, design: self.name().to_string() });
         }
         if cfg.retry == 0 {
-            return Err(ConfigError::NotForDesign { flag: "--retry 0", design: "redlock" });
+            // A client that never tries again after a refusal would block at the first one.
+            return Err(ConfigError::ZeroWork("--retry"));
         }
         Ok(())
     }
@@ -147,10 +172,8 @@ impl Node for RedlockServer {
                 };
                 out.send(from, reply);
             }
-            LockMsg::Release { req, .. } => {
-                if self.key.is_some_and(|k| (k.client, k.req) == (from, req)) {
-                    self.key = None;
-                }
+            LockMsg::Release { req, .. } if self.key.is_some_and(|k| (k.client, k.req) == (from, req)) => {
+                self.key = None;
             }
             _ => {}
         }
