@@ -7,6 +7,7 @@ use faultline::check::lock_oracle::OracleError;
 use faultline::engine::Ending;
 use faultline::fault::Dist;
 use faultline::lock::design::{LockDesign, LockService, LockStub, Timing, register};
+use faultline::lock::designs::redlock::poll_lands_in;
 use faultline::lock::msg::{LockEvent, LockMsg, Token};
 use faultline::lock::predict::compare;
 use faultline::lock::storage::Fencing;
@@ -103,15 +104,15 @@ fn a_forward_jump_on_a_bare_majority_server_overlaps_exactly_when_it_outruns_the
     assert_eq!(kleppmann(20 * MS, false, 1), 0);
 }
 
-/// The rate: with `J - (L - w) = x` no longer than the shortest backoff `r/2`, at most one poll
-/// of client 2 lands in the window, and a stationary renewal process with mean gap `3r/4` puts
-/// one there with probability exactly `x / (3r/4)`. Measured over 400 seeds for each `x`, within
-/// 4σ of the binomial.
+/// The rate: client 2 enters when one of its polls lands in the window of length
+/// `x = J - (L - w)`; with backoffs `U[r/2, r]` a stationary renewal process puts one there with
+/// the probability [`poll_lands_in`] gives (`x / (3r/4)` while `x ≤ r/2`). Measured over 400
+/// seeds for each `x`, within 4σ of the binomial.
 #[test]
 fn the_overlap_rate_per_jump_is_the_chance_a_poll_lands_in_the_window() {
     let runs = 400u64;
-    for x in [40 * US, 75 * US] {
-        let predicted = x as f64 / 150_000.0;
+    for x in [40 * US, 75 * US, 150 * US] {
+        let predicted = poll_lands_in(x, 200 * US);
         let overlaps: u64 = (0..runs).map(|seed| kleppmann(9 * MS + x, true, seed + 1)).sum();
         let measured = overlaps as f64 / runs as f64;
         let sigma = (predicted * (1.0 - predicted) / runs as f64).sqrt();

@@ -111,6 +111,27 @@ impl LockDesign for Redlock {
     }
 }
 
+/// The chance that a waiting client, polling after backoffs drawn uniformly from `[r/2, r]`
+/// (`r` = `retry`), polls at least once in a given window of `window` nanoseconds: the closed
+/// form of Kleppmann's clock-jump case (docs/model.md §4.1), where the window is the time between
+/// a jumped server letting a bare majority's key go and the holder's release.
+///
+/// The polls are a stationary renewal process with gaps `G ~ U[a, b]` (`a = r/2`, `b = r`) and
+/// mean `μ = 3r/4`, so the chance of no poll in a window of length `x` is
+/// `(1/μ) ∫_x^∞ P(G > t) dt`: `x/μ` is hit for `x ≤ a`, `1 - (b - x)²/(2(b - a)μ)` for
+/// `a ≤ x ≤ b`, and a poll is certain beyond `b`.
+pub fn poll_lands_in(window: Nanos, retry: Nanos) -> f64 {
+    let (x, a, b) = (window as f64, (retry / 2) as f64, retry as f64);
+    let mean = (a + b) / 2.0;
+    if x >= b {
+        1.0
+    } else if x <= a {
+        x / mean
+    } else {
+        1.0 - (b - x).powi(2) / (2.0 * (b - a) * mean)
+    }
+}
+
 fn ttl(cfg: &LockConfig) -> Nanos {
     cfg.lease.expect("redlock is preemptive: validation requires a lease")
 }
@@ -335,5 +356,23 @@ impl LockStub for RedlockStub {
             self.release_all(self.req, out);
         }
         self.state = State::Idle;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::US;
+
+    #[test]
+    fn a_poll_lands_in_a_window_by_its_length() {
+        let r = 200 * US;
+        assert_eq!(poll_lands_in(0, r), 0.0);
+        assert!((poll_lands_in(75 * US, r) - 0.5).abs() < 1e-12);
+        // The pieces meet at r/2 and at r.
+        assert!((poll_lands_in(100 * US, r) - 2.0 / 3.0).abs() < 1e-12);
+        assert!((poll_lands_in(100 * US + 1, r) - 2.0 / 3.0).abs() < 1e-4);
+        assert!((poll_lands_in(r - 1, r) - 1.0).abs() < 1e-6);
+        assert_eq!(poll_lands_in(r, r), 1.0);
     }
 }
