@@ -354,8 +354,8 @@ fn section(grid: &str, table: &Table, plots: &[PathBuf], root: &Path) -> String 
                  its {} points agree with it.{exceptions}\n\n\
                  Its servers refuse instead of queueing, so the lock goes to whoever polls first, and the client that \
                  releases asks again at once and usually wins. The median wait is therefore tiny ({}), and the tail \
-                 is where the waiting went: the longest wait is {}, against {} for the queueing lease. Redlock trades \
-                 fairness for nothing here: it is exactly as unsafe as the lease.\n",
+                 is where the waiting went: the longest wait is {}, against {} for the queueing lease. Redlock gives \
+                 up fairness and gains no safety: under stalls it is exactly as unsafe as the lease.\n",
                 redlock.len(),
                 waits("redlock", "acquire_latency_ns.p50"),
                 waits("redlock", "acquire_latency_ns.max"),
