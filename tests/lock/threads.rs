@@ -83,3 +83,53 @@ fn a_fault_free_run_on_threads_is_safe() {
         }
     }
 }
+
+fn target(text: &str) -> faultline::lock::Target {
+    faultline::lock::Target::parse(text).unwrap()
+}
+
+/// A lock server's faults run on threads too: a crash blocks everyone (said, at the horizon), a
+/// freeze shows in `unavailable` for at least its length.
+#[test]
+fn a_crashed_or_frozen_server_on_threads() {
+    use faultline::lock::NodeFault;
+    let mut crashed = threads(Variant::LEASE);
+    crashed.faults.push(NodeFault::Crash { target: target("server:1"), at: 30 * MS });
+    crashed.horizon = Some(300 * MS);
+    let m = run(&crashed).unwrap().metrics;
+    assert_eq!((m.blocked, m.ending), (2, faultline::engine::Ending::Horizon), "{m:?}");
+
+    let mut frozen = threads(Variant::LEASE);
+    frozen.faults.push(NodeFault::Stall { target: target("server:1"), span: 60 * MS, at: 30 * MS });
+    let m = run(&frozen).unwrap().metrics;
+    assert_eq!((m.blocked, m.ending), (0, faultline::engine::Ending::Finished), "{m:?}");
+    let unavailable = m.unavailable * m.end_ns as f64;
+    assert!(unavailable >= 55.0 * MS as f64, "a 60 ms freeze while a client waits: {unavailable} ns, {m:?}");
+
+    let mut redlock = threads(Variant::REDLOCK);
+    redlock.faults.push(NodeFault::Crash { target: target("server:3"), at: 0 });
+    let m = run(&redlock).unwrap().metrics;
+    assert_eq!((m.blocked, m.acquisitions), (0, 20), "a majority of three survives one crash: {m:?}");
+}
+
+/// A server's clock that jumps forward takes its timers with it: the lease of a holder inside
+/// for 17 ms of a 20 ms lease expires early, and the next client enters beside it. Without the
+/// jump nobody overlaps. On both engines.
+#[test]
+fn a_jumping_server_clock_expires_a_lease_early_on_both_engines() {
+    use faultline::lock::NodeFault;
+    for engine in [EngineKind::Sim, EngineKind::Threads] {
+        let mut cfg = threads(Variant::LEASE);
+        cfg.engine = engine;
+        stall_first(&mut cfg, 15);
+        let m = run(&cfg).unwrap().metrics;
+        assert_eq!(m.overlaps, 0, "{engine:?} without a jump: {m:?}");
+        cfg.faults.push(NodeFault::ClockJump {
+            target: target("server:1"),
+            by: (10 * MS) as i64,
+            at: 5 * MS,
+        });
+        let m = run(&cfg).unwrap().metrics;
+        assert!(m.overlaps >= 1 && m.stale_accepted >= 1, "{engine:?} with a jump: {m:?}");
+    }
+}
