@@ -457,15 +457,18 @@ impl LockOracle {
 impl Observer<LockEvent> for LockOracle {
     fn observe(&mut self, at: Nanos, node: NodeId, event: &LockEvent) {
         self.advance(at);
+        if let Some(client) = event.client()
+            && self.client(node, client, event).is_none()
+        {
+            return;
+        }
         match *event {
             LockEvent::Requested { client } => {
-                let Some(client) = self.client(node, client, event) else { return };
                 self.waiting_since[client].get_or_insert(at);
             }
             // What a queueing service says: shown in replays, not judged (see the module docs).
             LockEvent::Granted { .. } | LockEvent::Freed { .. } => {}
             LockEvent::Entered { client, .. } => {
-                let Some(client) = self.client(node, client, event) else { return };
                 for (other, section) in self.sections.iter_mut().enumerate() {
                     if other != client && section.inside && section.flags & OVERLAP == 0 {
                         section.flags |= OVERLAP;
@@ -481,7 +484,6 @@ impl Observer<LockEvent> for LockOracle {
                 self.holder = Some(client);
             }
             LockEvent::Left { client, exit, .. } => {
-                let Some(client) = self.client(node, client, event) else { return };
                 let section = &mut self.sections[client];
                 section.inside = false;
                 if exit == Exit::Aborted {
@@ -492,7 +494,6 @@ impl Observer<LockEvent> for LockOracle {
                 }
             }
             LockEvent::Accessed { client, key, op, accepted, .. } => {
-                let Some(client) = self.client(node, client, event) else { return };
                 self.touched(client, self.succession.newest(client), Some(accepted));
                 if let (Op::Write(value), true, Workload::Increment) = (op, accepted, self.workload)
                     && key == 0
@@ -502,7 +503,6 @@ impl Observer<LockEvent> for LockOracle {
                 }
             }
             LockEvent::Effect { client, key, value, section, .. } => {
-                let Some(client) = self.client(node, client, event) else { return };
                 self.effects += 1;
                 self.touched(client, section, None);
                 match self.workload {
@@ -515,16 +515,8 @@ impl Observer<LockEvent> for LockOracle {
                     Workload::Consensus { decide_by: DecideBy::Ack } => {}
                 }
             }
-            LockEvent::Decided { instance, value, client } => {
-                if self.client(node, client, event).is_some() {
-                    self.decide(instance, value)
-                }
-            }
-            LockEvent::Finished { client } => {
-                if let Some(client) = self.client(node, client, event) {
-                    self.finished[client] = true
-                }
-            }
+            LockEvent::Decided { instance, value, .. } => self.decide(instance, value),
+            LockEvent::Finished { client } => self.finished[client] = true,
         }
     }
 

@@ -100,3 +100,20 @@ pub enum LockEvent {
     /// The client completed its share of the workload.
     Finished { client: usize },
 }
+
+impl LockEvent {
+    /// The client the event names, if it names one.
+    pub fn client(&self) -> Option<usize> {
+        match *self {
+            LockEvent::Requested { client }
+            | LockEvent::Granted { client, .. }
+            | LockEvent::Entered { client, .. }
+            | LockEvent::Left { client, .. }
+            | LockEvent::Accessed { client, .. }
+            | LockEvent::Effect { client, .. }
+            | LockEvent::Decided { client, .. }
+            | LockEvent::Finished { client } => Some(client),
+            LockEvent::Freed { .. } => None,
+        }
+    }
+}

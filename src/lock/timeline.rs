@@ -447,19 +447,9 @@ impl Recorder {
     }
 
     fn detect(&mut self, e: &Entry) {
-        let client = match e.what {
-            Happening::Event(
-                LockEvent::Requested { client }
-                | LockEvent::Entered { client, .. }
-                | LockEvent::Left { client, .. }
-                | LockEvent::Accessed { client, .. }
-                | LockEvent::Effect { client, .. }
-                | LockEvent::Decided { client, .. }
-                | LockEvent::Finished { client },
-            ) => Some(client),
-            _ => None,
-        };
-        if client.is_some_and(|c| !self.known(c)) {
+        if let Happening::Event(event) = e.what
+            && event.client().is_some_and(|c| !self.known(c))
+        {
             return;
         }
         match e.what {
@@ -738,17 +728,7 @@ impl Window {
         let all = || self.entries.iter().chain(self.later.as_ref().map(|l| &l.entry));
         let mut clients: Vec<usize> = all()
             .filter_map(|e| match e.what {
-                Happening::Event(
-                    LockEvent::Requested { client }
-                    | LockEvent::Granted { client, .. }
-                    | LockEvent::Entered { client, .. }
-                    | LockEvent::Left { client, .. }
-                    | LockEvent::Accessed { client, .. }
-                    | LockEvent::Effect { client, .. }
-                    | LockEvent::Decided { client, .. }
-                    | LockEvent::Finished { client },
-                ) => Some(client),
-                Happening::Event(LockEvent::Freed { .. }) => None,
+                Happening::Event(event) => event.client(),
                 Happening::Fault(_) => self.topology.client_of(e.node),
             })
             .chain(
