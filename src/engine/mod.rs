@@ -13,6 +13,7 @@
 //! comes first, so no protocol, however it misbehaves, can keep a run going; the [`Ending`] says
 //! which bound stopped it.
 
+pub mod core;
 pub mod rounds;
 pub mod sim;
 #[cfg(not(loom))]

@@ -5,9 +5,10 @@
 //! local clock ([`Clock`]); a frozen node's deliveries and timers wait until it
 //! thaws, in their original order; a crashed node receives nothing ever again.
 
+use super::core::{self, Step};
 use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
-use crate::node::{Command, Node, NodeId, Out, TimerId};
+use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
 use crate::time::Nanos;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -231,21 +232,16 @@ impl<M: Clone> Sim<M> {
             Scheduled::ClockJump(by) => {
                 st.clock = st.clock.jumped(by);
                 observer.fault(now, node, FaultEvent::ClockJump { by });
-                // Each armed clock timer is due when the jumped clock reaches its deadline.
-                let clock = st.clock;
-                let due: Vec<(TimerId, Nanos)> = (st.deadline.iter().enumerate())
-                    .filter_map(|(id, d)| d.map(|d| (TimerId::try_from(id).expect("timer ids fit"), d)))
-                    .collect();
-                for (id, deadline) in due {
-                    self.arm(node, id, now.saturating_add(clock.until(now, deadline)));
-                    self.state[node].deadline[usize::from(id)] = Some(deadline);
+                let deadlines = st.deadline.clone();
+                for (id, at) in core::rejumped(st.clock, now, &deadlines) {
+                    self.arm(node, id, at);
+                    self.state[node].deadline[usize::from(id)] = deadlines[usize::from(id)];
                 }
             }
         }
     }
 
-    /// Carries out one step's effects, in order. A crash discards whatever the node asked for after
-    /// the pause point that killed it.
+    /// Carries out one step's effects with the one meaning [`core::apply`] gives them.
     fn apply<O, E, Ob>(
         &mut self,
         node: NodeId,
@@ -257,47 +253,56 @@ impl<M: Clone> Sim<M> {
         E: Env,
         Ob: Observer<O>,
     {
-        for command in out.drain() {
-            match command {
-                Command::Send { to, msg } => {
-                    env.route(node, to, now, &mut self.deliveries);
-                    let mut deliveries = std::mem::take(&mut self.deliveries);
-                    if let Some((&last, copies)) = deliveries.split_last() {
-                        for &delay in copies {
-                            let kind = Kind::Deliver { to, from: node, msg: msg.clone() };
-                            self.push(now.saturating_add(delay), kind);
-                        }
-                        self.push(now.saturating_add(last), Kind::Deliver { to, from: node, msg });
-                    }
-                    deliveries.clear();
-                    self.deliveries = deliveries;
-                }
-                Command::SetTimer { id, after } => {
-                    let clock = self.state[node].clock;
-                    self.arm(node, id, now.saturating_add(clock.true_span(after)));
-                    self.state[node].deadline[usize::from(id)] = Some(clock.local(now).saturating_add(after));
-                }
-                Command::Work { id, amount } => self.arm(node, id, now.saturating_add(amount)),
-                Command::CancelTimer { id } => {
-                    self.state[node].bump(id);
-                }
-                Command::Pause { point, resume } => match env.pause(node, point, now) {
-                    PauseOutcome::Continue => self.push(now, Kind::Resume { node, id: resume }),
-                    PauseOutcome::Stall(d) => {
-                        let until = now.saturating_add(d);
-                        self.state[node].frozen_until = until;
-                        observer.fault(now, node, FaultEvent::StallBegin { until });
-                        self.push(until, Kind::Resume { node, id: resume });
-                    }
-                    PauseOutcome::Crash => {
-                        self.state[node].dead = true;
-                        observer.fault(now, node, FaultEvent::Crash);
-                        break;
-                    }
-                },
-                Command::Observe(obs) => observer.observe(now, node, &obs),
-            }
-        }
+        let mut deliveries = std::mem::take(&mut self.deliveries);
+        let _ = core::apply(now, out, &mut SimStep { sim: self, node, now, env, observer }, &mut deliveries);
         out.drain();
+        self.deliveries = deliveries;
+    }
+}
+
+/// The simulator's hands for one node's step at one instant.
+struct SimStep<'a, M, E, Ob> {
+    sim: &'a mut Sim<M>,
+    node: NodeId,
+    now: Nanos,
+    env: &'a mut E,
+    observer: &'a mut Ob,
+}
+
+impl<M: Clone, O, E: Env, Ob: Observer<O>> Step<M, O> for SimStep<'_, M, E, Ob> {
+    fn clock(&self) -> Clock {
+        self.sim.state[self.node].clock
+    }
+    fn route(&mut self, to: NodeId, deliveries: &mut Vec<Nanos>) {
+        self.env.route(self.node, to, self.now, deliveries);
+    }
+    fn deliver(&mut self, to: NodeId, delay: Nanos, msg: M) {
+        self.sim.push(self.now.saturating_add(delay), Kind::Deliver { to, from: self.node, msg });
+    }
+    fn arm(&mut self, id: TimerId, at: Nanos, local: Option<Nanos>) {
+        self.sim.arm(self.node, id, at);
+        self.sim.state[self.node].deadline[usize::from(id)] = local;
+    }
+    fn disarm(&mut self, id: TimerId) {
+        self.sim.state[self.node].bump(id);
+    }
+    fn pause(&mut self, point: PausePoint) -> PauseOutcome {
+        self.env.pause(self.node, point, self.now)
+    }
+    fn resume(&mut self, resume: TimerId) {
+        self.sim.push(self.now, Kind::Resume { node: self.node, id: resume });
+    }
+    fn stall(&mut self, span: Nanos, resume: TimerId) {
+        let until = self.now.saturating_add(span);
+        self.sim.state[self.node].frozen_until = until;
+        self.observer.fault(self.now, self.node, FaultEvent::StallBegin { until });
+        self.sim.push(until, Kind::Resume { node: self.node, id: resume });
+    }
+    fn crash(&mut self) {
+        self.sim.state[self.node].dead = true;
+        self.observer.fault(self.now, self.node, FaultEvent::Crash);
+    }
+    fn observe(&mut self, obs: O) {
+        self.observer.observe(self.now, self.node, &obs);
     }
 }

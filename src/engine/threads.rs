@@ -42,9 +42,10 @@
 //! channel whose only sender is dropped at the end, so a single drop wakes every thread at once
 //! and no stall, timer or idle wait can outlive the run.
 
+use super::core::{self, Step};
 use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
-use crate::node::{Command, Node, NodeId, Out, TimerId};
+use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
 use crate::sync::channel::{self, Receiver, RecvTimeoutError, Sender};
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
 use crate::time::Nanos;
@@ -265,6 +266,7 @@ where
                 unhandled: Vec::new(),
                 out: Out::default(),
                 deliveries: Vec::new(),
+                sent_at: 0,
             };
             let handle = thread::Builder::new()
                 .name(format!("node-{id}"))
@@ -390,6 +392,8 @@ struct Worker<'s, 'o, N: Node, E, O> {
     unhandled: Vec<(NodeId, Receiver<()>)>,
     out: Out<N::Msg, N::Obs>,
     deliveries: Vec<Nanos>,
+    /// The true time at which the message being sent was routed.
+    sent_at: Nanos,
 }
 
 impl<N, E, O> Worker<'_, '_, N, E, O>
@@ -508,12 +512,13 @@ where
                 self.clock = self.clock.jumped(by);
                 self.emit(|o, at, node| o.fault(at, node, FaultEvent::ClockJump { by }));
                 let now = self.shared.now();
-                for id in 0..self.local_deadlines.len() {
-                    if let (Some(deadline), Some(_)) = (self.local_deadlines[id], self.timers[id]) {
-                        let id = TimerId::try_from(id).expect("timer slots are indexed by TimerId");
-                        self.arm(id, now.saturating_add(self.clock.until(now, deadline)));
-                        self.local_deadlines[usize::from(id)] = Some(deadline);
-                    }
+                // Only timers still armed move; one that fired keeps its stale deadline.
+                let armed: Vec<Option<Nanos>> = (self.local_deadlines.iter().zip(&self.timers))
+                    .map(|(local, slot)| slot.and(*local))
+                    .collect();
+                for (id, at) in core::rejumped(self.clock, now, &armed) {
+                    Worker::arm(self, id, at);
+                    self.local_deadlines[usize::from(id)] = armed[usize::from(id)];
                 }
                 ControlFlow::Continue(())
             }
@@ -644,44 +649,11 @@ where
 
     fn apply(&mut self, now: Nanos) -> ControlFlow<()> {
         let mut out = std::mem::take(&mut self.out);
-        let mut flow = ControlFlow::Continue(());
-        for command in out.drain() {
-            match command {
-                Command::Send { to, msg } => self.send(to, msg),
-                Command::SetTimer { id, after } => {
-                    self.arm(id, now.saturating_add(self.clock.true_span(after)));
-                    self.local_deadlines[usize::from(id)] = Some(self.clock.local(now).saturating_add(after));
-                }
-                Command::Work { id, amount } => self.arm(id, now.saturating_add(amount)),
-                Command::CancelTimer { id } => *self.timer_slot(id) = None,
-                Command::Pause { point, resume } => {
-                    let outcome = self.shared.env.lock().pause(self.id, point, self.shared.now());
-                    match outcome {
-                        PauseOutcome::Continue => self.resumes.push_back((resume, None)),
-                        PauseOutcome::Stall(span) => {
-                            // Thaw time counts from the reported stamp, so the StallBegin the
-                            // oracle sees says exactly how long the node will be frozen.
-                            let mut thaw = self.shared.now().saturating_add(span);
-                            self.emit(|o, at, node| {
-                                thaw = at.saturating_add(span);
-                                o.fault(at, node, FaultEvent::StallBegin { until: thaw });
-                            });
-                            self.resumes.push_back((resume, Some(thaw)));
-                        }
-                        PauseOutcome::Crash => {
-                            self.emit(|o, at, node| o.fault(at, node, FaultEvent::Crash));
-                            flow = ControlFlow::Break(());
-                            break;
-                        }
-                    }
-                }
-                Command::Observe(obs) => {
-                    self.emit(|o, at, node| o.observe(at, node, &obs));
-                }
-            }
-        }
+        let mut deliveries = std::mem::take(&mut self.deliveries);
+        let flow = core::apply(now, &mut out, self, &mut deliveries);
         out.drain();
         self.out = out;
+        self.deliveries = deliveries;
         flow
     }
 
@@ -692,24 +664,6 @@ where
             self.local_deadlines.resize(i + 1, None);
         }
         &mut self.timers[i]
-    }
-
-    /// Routes one message through the env and hands each copy that survives to its inbox or to
-    /// the delay line.
-    fn send(&mut self, to: NodeId, msg: N::Msg) {
-        // Checked here, not where the copy lands, so the panic names the node that got it wrong.
-        assert!(to < self.shared.inboxes.len(), "node {} sent to node {to}, which does not exist", self.id);
-        let now = self.shared.now();
-        let mut deliveries = std::mem::take(&mut self.deliveries);
-        self.shared.env.lock().route(self.id, to, now, &mut deliveries);
-        if let Some((&last, copies)) = deliveries.split_last() {
-            for &delay in copies {
-                self.forward(to, now, delay, msg.clone());
-            }
-            self.forward(to, now, last, msg);
-        }
-        deliveries.clear();
-        self.deliveries = deliveries;
     }
 
     fn forward(&mut self, to: NodeId, now: Nanos, delay: Nanos, msg: N::Msg) {
@@ -735,6 +689,57 @@ where
         if !waits.dead[to] && self.shared.inboxes[to].send(envelope).is_ok() {
             self.unhandled.extend(unhandled.map(|rx| (to, rx)));
         }
+    }
+}
+
+/// A node's thread carries out its own steps: sends and pauses ask the env at the moment they
+/// happen, timers count from the true time the step began.
+impl<N, E, O> Step<N::Msg, N::Obs> for Worker<'_, '_, N, E, O>
+where
+    N: Node,
+    E: Env,
+    O: Observer<N::Obs>,
+{
+    fn clock(&self) -> Clock {
+        self.clock
+    }
+    fn route(&mut self, to: NodeId, deliveries: &mut Vec<Nanos>) {
+        // Checked here, not where the copy lands, so the panic names the node that got it wrong.
+        assert!(to < self.shared.inboxes.len(), "node {} sent to node {to}, which does not exist", self.id);
+        self.sent_at = self.shared.now();
+        self.shared.env.lock().route(self.id, to, self.sent_at, deliveries);
+    }
+    fn deliver(&mut self, to: NodeId, delay: Nanos, msg: N::Msg) {
+        self.forward(to, self.sent_at, delay, msg);
+    }
+    fn arm(&mut self, id: TimerId, at: Nanos, local: Option<Nanos>) {
+        Worker::arm(self, id, at);
+        self.local_deadlines[usize::from(id)] = local;
+    }
+    fn disarm(&mut self, id: TimerId) {
+        *self.timer_slot(id) = None;
+    }
+    fn pause(&mut self, point: PausePoint) -> PauseOutcome {
+        self.shared.env.lock().pause(self.id, point, self.shared.now())
+    }
+    fn resume(&mut self, resume: TimerId) {
+        self.resumes.push_back((resume, None));
+    }
+    fn stall(&mut self, span: Nanos, resume: TimerId) {
+        // Thaw time counts from the reported stamp, so the StallBegin the oracle sees says
+        // exactly how long the node will be frozen.
+        let mut thaw = self.shared.now().saturating_add(span);
+        self.emit(|o, at, node| {
+            thaw = at.saturating_add(span);
+            o.fault(at, node, FaultEvent::StallBegin { until: thaw });
+        });
+        self.resumes.push_back((resume, Some(thaw)));
+    }
+    fn crash(&mut self) {
+        self.emit(|o, at, node| o.fault(at, node, FaultEvent::Crash));
+    }
+    fn observe(&mut self, obs: N::Obs) {
+        self.emit(|o, at, node| o.observe(at, node, &obs));
     }
 }
 
