@@ -73,3 +73,38 @@ impl<T> Mutex<T> {
         return self.inner.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     }
 }
+
+/// A condition variable paired with [`Mutex`]: `parking_lot`'s normally, loom's under
+/// `cfg(loom)`. Loom cannot explore a thread that spins waiting for another to make progress;
+/// one that waits here is simply not scheduled until it is notified.
+#[derive(Debug, Default)]
+pub struct Condvar {
+    #[cfg(not(loom))]
+    inner: parking_lot::Condvar,
+    #[cfg(loom)]
+    inner: loom::sync::Condvar,
+}
+
+impl Condvar {
+    /// A new condition variable.
+    pub fn new() -> Self {
+        Condvar::default()
+    }
+
+    /// Releases `guard`, waits for a notification, and takes the lock again.
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        #[cfg(not(loom))]
+        {
+            let mut guard = guard;
+            self.inner.wait(&mut guard);
+            guard
+        }
+        #[cfg(loom)]
+        return self.inner.wait(guard).unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+
+    /// Wakes every waiting thread.
+    pub fn notify_all(&self) {
+        self.inner.notify_all();
+    }
+}

@@ -14,6 +14,7 @@
 //! which bound stopped it.
 
 pub mod core;
+pub mod interleave;
 pub mod rounds;
 pub mod sim;
 #[cfg(not(loom))]

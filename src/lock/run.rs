@@ -58,6 +58,25 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(
     Ok(LockReport { seed: cfg.seed, config: cfg.clone(), metrics })
 }
 
+/// Runs `cfg` on the interleaving driver ([`crate::engine::interleave`]): the clients get a thread
+/// each, the servers, storage and outbox run inside the steps that message them, and the order of
+/// every event is the scheduler's. Under loom, inside `loom::model`, this is one execution of
+/// many; the same oracle judges each. `cfg.engine`, the horizon and the stall distribution mean
+/// nothing here (there is no time), but scripted crashes and the link plan's losses apply.
+pub fn run_interleaved(cfg: &LockConfig) -> Result<LockReport, RunError> {
+    cfg.validate()?;
+    let topology = cfg.topology();
+    let actors: Vec<_> = (0..cfg.clients).map(|c| topology.client(c)).collect();
+    let (oracle, end) = crate::engine::interleave::run(
+        world::build(cfg),
+        &actors,
+        LockEnv::new(cfg),
+        LockOracle::new(cfg),
+        cfg.event_budget(),
+    );
+    Ok(LockReport { seed: cfg.seed, config: cfg.clone(), metrics: oracle.finish(end)? })
+}
+
 #[cfg(not(loom))]
 fn run_threads<X: Observer<LockEvent> + Send>(
     cfg: &LockConfig,
@@ -78,4 +97,29 @@ fn run_threads<X: Observer<LockEvent> + Send>(
     _: &mut X,
 ) -> Result<LockMetrics, OracleError> {
     panic!("the threads engine is not built under cfg(loom): loom has no time")
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::fault::Dist;
+    use crate::lock::{EngineKind, Variant};
+
+    /// Outside loom the interleaving driver runs one interleaving on OS threads: a fault-free run
+    /// does its whole workload, and the oracle sees every section.
+    #[test]
+    fn the_interleaving_driver_runs_a_whole_workload() {
+        for variant in [Variant::NON_PREEMPTIVE, Variant::LEASE, Variant::FENCED, Variant::REDLOCK] {
+            let mut cfg = LockConfig::new(variant, EngineKind::Sim);
+            cfg.pause = Dist::None;
+            cfg.retry = if variant == Variant::REDLOCK { crate::time::MS } else { 0 };
+            cfg.acquisitions = 40;
+            let m = run_interleaved(&cfg).unwrap().metrics;
+            assert_eq!(
+                (m.ending, m.acquisitions, m.blocked),
+                (crate::engine::Ending::Finished, 40, 0),
+                "{variant:?}: {m:?}"
+            );
+        }
+    }
 }
