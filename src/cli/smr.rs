@@ -4,7 +4,12 @@
 //! ```text
 //! faultline smr [--protocol P] [--world A|B|C|all] [--servers N --faults F] [--tau T] [--model M]
 //! faultline smr --stress [--protocol P] [--q P,...] [--tau T,...] [--runs N] [--seed S]
+//! faultline smr --search [--protocol P] [--servers N --faults F] [--tau T] [--rounds R] [--max-states K]
 //! ```
+//!
+//! With `--search`, every omission pattern over the rounds is explored ([`crate::smr::search`],
+//! through [`SearchConfig`]) and the counts and the verdict are printed, with the fewest-losses
+//! pattern that breaks each property and whether it is world C.
 //!
 //! Without `--stress`, under omission faults, all three worlds are always run
 //! ([`theorem::dichotomy`]; they are a few dozen rounds each), because the view comparison and the
@@ -36,11 +41,12 @@ use crate::report::smr::{StressRow, stress_table, worlds_text};
 use crate::smr::adversary::FaultModel;
 use crate::smr::config::{
     ConfigError, LabError, MAX_ROUNDS, MAX_ROWS, MAX_RUNS, MAX_SERVERS, MAX_SWEEP_SLOTS, MAX_TAU,
-    MAX_WORLD_SLOTS, StressSweepConfig, SweepProgress, SweepRow, WorldsConfig,
+    MAX_WORLD_SLOTS, SearchConfig, StressSweepConfig, SweepProgress, SweepRow, WorldsConfig,
 };
 use crate::smr::model::{Cluster, Round};
 use crate::smr::protocols::ProtocolKind;
 use crate::smr::run::Driver;
+use crate::smr::search::search_text;
 use crate::smr::theorem::{self, DichotomyError};
 use crate::smr::world::{self, WorldError, WorldName};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -56,7 +62,8 @@ Examples:
   faultline smr --world C --protocol primary-backup  world C alone, round by round
   faultline smr --protocol wait-all --servers 4 --faults 2 --json
   faultline smr --protocol primary-backup --model crash
-  faultline smr --stress --runs 500 --q 0.1,0.5 --tau 1,6";
+  faultline smr --stress --runs 500 --q 0.1,0.5 --tau 1,6
+  faultline smr --search --protocol majority --servers 3 --faults 1   every omission pattern, explored";
 
 /// A sweep shows its progress bar once it has run this long: a shorter one would only flicker.
 const PROGRESS_AFTER: Duration = Duration::from_secs(1);
@@ -130,6 +137,13 @@ fn seed_help() -> String {
     )
 }
 
+fn max_states_help() -> String {
+    format!(
+        "With --search: stop, and say so, after exploring this many distinct states [default: {}]",
+        SearchConfig::new().max_states
+    )
+}
+
 fn quiet_help() -> String {
     format!(
         "With --stress: no progress bar (otherwise shown on stderr when it is a terminal and the sweep \
@@ -185,6 +199,17 @@ pub struct SmrArgs {
     /// Print JSON instead of text: one object, or with --stress an array of rows
     #[arg(long)]
     pub json: bool,
+    /// Explore every omission pattern over the rounds (exhaustively, deduplicating states) instead
+    /// of printing worlds; n > 2f is allowed
+    #[arg(long)]
+    pub search: bool,
+    /// With --search: the bound on distinct states.
+    #[arg(long, value_name = "N", help = max_states_help(), value_parser = whole::<u64>, allow_negative_numbers = true)]
+    pub max_states: Option<u64>,
+    /// With --search: clients are correct, only the faulty servers' links lose messages (by
+    /// default the adversary may also make clients faulty, as world C does)
+    #[arg(long)]
+    pub reliable_clients: bool,
 }
 
 /// `--world`: one world or all of them.
@@ -241,6 +266,22 @@ pub enum SmrError {
     /// A process of the protocol failed while the first failing stress run was sought.
     #[error(transparent)]
     StressReplay(#[from] crate::smr::replay::StressReplayError),
+    /// A flag that only means something for a search.
+    #[error("{flag} goes with --search; {why}")]
+    NeedsSearch {
+        /// The flag.
+        flag: &'static str,
+        /// Why.
+        why: &'static str,
+    },
+    /// A flag that does not apply to a search.
+    #[error("{flag} does not go with --search; {why}")]
+    NotWithSearch {
+        /// The flag.
+        flag: &'static str,
+        /// Why.
+        why: &'static str,
+    },
     /// A replay asked of flags that name no single stress row.
     #[error("{0}")]
     Replay(String),
@@ -275,10 +316,24 @@ fn runs(text: &str) -> Result<u64, String> {
 enum Plan {
     Worlds(WorldsConfig),
     Stress(StressSweepConfig),
+    Search(SearchConfig),
 }
 
 impl SmrArgs {
     fn plan(&self) -> Result<Plan, SmrError> {
+        if self.search {
+            return self.search_config().map(Plan::Search);
+        }
+        for (flag, given) in
+            [("--max-states", self.max_states.is_some()), ("--reliable-clients", self.reliable_clients)]
+        {
+            if given {
+                return Err(SmrError::NeedsSearch {
+                    flag,
+                    why: "only a search explores states and client faults",
+                });
+            }
+        }
         if self.stress {
             self.stress_config().map(Plan::Stress)
         } else {
@@ -322,6 +377,48 @@ impl SmrArgs {
             Some(WorldChoice::B) => Some(WorldName::B),
             Some(WorldChoice::C) => Some(WorldName::C),
         };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The search's configuration: the library's defaults, overridden by the flags given, validated.
+    fn search_config(&self) -> Result<SearchConfig, SmrError> {
+        let exhaustive = "a search tries every omission pattern, there is nothing to sample";
+        for (flag, given, why) in [
+            ("--stress", self.stress, "a search explores every pattern instead of sampling them"),
+            ("--world", self.world.is_some(), "a search is not told the worlds; it finds them"),
+            ("--driver", self.driver.is_some(), "a search steps the processes itself, round by round"),
+            (
+                "--model",
+                self.model.is_some_and(|m| m != FaultModel::Omission),
+                "a search enumerates omissions",
+            ),
+            ("--q", !self.q.is_empty(), exhaustive),
+            ("--runs", self.runs.is_some(), exhaustive),
+            ("--seed", self.seed.is_some(), exhaustive),
+            ("--quiet", self.quiet, "a search shows no progress bar"),
+        ] {
+            if given {
+                return Err(SmrError::NotWithSearch { flag, why });
+            }
+        }
+        let mut cfg = SearchConfig::new();
+        match self.tau[..] {
+            [] => {}
+            [t] => cfg.tau = t,
+            _ => {
+                let list: Vec<String> = self.tau.iter().map(Round::to_string).collect();
+                return Err(SmrError::OneTau(list.join(",")));
+            }
+        }
+        cfg.cluster = Cluster::new(
+            self.servers.unwrap_or(cfg.cluster.servers),
+            self.faults.unwrap_or(cfg.cluster.faults),
+        );
+        cfg.protocol = self.protocol.unwrap_or(cfg.protocol);
+        cfg.rounds = self.rounds;
+        cfg.clients_may_fail = !self.reliable_clients;
+        cfg.max_states = self.max_states.unwrap_or(cfg.max_states);
         cfg.validate()?;
         Ok(cfg)
     }
@@ -383,6 +480,11 @@ pub(super) fn run(args: &SmrArgs) -> Result<SmrOutput, CliError> {
         Plan::Stress(cfg) => {
             let rows = sweep(&cfg, args.quiet)?;
             let text = if args.json { json(&rows) } else { stress_table(&rows) };
+            Ok(SmrOutput { text, harness_bug: None })
+        }
+        Plan::Search(cfg) => {
+            let report = cfg.run()?;
+            let text = if args.json { json(&report) } else { search_text(&report) };
             Ok(SmrOutput { text, harness_bug: None })
         }
     }

@@ -47,6 +47,9 @@ use super::model::{CLIENTS, Cluster, Round};
 use super::protocol::Protocol;
 use super::protocols::ProtocolKind;
 use super::run::{Driver, RunError, run_world};
+use super::search::{
+    DEFAULT_MAX_STATES, MAX_SEARCH_SERVERS, SearchError, SearchOptions, SearchReport, search,
+};
 use super::stress::{StressConfig, StressError, stress_with_progress};
 use super::theorem::{DichotomyError, derived_rounds, dichotomy};
 use super::world::{self, WorldError, WorldName};
@@ -143,6 +146,14 @@ pub enum ConfigError {
         "the sweep has {0} rows (protocols * tau values * q values), more than the {MAX_ROWS} allowed: give fewer --tau or --q values, or one --protocol"
     )]
     TooManyRows(usize),
+    /// A search on more servers than it accepts ([`MAX_SEARCH_SERVERS`]).
+    #[error(
+        "--servers must be at most {MAX_SEARCH_SERVERS} with --search (got {0}): no exhaustive search of more ends"
+    )]
+    SearchTooManyServers(usize),
+    /// A state bound of 0.
+    #[error("--max-states must be at least 1")]
+    NoStates,
     /// A sweep that would run for hours ([`MAX_SWEEP_SLOTS`]).
     #[error(
         "the sweep would simulate {0} message slots, runs * (rounds + 1) * (n+2)^2 over all rows, more than the {MAX_SWEEP_SLOTS} allowed: lower --runs, --servers, --rounds or --tau, or give fewer --tau or --q values"
@@ -165,6 +176,118 @@ pub enum LabError {
     /// A process failed in a run of a sweep.
     #[error(transparent)]
     Stress(#[from] StressError),
+    /// An exhaustive search stopped (a bound, or a process failed).
+    #[error(transparent)]
+    Search(#[from] SearchError),
+}
+
+/// Every omission pattern of a small cluster, explored: what `faultline smr --search` runs
+/// ([`crate::smr::search`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchConfig {
+    /// The built-in protocol [`run`](Self::run) searches (default: commit-alone).
+    pub protocol: ProtocolKind,
+    /// `n` servers (at most [`MAX_SEARCH_SERVERS`]) and `f` faulty ones; any `n > f >= 1`, `n = 2f + 1`
+    /// included (default: 2 and 1).
+    pub cluster: Cluster,
+    /// The protocol's `τ`, 1 to [`MAX_TAU`], and what the derived rounds come from (default: 3).
+    pub tau: Round,
+    /// Rounds of every run, 1 to [`MAX_ROUNDS`]; `None` (the default): [`derived_rounds`] of `tau`
+    /// and `f`, as for the worlds.
+    pub rounds: Option<Round>,
+    /// Whether the adversary may make clients faulty too, as world C does (default: true).
+    pub clients_may_fail: bool,
+    /// The bound on distinct states explored (default: [`DEFAULT_MAX_STATES`]).
+    pub max_states: u64,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SearchConfig {
+    /// The defaults of `faultline smr --search`: commit-alone with `τ = 3` on `n = 2`, `f = 1`,
+    /// the derived rounds (20), clients that may fail, [`DEFAULT_MAX_STATES`].
+    pub fn new() -> Self {
+        SearchConfig {
+            protocol: ProtocolKind::CommitAlone,
+            cluster: Cluster::new(2, 1),
+            tau: 3,
+            rounds: None,
+            clients_may_fail: true,
+            max_states: DEFAULT_MAX_STATES,
+        }
+    }
+
+    /// The rounds every run lasts: [`rounds`](Self::rounds), or [`derived_rounds`].
+    pub fn horizon(&self) -> Result<Round, ConfigError> {
+        horizon(self.rounds, self.tau, self.cluster.faults)
+    }
+
+    /// Checks every field before anything runs.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_tau(self.tau)?;
+        check_rounds(self.rounds)?;
+        let (n, f) = (self.cluster.servers, self.cluster.faults);
+        if n < 2 {
+            return Err(ConfigError::TooFewServers(n));
+        }
+        if n > MAX_SEARCH_SERVERS {
+            return Err(ConfigError::SearchTooManyServers(n));
+        }
+        if f == 0 {
+            return Err(WorldError::NoFaults.into());
+        }
+        if f >= n {
+            return Err(WorldError::TooManyFaults { servers: n, faults: f }.into());
+        }
+        if self.max_states == 0 {
+            return Err(ConfigError::NoStates);
+        }
+        self.horizon()?;
+        Ok(())
+    }
+
+    /// The options of the search.
+    pub fn options(&self) -> SearchOptions {
+        SearchOptions {
+            clients_may_fail: self.clients_may_fail,
+            max_states: self.max_states,
+            ..SearchOptions::new()
+        }
+    }
+
+    /// Validates, then searches [`protocol`](Self::protocol) built with [`tau`](Self::tau); when
+    /// a witness is world C, the report names the `faultline replay smr` words that draw it.
+    pub fn run(&self) -> Result<SearchReport, LabError> {
+        let mut report = crate::with_protocol!(self.protocol, self.tau, |p| self.run_with(&p))?;
+        if report.witnesses.iter().any(|w| w.world_c.is_some()) {
+            let rounds = self.rounds.map_or(String::new(), |r| format!(" --rounds {r}"));
+            report.replay = Some(format!(
+                "faultline replay smr --protocol {} --servers {} --faults {} --tau {}{rounds}",
+                self.protocol.name(),
+                self.cluster.servers,
+                self.cluster.faults,
+                self.tau
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Validates, then searches `protocol` instead of [`protocol`](Self::protocol);
+    /// [`tau`](Self::tau) still decides the derived rounds. Its server must be `Clone + Hash + Eq`
+    /// and its message `Hash + Eq` ([`crate::smr::search`]).
+    pub fn run_with<P>(&self, protocol: &P) -> Result<SearchReport, LabError>
+    where
+        P: Protocol,
+        P::Server: Clone + std::hash::Hash + Eq,
+        P::Msg: std::hash::Hash + Eq,
+    {
+        self.validate()?;
+        Ok(search(protocol, self.cluster, self.horizon()?, &self.options())?)
+    }
 }
 
 /// One protocol in worlds A, B and C: what `faultline smr` runs without `--stress`.

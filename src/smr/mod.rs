@@ -33,15 +33,19 @@ pub mod protocol;
 pub mod protocols;
 pub mod replay;
 pub mod run;
+pub mod search;
 pub mod spec;
 pub mod stress;
 pub mod theorem;
 pub mod view;
 pub mod world;
 
-pub use config::{ConfigError, LabError, StressSweepConfig, SweepProgress, SweepRow, WorldsConfig};
+pub use config::{
+    ConfigError, LabError, SearchConfig, StressSweepConfig, SweepProgress, SweepRow, WorldsConfig,
+};
 pub use model::{Cluster, Cmd, Pid, Round};
 pub use protocol::{Process, Protocol, RegisterClient};
 pub use run::{Driver, RunError};
+pub use search::{SearchError, SearchOptions, SearchReport, search};
 pub use stress::{StressConfig, StressError, StressResult, stress};
 pub use theorem::{Dichotomy, DichotomyError, Horn, derived_rounds, dichotomy};

@@ -24,7 +24,7 @@ impl fmt::Display for Cmd {
 pub const CLIENTS: usize = 2;
 
 /// `n` servers tolerating `f` faulty ones, and the two clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Cluster {
     /// Servers `n`.
     pub servers: usize,

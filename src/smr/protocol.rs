@@ -43,6 +43,11 @@ pub trait Protocol: Sync {
 
 /// The write-once register client every protocol shares: in round 0 it sends its command (if it
 /// has one) to every server; it is told the command named by the first response it receives.
+///
+/// It is `Clone`, and `Hash` and `Eq` when its message is, so that [`crate::smr::search`] can copy
+/// and compare it; equality and hashing leave out the function recognising responses, which is
+/// the protocol's [`Protocol::response`] for every client of one protocol.
+#[derive(Clone)]
 pub struct RegisterClient<M> {
     input: Option<Cmd>,
     servers: Vec<Pid>,
@@ -71,6 +76,21 @@ impl<M: Clone> RegisterClient<M> {
     /// What the client wrote.
     pub fn input(&self) -> Option<Cmd> {
         self.input
+    }
+}
+
+impl<M: PartialEq> PartialEq for RegisterClient<M> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.input, &self.servers, &self.write, self.told)
+            == (other.input, &other.servers, &other.write, other.told)
+    }
+}
+
+impl<M: Eq> Eq for RegisterClient<M> {}
+
+impl<M: std::hash::Hash> std::hash::Hash for RegisterClient<M> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.input, &self.servers, &self.write, self.told).hash(state);
     }
 }
 

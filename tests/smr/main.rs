@@ -7,4 +7,5 @@ mod cli;
 mod drivers;
 mod generalisation;
 mod harness;
+mod search;
 mod table;

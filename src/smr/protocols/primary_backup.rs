@@ -29,7 +29,7 @@ impl PrimaryBackup {
 }
 
 /// Messages of primary-backup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PbMsg {
     /// Client → server: write this command.
     Write(Cmd),
@@ -96,8 +96,8 @@ impl Protocol for PrimaryBackup {
     }
 }
 
-/// A primary-backup server.
-#[derive(Debug)]
+/// A primary-backup server. `Clone`, `Hash` and `Eq` let [`crate::smr::search`] copy and compare it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PbServer {
     me: Pid,
     cluster: Cluster,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// When a server commits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CommitRule {
     /// When every server has voted for the same command.
     All,
@@ -37,7 +37,7 @@ impl Vote {
 }
 
 /// Messages of the voting protocols.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum VoteMsg {
     /// Client → server: write this command.
     Write(Cmd),
@@ -102,8 +102,8 @@ impl Protocol for Vote {
     }
 }
 
-/// A voting server.
-#[derive(Debug)]
+/// A voting server. `Clone`, `Hash` and `Eq` let [`crate::smr::search`] copy and compare it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VoteServer {
     me: Pid,
     cluster: Cluster,
