@@ -105,10 +105,10 @@ pub trait Node {
     /// What the node reports to the oracles.
     type Obs: Clone + Debug + Send + 'static;
 
-    /// Called once when the run starts.
-    fn on_start(&mut self, now: Nanos, out: &mut Out<Self::Msg, Self::Obs>);
+    /// Called once when the run starts; by default the node waits to be spoken to.
+    fn on_start(&mut self, _now: Nanos, _out: &mut Out<Self::Msg, Self::Obs>) {}
     /// A message from `from` arrived.
     fn on_msg(&mut self, now: Nanos, from: NodeId, msg: Self::Msg, out: &mut Out<Self::Msg, Self::Obs>);
-    /// Timer `timer` fired.
-    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<Self::Msg, Self::Obs>);
+    /// Timer `timer` fired; a node that sets no timer need not say what it does then.
+    fn on_timer(&mut self, _now: Nanos, _timer: TimerId, _out: &mut Out<Self::Msg, Self::Obs>) {}
 }

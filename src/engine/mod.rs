@@ -15,6 +15,7 @@
 
 pub mod core;
 pub mod interleave;
+mod kit;
 pub mod rounds;
 pub mod sim;
 #[cfg(not(loom))]

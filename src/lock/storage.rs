@@ -13,7 +13,7 @@
 
 use super::msg::{Key, LockEvent, LockMsg, Op, OpId};
 use super::topology::Topology;
-use crate::node::{Node, NodeId, Out, TimerId};
+use crate::node::{Node, NodeId, Out};
 use crate::time::Nanos;
 use serde::Serialize;
 
@@ -116,15 +116,11 @@ impl Node for Storage {
     type Msg = LockMsg;
     type Obs = LockEvent;
 
-    fn on_start(&mut self, _now: Nanos, _out: &mut Out<LockMsg, LockEvent>) {}
-
     fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
         if let Some(reply) = self.serve(from, msg, out) {
             out.send(from, reply);
         }
     }
-
-    fn on_timer(&mut self, _now: Nanos, _timer: TimerId, _out: &mut Out<LockMsg, LockEvent>) {}
 }
 
 /// The side-effect outbox: it sends whatever it is handed (an SMS, an e-mail, a payment) and has no
@@ -145,8 +141,6 @@ impl Node for Outbox {
     type Msg = LockMsg;
     type Obs = LockEvent;
 
-    fn on_start(&mut self, _now: Nanos, _out: &mut Out<LockMsg, LockEvent>) {}
-
     fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
         if let (LockMsg::Effect { token, key, value, section }, Some(client)) =
             (msg, self.topology.client_of(from))
@@ -154,6 +148,4 @@ impl Node for Outbox {
             out.observe(LockEvent::Effect { client, token, key, value, section });
         }
     }
-
-    fn on_timer(&mut self, _now: Nanos, _timer: TimerId, _out: &mut Out<LockMsg, LockEvent>) {}
 }

@@ -169,8 +169,6 @@ impl Node for RedlockServer {
     type Msg = LockMsg;
     type Obs = LockEvent;
 
-    fn on_start(&mut self, _now: Nanos, _out: &mut Out<LockMsg, LockEvent>) {}
-
     fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
         if self.topology.client_of(from).is_none() {
             return;
@@ -199,8 +197,6 @@ impl Node for RedlockServer {
             _ => {}
         }
     }
-
-    fn on_timer(&mut self, _now: Nanos, _timer: TimerId, _out: &mut Out<LockMsg, LockEvent>) {}
 }
 
 const GIVE_UP: TimerId = STUB_TIMERS;
