@@ -27,8 +27,9 @@
 //!   second, for the violation-rate curves and the tests;
 //! - `engine::threads`, one OS thread per node, crossbeam channels behind a lossy link layer and
 //!   real sleeps for stalls: the stress runs, where scheduling noise is part of the measurement;
-//! - loom (the `loom_tests/` models), which explores every interleaving of the crate's own types
-//!   through the [`sync`] facade;
+//! - [`engine::interleave`], the same nodes with every step an event whose order the scheduler
+//!   picks: under loom (the `loom_tests/` models) every order is tried, through the [`sync`]
+//!   facade, and each execution is judged by the same oracle;
 //! - [`engine::rounds`], the lock-step rounds of the replication model, as a plain loop or as one
 //!   thread per process with a barrier per round; both record identical views.
 //!
@@ -83,8 +84,9 @@
 //!
 //! - The threaded engine measures real time on a shared machine: its figures move from run to run,
 //!   and only claims with margins of tens of milliseconds are asserted on it.
-//! - Loom has no time: a timer firing is one more interleaving, and models stay at two or three
-//!   threads.
+//! - Loom has no time: a timer firing is one more interleaving, and models stay at two clients
+//!   (loom allows four threads besides `main`). What needs a clock (a margin against drift) is
+//!   checked in the simulator instead.
 //! - The closed forms assume contention (someone always waits). With two clients and long stalls
 //!   that fails often; compare predictions with runs of many clients.
 

@@ -4,10 +4,13 @@
 //! |---|---|---|
 //! | [`sim`] | virtual integer nanoseconds, one event queue, a seeded RNG | exact, reproducible runs: the curves, the sweeps, the tests |
 //! | `threads` | wall clock, one OS thread per node, real sleeps for stalls | the stress runs, where real scheduling noise is part of what is measured |
+//! | [`interleave`] | none: every step is an event whose order the scheduler picks | loom's models, which try every order |
 //!
-//! Both ask the same two questions of the world they run, through [`Env`] (how long is this node
-//! frozen at its pause point? what happens to this message?) and report to the same
-//! [`Observer`], so every oracle and metric is computed once, from one event stream.
+//! All of them carry out a node's commands with the one meaning [`core::apply`] gives them, ask
+//! the same questions of the world they run through [`Env`] (how long is this node frozen at its
+//! pause point? what happens to this message? which faults strike when?) and report to the same
+//! [`Observer`], so every oracle and metric is computed once, from one event stream. The test kit
+//! (`kit.rs`) holds every engine to the same behaviours.
 //!
 //! Every run is bounded by [`Limits`]: a horizon in true time and a budget of events, whichever
 //! comes first, so no protocol, however it misbehaves, can keep a run going; the [`Ending`] says
