@@ -7,7 +7,7 @@
 //! faultline smr --search [--protocol P] [--servers N --faults F] [--tau T] [--rounds R] [--max-states K]
 //! ```
 //!
-//! With `--search`, every omission pattern over the rounds is explored ([`crate::smr::search`],
+//! With `--search`, every omission pattern over the rounds is explored ([`crate::smr::search`](mod@crate::smr::search),
 //! through [`SearchConfig`]) and the counts and the verdict are printed, with the fewest-losses
 //! pattern that breaks each property and whether it is world C.
 //!

@@ -182,7 +182,7 @@ pub enum LabError {
 }
 
 /// Every omission pattern of a small cluster, explored: what `faultline smr --search` runs
-/// ([`crate::smr::search`]).
+/// ([`crate::smr::search`](mod@crate::smr::search)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchConfig {
     /// The built-in protocol [`run`](Self::run) searches (default: commit-alone).
@@ -278,7 +278,7 @@ impl SearchConfig {
 
     /// Validates, then searches `protocol` instead of [`protocol`](Self::protocol);
     /// [`tau`](Self::tau) still decides the derived rounds. Its server must be `Clone + Hash + Eq`
-    /// and its message `Hash + Eq` ([`crate::smr::search`]).
+    /// and its message `Hash + Eq` ([`crate::smr::search`](mod@crate::smr::search)).
     pub fn run_with<P>(&self, protocol: &P) -> Result<SearchReport, LabError>
     where
         P: Protocol,

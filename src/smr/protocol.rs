@@ -44,7 +44,7 @@ pub trait Protocol: Sync {
 /// The write-once register client every protocol shares: in round 0 it sends its command (if it
 /// has one) to every server; it is told the command named by the first response it receives.
 ///
-/// It is `Clone`, and `Hash` and `Eq` when its message is, so that [`crate::smr::search`] can copy
+/// It is `Clone`, and `Hash` and `Eq` when its message is, so that [`crate::smr::search`](mod@crate::smr::search) can copy
 /// and compare it; equality and hashing leave out the function recognising responses, which is
 /// the protocol's [`Protocol::response`] for every client of one protocol.
 #[derive(Clone)]

@@ -112,22 +112,25 @@ fn a_crashed_or_frozen_server_on_threads() {
     assert_eq!((m.blocked, m.acquisitions), (0, 20), "a majority of three survives one crash: {m:?}");
 }
 
-/// A server's clock that jumps forward takes its timers with it: the lease of a holder inside
-/// for 17 ms of a 20 ms lease expires early, and the next client enters beside it. Without the
-/// jump nobody overlaps. On both engines.
+/// A server's clock that jumps forward takes its timers with it: the 200 ms lease of a holder
+/// stalled for 150 ms expires early when the server's clock jumps 100 ms at 60 ms, and the next
+/// client enters beside it. Without the jump nobody overlaps. On both engines; on threads the
+/// first grant must come within 60 ms of the start, which leaves room for a loaded machine.
 #[test]
 fn a_jumping_server_clock_expires_a_lease_early_on_both_engines() {
     use faultline::lock::NodeFault;
     for engine in [EngineKind::Sim, EngineKind::Threads] {
         let mut cfg = threads(Variant::LEASE);
         cfg.engine = engine;
-        stall_first(&mut cfg, 15);
+        cfg.lease = Some(200 * MS);
+        cfg.acquisitions = 4;
+        stall_first(&mut cfg, 150);
         let m = run(&cfg).unwrap().metrics;
         assert_eq!(m.overlaps, 0, "{engine:?} without a jump: {m:?}");
         cfg.faults.push(NodeFault::ClockJump {
             target: target("server:1"),
-            by: (10 * MS) as i64,
-            at: 5 * MS,
+            by: (100 * MS) as i64,
+            at: 60 * MS,
         });
         let m = run(&cfg).unwrap().metrics;
         assert!(m.overlaps >= 1 && m.stale_accepted >= 1, "{engine:?} with a jump: {m:?}");

@@ -96,7 +96,7 @@ impl Protocol for PrimaryBackup {
     }
 }
 
-/// A primary-backup server. `Clone`, `Hash` and `Eq` let [`crate::smr::search`] copy and compare it.
+/// A primary-backup server. `Clone`, `Hash` and `Eq` let [`crate::smr::search`](mod@crate::smr::search) copy and compare it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PbServer {
     me: Pid,

@@ -102,7 +102,7 @@ impl Protocol for Vote {
     }
 }
 
-/// A voting server. `Clone`, `Hash` and `Eq` let [`crate::smr::search`] copy and compare it.
+/// A voting server. `Clone`, `Hash` and `Eq` let [`crate::smr::search`](mod@crate::smr::search) copy and compare it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VoteServer {
     me: Pid,
