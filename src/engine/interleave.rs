@@ -21,9 +21,11 @@
 //!   and a freeze is any interleaving, so it needs no event of its own.
 //!
 //! Every event is carried out with [`core::apply`], under one lock, so each step is atomic and
-//! the interleavings are those of whole events. A node's clock reads the latest deadline or send
-//! time it has seen: a timer that fires brings its node's clock to the deadline (the expiry
-//! check then passes), and a message brings its receiver's clock up to its sender's.
+//! the interleavings are those of whole events. A node's time is the latest deadline or send time
+//! it has seen: a timer that fires brings its node's time to the deadline (the expiry check then
+//! passes), a message brings its receiver's time up to its sender's, and a stall at a pause point
+//! moves its node's time on by the stall. The node reads that time through its own clock
+//! ([`Env::clock`]), so a slow clock or a jumped one misjudges it as it would anywhere.
 //!
 //! Every thread stops when the observer says the workload is finished, when nothing is left to
 //! happen (quiescence: every actor idle, no armed timer anywhere), or when the event budget is
@@ -40,8 +42,9 @@ use std::collections::VecDeque;
 /// Everything the threads share, under one lock.
 struct World<N: Node, E, O> {
     nodes: Vec<N>,
-    /// Each node's clock reading (see the module docs).
+    /// Each node's time (see the module docs), and the clock it reads it through.
     now: Vec<Nanos>,
+    clocks: Vec<Clock>,
     actor: Vec<bool>,
     dead: Vec<bool>,
     inbox: Vec<VecDeque<(NodeId, N::Msg, Nanos)>>,
@@ -86,11 +89,12 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> World<N, E, O> {
         }
         let now = self.now[node].max(at);
         self.now[node] = now;
+        let local = self.clocks[node].local(now);
         let mut out = std::mem::take(&mut self.out);
         match input {
-            Input::Start => self.nodes[node].on_start(now, &mut out),
-            Input::Msg(from, msg) => self.nodes[node].on_msg(now, from, msg, &mut out),
-            Input::Timer(id) => self.nodes[node].on_timer(now, id, &mut out),
+            Input::Start => self.nodes[node].on_start(local, &mut out),
+            Input::Msg(from, msg) => self.nodes[node].on_msg(local, from, msg, &mut out),
+            Input::Timer(id) => self.nodes[node].on_timer(local, id, &mut out),
         }
         let mut deliveries = std::mem::take(&mut self.deliveries);
         let _ = core::apply(now, &mut out, &mut Hands { world: self, node, now }, &mut deliveries);
@@ -148,8 +152,9 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> World<N, E, O> {
                 self.observer.fault(at, node, FaultEvent::Crash);
             }
             Scheduled::ClockJump(by) => {
-                let now = i128::from(self.now[node]) + i128::from(by);
-                self.now[node] = now.clamp(0, i128::from(Nanos::MAX)) as Nanos;
+                // Timers were armed in the node's time, which the jump does not move; the node
+                // reads a jumped clock from now on (a server then judges its leases by it).
+                self.clocks[node] = self.clocks[node].jumped(by);
                 self.observer.fault(at, node, FaultEvent::ClockJump { by });
             }
             Scheduled::Stall(_) => {}
@@ -179,7 +184,7 @@ struct Hands<'w, N: Node, E, O> {
 
 impl<N: Node, E: Env, O: Observer<N::Obs>> Step<N::Msg, N::Obs> for Hands<'_, N, E, O> {
     fn clock(&self) -> Clock {
-        Clock::PERFECT
+        self.world.clocks[self.node]
     }
     fn route(&mut self, to: NodeId, deliveries: &mut Vec<Nanos>) {
         assert!(to < self.world.nodes.len(), "node {} sent to node {to}, which does not exist", self.node);
@@ -215,9 +220,13 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> Step<N::Msg, N::Obs> for Hands<'_, N,
     fn resume(&mut self, resume: TimerId) {
         self.arm(resume, self.now, None);
     }
-    fn stall(&mut self, _span: Nanos, resume: TimerId) {
-        // A stall is any interleaving in which the others run first; every one is explored.
-        self.resume(resume);
+    fn stall(&mut self, span: Nanos, resume: TimerId) {
+        // Any interleaving in which the others run first is a stall already, and every one is
+        // explored; what a stall adds is that the node's time moves on by its span. The resume is
+        // then due at once, so the node reads no message before it goes on.
+        let thaw = self.now.saturating_add(span);
+        self.world.now[self.node] = thaw;
+        self.arm(resume, thaw, None);
     }
     fn crash(&mut self) {
         let w = &mut *self.world;
@@ -249,6 +258,7 @@ where
     let n = nodes.len();
     let mut world = World {
         now: (0..n).map(|_| 0).collect(),
+        clocks: (0..n).map(|i| env.clock(i)).collect(),
         actor: (0..n).map(|i| actors.contains(&i)).collect(),
         dead: vec![false; n],
         inbox: (0..n).map(|_| VecDeque::new()).collect(),
