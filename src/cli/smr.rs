@@ -320,6 +320,18 @@ enum Plan {
 }
 
 impl SmrArgs {
+    /// The one `--tau` a worlds run or a search takes, if given.
+    fn one_tau(&self) -> Result<Option<Round>, SmrError> {
+        match self.tau[..] {
+            [] => Ok(None),
+            [t] => Ok(Some(t)),
+            _ => {
+                let list: Vec<String> = self.tau.iter().map(Round::to_string).collect();
+                Err(SmrError::OneTau(list.join(",")))
+            }
+        }
+    }
+
     fn plan(&self) -> Result<Plan, SmrError> {
         if self.search {
             return self.search_config().map(Plan::Search);
@@ -352,13 +364,8 @@ impl SmrArgs {
             }
         }
         let mut cfg = WorldsConfig::new();
-        match self.tau[..] {
-            [] => {}
-            [t] => cfg.tau = t,
-            _ => {
-                let list: Vec<String> = self.tau.iter().map(Round::to_string).collect();
-                return Err(SmrError::OneTau(list.join(",")));
-            }
+        if let Some(t) = self.one_tau()? {
+            cfg.tau = t;
         }
         if self.quiet {
             return Err(SmrError::NeedsStress { flag: "--quiet", why: "only a sweep shows progress" });
@@ -403,13 +410,8 @@ impl SmrArgs {
             }
         }
         let mut cfg = SearchConfig::new();
-        match self.tau[..] {
-            [] => {}
-            [t] => cfg.tau = t,
-            _ => {
-                let list: Vec<String> = self.tau.iter().map(Round::to_string).collect();
-                return Err(SmrError::OneTau(list.join(",")));
-            }
+        if let Some(t) = self.one_tau()? {
+            cfg.tau = t;
         }
         cfg.cluster = Cluster::new(
             self.servers.unwrap_or(cfg.cluster.servers),

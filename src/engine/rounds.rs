@@ -92,7 +92,7 @@ impl<M: std::fmt::Debug> StepError<M> {
 }
 
 /// The text of a panic's payload: `panic!` gives a `&str` or a `String`, anything else is opaque.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

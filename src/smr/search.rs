@@ -57,6 +57,7 @@ use super::spec::{self, Response, Verdict};
 use super::view::{Difference, compare};
 use super::world::{self, WorldName};
 use crate::engine::rounds::Adversary;
+use crate::engine::rounds::panic_message;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
@@ -331,14 +332,6 @@ struct Meta {
 
 fn bit(p: Pid) -> u64 {
     1u64 << p.0
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// One process's step, guarded as the round driver guards it: a panic or a message to a pid that
