@@ -261,19 +261,14 @@ impl LockOracle {
         }
     }
 
-    /// The client an event from `node` names, if the run has it; otherwise records the error.
-    fn client(&mut self, node: NodeId, client: usize, event: &LockEvent) -> Option<usize> {
-        if client < self.sections.len() {
-            return Some(client);
-        }
+    /// True when the run has the client an event from `node` names; otherwise records the error.
+    fn places(&mut self, node: NodeId, client: usize, event: &LockEvent) -> bool {
         let clients = self.sections.len();
-        self.error.get_or_insert(OracleError::UnknownClient {
-            node,
-            event: format!("{event:?}"),
-            client,
-            clients,
-        });
-        None
+        if client >= clients {
+            let event = format!("{event:?}");
+            self.error.get_or_insert(OracleError::UnknownClient { node, event, client, clients });
+        }
+        client < clients
     }
 
     /// Records that `client`'s section number `section` touched storage (`access` is
@@ -458,7 +453,7 @@ impl Observer<LockEvent> for LockOracle {
     fn observe(&mut self, at: Nanos, node: NodeId, event: &LockEvent) {
         self.advance(at);
         if let Some(client) = event.client()
-            && self.client(node, client, event).is_none()
+            && !self.places(node, client, event)
         {
             return;
         }

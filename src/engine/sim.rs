@@ -210,8 +210,11 @@ impl<M: Clone> Sim<M> {
         self.queue.push(Entry { at, seq: self.seq, kind });
     }
 
-    fn arm(&mut self, node: NodeId, id: TimerId, at: Nanos) {
+    /// Arms timer `id` of `node` for true time `at`; `local` is its local deadline, if a clock
+    /// timer (a clock jump moves it).
+    fn arm(&mut self, node: NodeId, id: TimerId, at: Nanos, local: Option<Nanos>) {
         let generation = self.state[node].bump(id);
+        self.state[node].deadline[usize::from(id)] = local;
         self.push(at, Kind::Timer { node, id, generation });
     }
 
@@ -234,8 +237,7 @@ impl<M: Clone> Sim<M> {
                 observer.fault(now, node, FaultEvent::ClockJump { by });
                 let deadlines = st.deadline.clone();
                 for (id, at) in core::rejumped(st.clock, now, &deadlines) {
-                    self.arm(node, id, at);
-                    self.state[node].deadline[usize::from(id)] = deadlines[usize::from(id)];
+                    self.arm(node, id, at, deadlines[usize::from(id)]);
                 }
             }
         }
@@ -280,8 +282,7 @@ impl<M: Clone, O, E: Env, Ob: Observer<O>> Step<M, O> for SimStep<'_, M, E, Ob> 
         self.sim.push(self.now.saturating_add(delay), Kind::Deliver { to, from: self.node, msg });
     }
     fn arm(&mut self, id: TimerId, at: Nanos, local: Option<Nanos>) {
-        self.sim.arm(self.node, id, at);
-        self.sim.state[self.node].deadline[usize::from(id)] = local;
+        self.sim.arm(self.node, id, at, local);
     }
     fn disarm(&mut self, id: TimerId) {
         self.sim.state[self.node].bump(id);

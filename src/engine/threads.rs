@@ -517,8 +517,7 @@ where
                     .map(|(local, slot)| slot.and(*local))
                     .collect();
                 for (id, at) in core::rejumped(self.clock, now, &armed) {
-                    Worker::arm(self, id, at);
-                    self.local_deadlines[usize::from(id)] = armed[usize::from(id)];
+                    Worker::arm(self, id, at, armed[usize::from(id)]);
                 }
                 ControlFlow::Continue(())
             }
@@ -639,12 +638,12 @@ where
     ///
     /// `now` is the true time the step began; timers count from it because that is the time the
     /// node read when it chose them. Sends and pauses ask the env at the moment they happen.
-    fn arm(&mut self, id: TimerId, at: Nanos) {
+    fn arm(&mut self, id: TimerId, at: Nanos, local: Option<Nanos>) {
         let deadline = self.shared.instant(at);
         self.armed += 1;
         // A deadline past what `Instant` can hold never comes: same as not armed.
         *self.timer_slot(id) = deadline.map(|at| (at, self.armed));
-        self.local_deadlines[usize::from(id)] = None;
+        self.local_deadlines[usize::from(id)] = local;
     }
 
     fn apply(&mut self, now: Nanos) -> ControlFlow<()> {
@@ -713,8 +712,7 @@ where
         self.forward(to, self.sent_at, delay, msg);
     }
     fn arm(&mut self, id: TimerId, at: Nanos, local: Option<Nanos>) {
-        Worker::arm(self, id, at);
-        self.local_deadlines[usize::from(id)] = local;
+        Worker::arm(self, id, at, local);
     }
     fn disarm(&mut self, id: TimerId) {
         *self.timer_slot(id) = None;
