@@ -19,14 +19,14 @@
 //!
 //! Run it with `cargo run --release --example my_lock_design`.
 
-use faultline::lock::design::{LockDesign, LockService, LockStub, Timing, register};
+use faultline::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing, register};
 use faultline::lock::designs::queued::QueuedStub;
 use faultline::lock::msg::{LockEvent, LockMsg};
 use faultline::lock::predict::{compare, predict};
 use faultline::lock::server::{LockServer, ServerPolicy};
 use faultline::lock::topology::Topology;
 use faultline::lock::{ConfigError, EngineKind, LockConfig, Variant};
-use faultline::node::{Command, Node, NodeId, Out, TimerId};
+use faultline::node::{Command, Node, NodeId};
 use faultline::time::{Human, MS, Nanos};
 
 /// The design: a grace of `grace` on top of the lease.
@@ -44,7 +44,7 @@ struct GraceServer {
 
 impl GraceServer {
     /// Passes the inner server's commands on, with every grant telling the client `L`.
-    fn pass_on(&self, inner: &mut Out<LockMsg, LockEvent>, out: &mut Out<LockMsg, LockEvent>) {
+    fn pass_on(&self, inner: &mut DesignOut, out: &mut DesignOut) {
         for command in inner.drain() {
             match command {
                 Command::Send { to, msg: LockMsg::Grant { req, token, .. } } => {
@@ -59,19 +59,21 @@ impl GraceServer {
 impl Node for GraceServer {
     type Msg = LockMsg;
     type Obs = LockEvent;
+    /// The inner server's timers, passed through.
+    type Timer = DesignTimer;
 
-    fn on_start(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
-        let mut inner = Out::default();
+    fn on_start(&mut self, now: Nanos, out: &mut DesignOut) {
+        let mut inner = DesignOut::default();
         self.inner.on_start(now, &mut inner);
         self.pass_on(&mut inner, out);
     }
-    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
-        let mut inner = Out::default();
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut DesignOut) {
+        let mut inner = DesignOut::default();
         self.inner.on_msg(now, from, msg, &mut inner);
         self.pass_on(&mut inner, out);
     }
-    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) {
-        let mut inner = Out::default();
+    fn on_timer(&mut self, now: Nanos, timer: DesignTimer, out: &mut DesignOut) {
+        let mut inner = DesignOut::default();
         self.inner.on_timer(now, timer, &mut inner);
         self.pass_on(&mut inner, out);
     }

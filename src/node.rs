@@ -13,8 +13,17 @@ use std::fmt::Debug;
 /// Index of a node in the world the engine runs.
 pub type NodeId = usize;
 
-/// A timer's name, chosen by the node. Setting a timer that is already set re-arms it.
-pub type TimerId = u8;
+/// What a node's timers may be: its own names for them, usually a fieldless enum. Engines keep
+/// armed timers by name and never read anything into it, so a node's timers are nobody else's
+/// business; a node that holds another (an enum of node kinds, a client around a design's stub)
+/// wraps the inner one's names in its own ([`Out::adopt`]). Setting a timer that is already set
+/// re-arms it.
+pub trait Timer: Copy + Eq + Debug + Send + 'static {}
+impl<T: Copy + Eq + Debug + Send + 'static> Timer for T {}
+
+/// The timers of a node that sets none (storage, an outbox): there are none to name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoTimer {}
 
 /// A named place in a protocol where the environment may freeze the node (a GC pause, a page
 /// fault, a VM migration) or crash it. The node asks to continue with a timer once the environment
@@ -28,56 +37,70 @@ pub enum PausePoint {
     P2,
 }
 
-/// One effect a node asks for.
+/// One effect a node asks for; `T` names the node's timers.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command<M, O> {
+pub enum Command<M, O, T> {
     /// Send `msg` to node `to` over the (possibly lossy) link.
     Send { to: NodeId, msg: M },
     /// Fire timer `id` after `after` nanoseconds of the node's local time; re-arms if already set.
-    SetTimer { id: TimerId, after: Nanos },
+    SetTimer { id: T, after: Nanos },
     /// Do `amount` nanoseconds of work, then fire timer `id`. Unlike [`Command::SetTimer`] the
     /// span is true time: a drifting clock misjudges time, it does not slow the processor down.
-    Work { id: TimerId, amount: Nanos },
+    Work { id: T, amount: Nanos },
     /// Forget timer `id` if it is set.
-    CancelTimer { id: TimerId },
+    CancelTimer { id: T },
     /// Reached a pause point: the environment may stall or crash the node here; when it lets the
     /// node go, timer `resume` fires.
-    Pause { point: PausePoint, resume: TimerId },
+    Pause { point: PausePoint, resume: T },
     /// Report something to the oracles; costs nothing and changes nothing.
     Observe(O),
 }
 
-/// The effects of one step, in the order the node asked for them.
-#[derive(Debug)]
-pub struct Out<M, O> {
-    commands: Vec<Command<M, O>>,
+impl<M, O, T> Command<M, O, T> {
+    /// The same command, with its timer (if it names one) renamed by `wrap`.
+    pub fn map_timer<U>(self, wrap: impl FnOnce(T) -> U) -> Command<M, O, U> {
+        match self {
+            Command::Send { to, msg } => Command::Send { to, msg },
+            Command::SetTimer { id, after } => Command::SetTimer { id: wrap(id), after },
+            Command::Work { id, amount } => Command::Work { id: wrap(id), amount },
+            Command::CancelTimer { id } => Command::CancelTimer { id: wrap(id) },
+            Command::Pause { point, resume } => Command::Pause { point, resume: wrap(resume) },
+            Command::Observe(obs) => Command::Observe(obs),
+        }
+    }
 }
 
-impl<M, O> Default for Out<M, O> {
+/// The effects of one step, in the order the node asked for them.
+#[derive(Debug)]
+pub struct Out<M, O, T> {
+    commands: Vec<Command<M, O, T>>,
+}
+
+impl<M, O, T> Default for Out<M, O, T> {
     fn default() -> Self {
         Out { commands: Vec::new() }
     }
 }
 
-impl<M, O> Out<M, O> {
+impl<M, O, T> Out<M, O, T> {
     /// Sends `msg` to `to`.
     pub fn send(&mut self, to: NodeId, msg: M) {
         self.commands.push(Command::Send { to, msg });
     }
     /// Arms (or re-arms) timer `id` to fire after `after` local nanoseconds.
-    pub fn set_timer(&mut self, id: TimerId, after: Nanos) {
+    pub fn set_timer(&mut self, id: T, after: Nanos) {
         self.commands.push(Command::SetTimer { id, after });
     }
     /// Works for `amount` true nanoseconds, then fires timer `id` (re-arms it if set).
-    pub fn work(&mut self, id: TimerId, amount: Nanos) {
+    pub fn work(&mut self, id: T, amount: Nanos) {
         self.commands.push(Command::Work { id, amount });
     }
     /// Disarms timer `id`.
-    pub fn cancel_timer(&mut self, id: TimerId) {
+    pub fn cancel_timer(&mut self, id: T) {
         self.commands.push(Command::CancelTimer { id });
     }
     /// Yields to the environment at `point`; continues with timer `resume`.
-    pub fn pause(&mut self, point: PausePoint, resume: TimerId) {
+    pub fn pause(&mut self, point: PausePoint, resume: T) {
         self.commands.push(Command::Pause { point, resume });
     }
     /// Reports an observation to the oracles.
@@ -85,15 +108,20 @@ impl<M, O> Out<M, O> {
         self.commands.push(Command::Observe(obs));
     }
     /// Asks for `command` as it is (a node that wraps another passes its commands on this way).
-    pub fn push(&mut self, command: Command<M, O>) {
+    pub fn push(&mut self, command: Command<M, O, T>) {
         self.commands.push(command);
     }
     /// Takes the commands out, leaving the buffer empty (and its allocation in place).
-    pub fn drain(&mut self) -> std::vec::Drain<'_, Command<M, O>> {
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Command<M, O, T>> {
         self.commands.drain(..)
     }
+    /// Moves the commands of an inner node's step here, in order, naming its timers with `wrap`;
+    /// `inner` is left empty, to be used again.
+    pub fn adopt<U>(&mut self, inner: &mut Out<M, O, U>, wrap: impl Fn(U) -> T) {
+        self.commands.extend(inner.drain().map(|c| c.map_timer(&wrap)));
+    }
     /// The commands asked for so far.
-    pub fn commands(&self) -> &[Command<M, O>] {
+    pub fn commands(&self) -> &[Command<M, O, T>] {
         &self.commands
     }
 }
@@ -104,11 +132,97 @@ pub trait Node {
     type Msg: Clone + Debug + Send + 'static;
     /// What the node reports to the oracles.
     type Obs: Clone + Debug + Send + 'static;
+    /// The node's names for its timers ([`NoTimer`] if it sets none).
+    type Timer: Timer;
 
     /// Called once when the run starts; by default the node waits to be spoken to.
-    fn on_start(&mut self, _now: Nanos, _out: &mut Out<Self::Msg, Self::Obs>) {}
+    fn on_start(&mut self, _now: Nanos, _out: &mut Out<Self::Msg, Self::Obs, Self::Timer>) {}
     /// A message from `from` arrived.
-    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: Self::Msg, out: &mut Out<Self::Msg, Self::Obs>);
+    fn on_msg(
+        &mut self,
+        now: Nanos,
+        from: NodeId,
+        msg: Self::Msg,
+        out: &mut Out<Self::Msg, Self::Obs, Self::Timer>,
+    );
     /// Timer `timer` fired; a node that sets no timer need not say what it does then.
-    fn on_timer(&mut self, _now: Nanos, _timer: TimerId, _out: &mut Out<Self::Msg, Self::Obs>) {}
+    fn on_timer(
+        &mut self,
+        _now: Nanos,
+        _timer: Self::Timer,
+        _out: &mut Out<Self::Msg, Self::Obs, Self::Timer>,
+    ) {
+    }
+}
+
+/// A boxed node is a node: a world may hold nodes whose type it only knows at run time.
+impl<N: Node + ?Sized> Node for Box<N> {
+    type Msg = N::Msg;
+    type Obs = N::Obs;
+    type Timer = N::Timer;
+
+    fn on_start(&mut self, now: Nanos, out: &mut Out<Self::Msg, Self::Obs, Self::Timer>) {
+        (**self).on_start(now, out)
+    }
+    fn on_msg(
+        &mut self,
+        now: Nanos,
+        from: NodeId,
+        msg: Self::Msg,
+        out: &mut Out<Self::Msg, Self::Obs, Self::Timer>,
+    ) {
+        (**self).on_msg(now, from, msg, out)
+    }
+    fn on_timer(&mut self, now: Nanos, timer: Self::Timer, out: &mut Out<Self::Msg, Self::Obs, Self::Timer>) {
+        (**self).on_timer(now, timer, out)
+    }
+}
+
+/// A node held inside another, as one kind in an enum of node kinds: it writes its steps into a
+/// buffer of its own, whose commands go on to the outer node's with its timers wrapped in the
+/// outer node's names for them. The buffer is kept, so a step allocates nothing.
+#[derive(Debug)]
+pub struct Nested<N: Node> {
+    node: N,
+    out: Out<N::Msg, N::Obs, N::Timer>,
+}
+
+impl<N: Node> Nested<N> {
+    /// Holds `node`.
+    pub fn new(node: N) -> Self {
+        Nested { node, out: Out::default() }
+    }
+    /// As [`Node::on_start`], passing the commands on to `out` with timers wrapped by `wrap`.
+    pub fn on_start<T>(
+        &mut self,
+        now: Nanos,
+        out: &mut Out<N::Msg, N::Obs, T>,
+        wrap: impl Fn(N::Timer) -> T,
+    ) {
+        self.node.on_start(now, &mut self.out);
+        out.adopt(&mut self.out, wrap);
+    }
+    /// As [`Node::on_msg`], passing the commands on to `out` with timers wrapped by `wrap`.
+    pub fn on_msg<T>(
+        &mut self,
+        now: Nanos,
+        from: NodeId,
+        msg: N::Msg,
+        out: &mut Out<N::Msg, N::Obs, T>,
+        wrap: impl Fn(N::Timer) -> T,
+    ) {
+        self.node.on_msg(now, from, msg, &mut self.out);
+        out.adopt(&mut self.out, wrap);
+    }
+    /// As [`Node::on_timer`], passing the commands on to `out` with timers wrapped by `wrap`.
+    pub fn on_timer<T>(
+        &mut self,
+        now: Nanos,
+        timer: N::Timer,
+        out: &mut Out<N::Msg, N::Obs, T>,
+        wrap: impl Fn(N::Timer) -> T,
+    ) {
+        self.node.on_timer(now, timer, &mut self.out);
+        out.adopt(&mut self.out, wrap);
+    }
 }

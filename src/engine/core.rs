@@ -8,21 +8,21 @@
 //! - a message goes through the env's links ([`Env::route`](super::Env::route)), which may lose
 //!   it or fan it out into copies, each with its own delay;
 //! - a timer counts the node's *local* time, so a drifting clock stretches it, and a clock jump
-//!   moves it (the engine keeps the local deadline [`apply`] reports); work counts true time;
+//!   moves it (the engine keeps the local deadline [`apply`] reports, in its [`Timers`](super::timers::Timers)); work counts true time;
 //! - a pause point asks the env: carry on, freeze for a span, or crash;
 //! - a crash drops whatever the node asked for after the pause point that killed it.
 //!
 //! An engine implements [`Step`] for the node whose step is being carried out, and calls
-//! [`apply`]; the engine test kit (`tests/engines.rs`) holds every engine to the same behaviours.
+//! [`apply`]; the engine test kit (`kit.rs`) holds every engine to the same behaviours.
 
 use super::PauseOutcome;
 use crate::fault::Clock;
-use crate::node::{Command, NodeId, Out, PausePoint, TimerId};
+use crate::node::{Command, NodeId, Out, PausePoint};
 use crate::time::Nanos;
 use std::ops::ControlFlow;
 
 /// One engine's hands, for the node whose step is being carried out.
-pub trait Step<M, O> {
+pub trait Step<M, O, T> {
     /// The node's clock.
     fn clock(&self) -> Clock;
     /// The env's verdict on a message to `to`: one delay per copy that will arrive (none if it is
@@ -32,15 +32,15 @@ pub trait Step<M, O> {
     fn deliver(&mut self, to: NodeId, delay: Nanos, msg: M);
     /// Arms (or re-arms) timer `id` for true time `at`; `local` is the node's local deadline for
     /// a clock timer, `None` for work, which no clock jump moves.
-    fn arm(&mut self, id: TimerId, at: Nanos, local: Option<Nanos>);
+    fn arm(&mut self, id: T, at: Nanos, local: Option<Nanos>);
     /// Disarms timer `id`.
-    fn disarm(&mut self, id: TimerId);
+    fn disarm(&mut self, id: T);
     /// The env's verdict on the node reaching pause point `point`.
     fn pause(&mut self, point: PausePoint) -> PauseOutcome;
     /// The node goes on with timer `resume` at once.
-    fn resume(&mut self, resume: TimerId);
+    fn resume(&mut self, resume: T);
     /// The node freezes for `span` of true time, then goes on with timer `resume`.
-    fn stall(&mut self, span: Nanos, resume: TimerId);
+    fn stall(&mut self, span: Nanos, resume: T);
     /// The node crashed at its pause point; it never runs again.
     fn crash(&mut self);
     /// The node reports `obs` to the oracles.
@@ -50,10 +50,10 @@ pub trait Step<M, O> {
 /// Carries out the commands of one step taken at true time `now`, in order; breaks on a crash,
 /// dropping the rest. `deliveries` is scratch space, kept by the caller so that a step allocates
 /// nothing.
-pub fn apply<M: Clone, O>(
+pub fn apply<M: Clone, O, T>(
     now: Nanos,
-    out: &mut Out<M, O>,
-    step: &mut impl Step<M, O>,
+    out: &mut Out<M, O, T>,
+    step: &mut impl Step<M, O, T>,
     deliveries: &mut Vec<Nanos>,
 ) -> ControlFlow<()> {
     for command in out.drain() {
@@ -88,17 +88,4 @@ pub fn apply<M: Clone, O>(
         }
     }
     ControlFlow::Continue(())
-}
-
-/// After a jump of `node`'s clock, when (true time) each of its armed clock timers is now due:
-/// a timer due at local time `t` fires when the jumped clock reads `t`.
-pub fn rejumped(clock: Clock, now: Nanos, deadlines: &[Option<Nanos>]) -> Vec<(TimerId, Nanos)> {
-    deadlines
-        .iter()
-        .enumerate()
-        .filter_map(|(id, d)| {
-            let id = TimerId::try_from(id).expect("timer slots are indexed by TimerId");
-            d.map(|local| (id, now.saturating_add(clock.until(now, local))))
-        })
-        .collect()
 }

@@ -32,9 +32,10 @@
 //! spent. The observer sees events stamped with their order, the only clock there is.
 
 use super::core::{self, Step};
+use super::timers::Timers;
 use super::{Ending, Env, FaultEvent, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
-use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
+use crate::node::{Node, NodeId, Out, PausePoint};
 use crate::sync::{Arc, Condvar, Mutex, thread};
 use crate::time::Nanos;
 use std::collections::VecDeque;
@@ -48,24 +49,24 @@ struct World<N: Node, E, O> {
     actor: Vec<bool>,
     dead: Vec<bool>,
     inbox: Vec<VecDeque<(NodeId, N::Msg, Nanos)>>,
-    /// Per node, per timer id: the true deadline and the arming order.
-    timers: Vec<Vec<Option<(Nanos, u64)>>>,
-    armed: u64,
+    timers: Vec<Timers<N::Timer>>,
     /// Messages to passive nodes, handled before the step that sent them ends.
     passive: VecDeque<(NodeId, NodeId, N::Msg, Nanos)>,
     env: E,
     observer: O,
     events: u64,
     max_events: u64,
-    out: Out<N::Msg, N::Obs>,
+    out: Out<N::Msg, N::Obs, N::Timer>,
     deliveries: Vec<Nanos>,
 }
 
-enum Input<M> {
+enum Input<M, T> {
     Start,
     Msg(NodeId, M),
-    Timer(TimerId),
+    Timer(T),
 }
+
+type NodeInput<N> = Input<<N as Node>::Msg, <N as Node>::Timer>;
 
 impl<N: Node, E: Env, O: Observer<N::Obs>> World<N, E, O> {
     /// The stamp of the next report: the order of events, the only clock there is.
@@ -74,7 +75,7 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> World<N, E, O> {
     }
 
     /// One event of `node`, then every message it sent to a passive node, in order.
-    fn step(&mut self, node: NodeId, input: Input<N::Msg>, at: Nanos) {
+    fn step(&mut self, node: NodeId, input: NodeInput<N>, at: Nanos) {
         self.run(node, input, at);
         while let Some((to, from, msg, at)) = self.passive.pop_front() {
             if !self.dead[to] {
@@ -83,7 +84,7 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> World<N, E, O> {
         }
     }
 
-    fn run(&mut self, node: NodeId, input: Input<N::Msg>, at: Nanos) {
+    fn run(&mut self, node: NodeId, input: NodeInput<N>, at: Nanos) {
         if !matches!(input, Input::Start) {
             self.events += 1;
         }
@@ -103,20 +104,11 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> World<N, E, O> {
         self.deliveries = deliveries;
     }
 
-    /// The earliest armed timer of `node`: its id and deadline.
-    fn next_timer(&self, node: NodeId) -> Option<(TimerId, Nanos)> {
-        let slots = &self.timers[node];
-        (0..slots.len())
-            .filter_map(|i| slots[i].map(|(at, order)| (at, order, i)))
-            .min()
-            .map(|(at, _, i)| (TimerId::try_from(i).expect("timer slots are indexed by TimerId"), at))
-    }
-
     /// The passive node with the earliest armed timer.
-    fn next_passive_timer(&self) -> Option<(NodeId, TimerId, Nanos)> {
+    fn next_passive_timer(&self) -> Option<(NodeId, N::Timer, Nanos)> {
         (0..self.nodes.len())
             .filter(|&n| !self.actor[n] && !self.dead[n])
-            .filter_map(|n| self.next_timer(n).map(|(id, at)| (n, id, at)))
+            .filter_map(|n| self.timers[n].next().map(|(id, at)| (n, id, at)))
             .min_by_key(|&(n, _, at)| (at, n))
     }
 
@@ -128,15 +120,11 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> World<N, E, O> {
         if self.events >= self.max_events {
             return Some(Ending::EventBudget);
         }
-        let idle = (0..self.nodes.len()).all(|n| {
-            self.dead[n] || (self.inbox[n].is_empty() && self.timers[n].iter().all(Option::is_none))
-        });
+        let idle = (0..self.nodes.len())
+            .all(|n| self.dead[n] || (self.inbox[n].is_empty() && self.timers[n].is_empty()));
         idle.then_some(Ending::Quiescent)
     }
 
-    /// Takes `node`'s next event, if it has one: a timer already due (a resume after a pause
-    /// point: a paused node reads no message before it goes on), else a message, else its
-    /// earliest timer, which moves its clock forward.
     /// Carries out a scheduled fault.
     fn strike(&mut self, node: NodeId, what: Scheduled) {
         if self.dead[node] {
@@ -161,8 +149,11 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> World<N, E, O> {
         }
     }
 
-    fn take(&mut self, node: NodeId) -> Option<(Input<N::Msg>, Nanos)> {
-        let timer = self.next_timer(node);
+    /// Takes `node`'s next event, if it has one: a timer already due (a resume after a pause
+    /// point: a paused node reads no message before it goes on), else a message, else its
+    /// earliest timer, which moves its clock forward.
+    fn take(&mut self, node: NodeId) -> Option<(NodeInput<N>, Nanos)> {
+        let timer = self.timers[node].next();
         let due = timer.filter(|&(_, at)| at <= self.now[node]);
         if due.is_none()
             && let Some((from, msg, at)) = self.inbox[node].pop_front()
@@ -170,7 +161,7 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> World<N, E, O> {
             return Some((Input::Msg(from, msg), at));
         }
         let (id, at) = timer?;
-        self.timers[node][usize::from(id)] = None;
+        self.timers[node].disarm(id);
         Some((Input::Timer(id), at))
     }
 }
@@ -182,7 +173,7 @@ struct Hands<'w, N: Node, E, O> {
     now: Nanos,
 }
 
-impl<N: Node, E: Env, O: Observer<N::Obs>> Step<N::Msg, N::Obs> for Hands<'_, N, E, O> {
+impl<N: Node, E: Env, O: Observer<N::Obs>> Step<N::Msg, N::Obs, N::Timer> for Hands<'_, N, E, O> {
     fn clock(&self) -> Clock {
         self.world.clocks[self.node]
     }
@@ -200,27 +191,19 @@ impl<N: Node, E: Env, O: Observer<N::Obs>> Step<N::Msg, N::Obs> for Hands<'_, N,
             w.passive.push_back((to, self.node, msg, self.now));
         }
     }
-    fn arm(&mut self, id: TimerId, at: Nanos, _local: Option<Nanos>) {
-        let w = &mut *self.world;
-        w.armed += 1;
-        let slots = &mut w.timers[self.node];
-        if slots.len() <= usize::from(id) {
-            slots.resize(usize::from(id) + 1, None);
-        }
-        slots[usize::from(id)] = Some((at, w.armed));
+    fn arm(&mut self, id: N::Timer, at: Nanos, local: Option<Nanos>) {
+        self.world.timers[self.node].arm(id, at, local);
     }
-    fn disarm(&mut self, id: TimerId) {
-        if let Some(slot) = self.world.timers[self.node].get_mut(usize::from(id)) {
-            *slot = None;
-        }
+    fn disarm(&mut self, id: N::Timer) {
+        self.world.timers[self.node].disarm(id);
     }
     fn pause(&mut self, point: PausePoint) -> PauseOutcome {
         self.world.env.pause(self.node, point, self.now)
     }
-    fn resume(&mut self, resume: TimerId) {
+    fn resume(&mut self, resume: N::Timer) {
         self.arm(resume, self.now, None);
     }
-    fn stall(&mut self, span: Nanos, resume: TimerId) {
+    fn stall(&mut self, span: Nanos, resume: N::Timer) {
         // Any interleaving in which the others run first is a stall already, and every one is
         // explored; what a stall adds is that the node's time moves on by its span. The resume is
         // then due at once, so the node reads no message before it goes on.
@@ -262,8 +245,7 @@ where
         actor: (0..n).map(|i| actors.contains(&i)).collect(),
         dead: vec![false; n],
         inbox: (0..n).map(|_| VecDeque::new()).collect(),
-        timers: (0..n).map(|_| Vec::new()).collect(),
-        armed: 0,
+        timers: (0..n).map(|_| Timers::default()).collect(),
         passive: VecDeque::new(),
         env,
         observer,
@@ -314,7 +296,7 @@ where
             }
             match w.next_passive_timer() {
                 Some((node, id, at)) => {
-                    w.timers[node][usize::from(id)] = None;
+                    w.timers[node].disarm(id);
                     w.step(node, Input::Timer(id), at);
                     changed.notify_all();
                     drop(w);

@@ -10,7 +10,7 @@
 
 use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, interleave, sim, threads};
 use crate::fault::Clock;
-use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
+use crate::node::{NoTimer, Node, NodeId, Out, PausePoint};
 use crate::time::{MS, Nanos, SEC};
 use std::time::{Duration, Instant};
 
@@ -53,8 +53,12 @@ where
     }
 }
 
-const TICK: TimerId = 0;
-const RESUME: TimerId = 1;
+/// The test player's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    Tick,
+    Resume,
+}
 
 /// No budget to speak of: the run ends by the horizon or before (a million events on the
 /// interleaving driver, which has no horizon).
@@ -92,17 +96,18 @@ struct Player {
 impl Node for Player {
     type Msg = u32;
     type Obs = Obs;
+    type Timer = Timer;
 
-    fn on_start(&mut self, _: Nanos, out: &mut Out<u32, Obs>) {
+    fn on_start(&mut self, _: Nanos, out: &mut Out<u32, Obs, Timer>) {
         if self.pause {
-            out.pause(PausePoint::P1, RESUME);
+            out.pause(PausePoint::P1, Timer::Resume);
         }
         if let Some(after) = self.tick {
             // Armed, disarmed, armed twice: it must fire exactly once.
-            out.set_timer(TICK, after);
-            out.cancel_timer(TICK);
-            out.set_timer(TICK, after);
-            out.set_timer(TICK, after);
+            out.set_timer(Timer::Tick, after);
+            out.cancel_timer(Timer::Tick);
+            out.set_timer(Timer::Tick, after);
+            out.set_timer(Timer::Tick, after);
         }
         if self.serve {
             out.observe(Obs::Sent(0));
@@ -116,7 +121,7 @@ impl Node for Player {
         out.observe(Obs::Started);
     }
 
-    fn on_msg(&mut self, _: Nanos, _: NodeId, n: u32, out: &mut Out<u32, Obs>) {
+    fn on_msg(&mut self, _: Nanos, _: NodeId, n: u32, out: &mut Out<u32, Obs, Timer>) {
         out.observe(Obs::Got(n));
         if n < self.last {
             out.observe(Obs::Sent(n + 1));
@@ -124,8 +129,11 @@ impl Node for Player {
         }
     }
 
-    fn on_timer(&mut self, _: Nanos, timer: TimerId, out: &mut Out<u32, Obs>) {
-        out.observe(if timer == RESUME { Obs::Resumed } else { Obs::Tick });
+    fn on_timer(&mut self, _: Nanos, timer: Timer, out: &mut Out<u32, Obs, Timer>) {
+        out.observe(match timer {
+            Timer::Resume => Obs::Resumed,
+            Timer::Tick => Obs::Tick,
+        });
     }
 }
 
@@ -371,10 +379,11 @@ struct Faulty;
 impl Node for Faulty {
     type Msg = u32;
     type Obs = Obs;
-    fn on_start(&mut self, _: Nanos, out: &mut Out<u32, Obs>) {
+    type Timer = NoTimer;
+    fn on_start(&mut self, _: Nanos, out: &mut Out<u32, Obs, NoTimer>) {
         out.send(0, 7);
     }
-    fn on_msg(&mut self, _: Nanos, _: NodeId, _: u32, _: &mut Out<u32, Obs>) {
+    fn on_msg(&mut self, _: Nanos, _: NodeId, _: u32, _: &mut Out<u32, Obs, NoTimer>) {
         panic!("boom");
     }
 }

@@ -23,6 +23,7 @@ pub mod rounds;
 pub mod sim;
 #[cfg(not(loom))]
 pub mod threads;
+pub mod timers;
 
 use crate::fault::Clock;
 use crate::node::{NodeId, PausePoint};

@@ -6,27 +6,29 @@
 //! thaws, in their original order; a crashed node receives nothing ever again.
 
 use super::core::{self, Step};
+use super::timers::Timers;
 use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
-use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
+use crate::node::{Node, NodeId, Out, PausePoint, Timer};
 use crate::time::Nanos;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-enum Kind<M> {
+enum Kind<M, T> {
     Deliver {
         to: NodeId,
         from: NodeId,
         msg: M,
     },
+    /// A timer's arming falls due; stale if the timer was re-armed or cancelled since.
     Timer {
         node: NodeId,
-        id: TimerId,
-        generation: u32,
+        id: T,
+        arming: u64,
     },
     Resume {
         node: NodeId,
-        id: TimerId,
+        id: T,
     },
     /// A fault the environment scheduled for this moment.
     Fault {
@@ -39,55 +41,35 @@ enum Kind<M> {
     },
 }
 
-struct Entry<M> {
+struct Entry<M, T> {
     at: Nanos,
     seq: u64,
-    kind: Kind<M>,
+    kind: Kind<M, T>,
 }
 
-impl<M> PartialEq for Entry<M> {
+impl<M, T> PartialEq for Entry<M, T> {
     fn eq(&self, other: &Self) -> bool {
         (self.at, self.seq) == (other.at, other.seq)
     }
 }
-impl<M> Eq for Entry<M> {}
-impl<M> PartialOrd for Entry<M> {
+impl<M, T> Eq for Entry<M, T> {}
+impl<M, T> PartialOrd for Entry<M, T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<M> Ord for Entry<M> {
+impl<M, T> Ord for Entry<M, T> {
     /// Reversed, so the max-heap pops the earliest event first.
     fn cmp(&self, other: &Self) -> Ordering {
         (other.at, other.seq).cmp(&(self.at, self.seq))
     }
 }
 
-#[derive(Default)]
-struct NodeState {
+struct NodeState<T> {
     clock: Clock,
-    timer_generation: Vec<u32>,
-    /// The local time each armed clock timer is due at (`None`: disarmed, fired, or a work timer,
-    /// which counts true time), so that a clock jump can move it.
-    deadline: Vec<Option<Nanos>>,
+    timers: Timers<T>,
     frozen_until: Nanos,
     dead: bool,
-}
-
-impl NodeState {
-    fn bump(&mut self, id: TimerId) -> u32 {
-        let i = usize::from(id);
-        if self.timer_generation.len() <= i {
-            self.timer_generation.resize(i + 1, 0);
-            self.deadline.resize(i + 1, None);
-        }
-        self.timer_generation[i] += 1;
-        self.deadline[i] = None;
-        self.timer_generation[i]
-    }
-    fn current(&self, id: TimerId) -> u32 {
-        self.timer_generation.get(usize::from(id)).copied().unwrap_or(0)
-    }
 }
 
 /// Runs `nodes` from time zero until the observer says the workload is finished, nothing is left
@@ -104,7 +86,14 @@ where
     let mut sim = Sim {
         queue: BinaryHeap::new(),
         seq: 0,
-        state: (0..nodes.len()).map(|i| NodeState { clock: env.clock(i), ..NodeState::default() }).collect(),
+        state: (0..nodes.len())
+            .map(|i| NodeState {
+                clock: env.clock(i),
+                timers: Timers::default(),
+                frozen_until: 0,
+                dead: false,
+            })
+            .collect(),
         deliveries: Vec::new(),
     };
     let mut out = Out::default();
@@ -160,8 +149,8 @@ where
         }
         // A cancelled or re-armed timer is no event: it neither counts nor spends the budget, as
         // on threads, where it never fires at all.
-        if let Kind::Timer { id, generation, .. } = entry.kind
-            && st.current(id) != generation
+        if let Kind::Timer { id, arming, .. } = entry.kind
+            && !st.timers.is_current(id, arming)
         {
             continue;
         }
@@ -170,7 +159,7 @@ where
         match entry.kind {
             Kind::Deliver { to, from, msg } => nodes[to].on_msg(local, from, msg, &mut out),
             Kind::Timer { node, id, .. } => {
-                st.deadline[usize::from(id)] = None;
+                st.timers.disarm(id);
                 nodes[node].on_timer(local, id, &mut out)
             }
             Kind::Fault { node, what } => {
@@ -197,25 +186,24 @@ where
     RunEnd { at: now, ending, events }
 }
 
-struct Sim<M> {
-    queue: BinaryHeap<Entry<M>>,
+struct Sim<M, T> {
+    queue: BinaryHeap<Entry<M, T>>,
     seq: u64,
-    state: Vec<NodeState>,
+    state: Vec<NodeState<T>>,
     deliveries: Vec<Nanos>,
 }
 
-impl<M: Clone> Sim<M> {
-    fn push(&mut self, at: Nanos, kind: Kind<M>) {
+impl<M: Clone, T: Timer> Sim<M, T> {
+    fn push(&mut self, at: Nanos, kind: Kind<M, T>) {
         self.seq += 1;
         self.queue.push(Entry { at, seq: self.seq, kind });
     }
 
     /// Arms timer `id` of `node` for true time `at`; `local` is its local deadline, if a clock
     /// timer (a clock jump moves it).
-    fn arm(&mut self, node: NodeId, id: TimerId, at: Nanos, local: Option<Nanos>) {
-        let generation = self.state[node].bump(id);
-        self.state[node].deadline[usize::from(id)] = local;
-        self.push(at, Kind::Timer { node, id, generation });
+    fn arm(&mut self, node: NodeId, id: T, at: Nanos, local: Option<Nanos>) {
+        let arming = self.state[node].timers.arm(id, at, local);
+        self.push(at, Kind::Timer { node, id, arming });
     }
 
     /// Carries out a scheduled fault.
@@ -235,9 +223,8 @@ impl<M: Clone> Sim<M> {
             Scheduled::ClockJump(by) => {
                 st.clock = st.clock.jumped(by);
                 observer.fault(now, node, FaultEvent::ClockJump { by });
-                let deadlines = st.deadline.clone();
-                for (id, at) in core::rejumped(st.clock, now, &deadlines) {
-                    self.arm(node, id, at, deadlines[usize::from(id)]);
+                for (id, at, arming) in st.timers.rejump(st.clock, now) {
+                    self.push(at, Kind::Timer { node, id, arming });
                 }
             }
         }
@@ -248,7 +235,7 @@ impl<M: Clone> Sim<M> {
         &mut self,
         node: NodeId,
         now: Nanos,
-        out: &mut Out<M, O>,
+        out: &mut Out<M, O, T>,
         env: &mut E,
         observer: &mut Ob,
     ) where
@@ -263,15 +250,15 @@ impl<M: Clone> Sim<M> {
 }
 
 /// The simulator's hands for one node's step at one instant.
-struct SimStep<'a, M, E, Ob> {
-    sim: &'a mut Sim<M>,
+struct SimStep<'a, M, T, E, Ob> {
+    sim: &'a mut Sim<M, T>,
     node: NodeId,
     now: Nanos,
     env: &'a mut E,
     observer: &'a mut Ob,
 }
 
-impl<M: Clone, O, E: Env, Ob: Observer<O>> Step<M, O> for SimStep<'_, M, E, Ob> {
+impl<M: Clone, O, T: Timer, E: Env, Ob: Observer<O>> Step<M, O, T> for SimStep<'_, M, T, E, Ob> {
     fn clock(&self) -> Clock {
         self.sim.state[self.node].clock
     }
@@ -281,19 +268,19 @@ impl<M: Clone, O, E: Env, Ob: Observer<O>> Step<M, O> for SimStep<'_, M, E, Ob> 
     fn deliver(&mut self, to: NodeId, delay: Nanos, msg: M) {
         self.sim.push(self.now.saturating_add(delay), Kind::Deliver { to, from: self.node, msg });
     }
-    fn arm(&mut self, id: TimerId, at: Nanos, local: Option<Nanos>) {
+    fn arm(&mut self, id: T, at: Nanos, local: Option<Nanos>) {
         self.sim.arm(self.node, id, at, local);
     }
-    fn disarm(&mut self, id: TimerId) {
-        self.sim.state[self.node].bump(id);
+    fn disarm(&mut self, id: T) {
+        self.sim.state[self.node].timers.disarm(id);
     }
     fn pause(&mut self, point: PausePoint) -> PauseOutcome {
         self.env.pause(self.node, point, self.now)
     }
-    fn resume(&mut self, resume: TimerId) {
+    fn resume(&mut self, resume: T) {
         self.sim.push(self.now, Kind::Resume { node: self.node, id: resume });
     }
-    fn stall(&mut self, span: Nanos, resume: TimerId) {
+    fn stall(&mut self, span: Nanos, resume: T) {
         let until = self.now.saturating_add(span);
         self.sim.state[self.node].frozen_until = until;
         self.observer.fault(self.now, self.node, FaultEvent::StallBegin { until });

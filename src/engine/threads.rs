@@ -43,9 +43,10 @@
 //! and no stall, timer or idle wait can outlive the run.
 
 use super::core::{self, Step};
+use super::timers::Timers;
 use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
-use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
+use crate::node::{Node, NodeId, Out, PausePoint};
 use crate::sync::channel::{self, Receiver, RecvTimeoutError, Sender};
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
 use crate::time::Nanos;
@@ -258,10 +259,8 @@ where
                 stop,
                 inbox,
                 shutdown: shutdown.clone(),
-                timers: Vec::new(),
-                local_deadlines: Vec::new(),
+                timers: Timers::default(),
                 scheduled,
-                armed: 0,
                 resumes: VecDeque::new(),
                 unhandled: Vec::new(),
                 out: Out::default(),
@@ -377,20 +376,14 @@ struct Worker<'s, 'o, N: Node, E, O> {
     stop: &'s AtomicBool,
     inbox: Receiver<Envelope<N::Msg>>,
     shutdown: Receiver<()>,
-    /// Deadline and arming order of each timer id; `None` when disarmed.
-    timers: Vec<Option<(Instant, u64)>>,
-    /// The local time each armed clock timer is due at (`None` for a work timer, which counts
-    /// true time), so that a clock jump can move it.
-    local_deadlines: Vec<Option<Nanos>>,
+    timers: Timers<N::Timer>,
     /// Faults the env scheduled for this node, earliest first.
     scheduled: VecDeque<(Nanos, Scheduled)>,
-    /// Counts armings, so timers due at one instant fire in the order they were set, as in sim.
-    armed: u64,
     /// Resume timers owed by pause points, with the true time the node thaws at if it stalled.
-    resumes: VecDeque<(TimerId, Option<Nanos>)>,
+    resumes: VecDeque<(N::Timer, Option<Nanos>)>,
     /// Zero-delay messages sent in the current step, by receiver, not yet handled.
     unhandled: Vec<(NodeId, Receiver<()>)>,
-    out: Out<N::Msg, N::Obs>,
+    out: Out<N::Msg, N::Obs, N::Timer>,
     deliveries: Vec<Nanos>,
     /// The true time at which the message being sent was routed.
     sent_at: Nanos,
@@ -462,7 +455,7 @@ where
                 (_, None) => false,
             };
             let flow = if let (true, Some((_, id))) = (timer_first, due) {
-                self.timers[usize::from(id)] = None;
+                self.timers.disarm(id);
                 self.step(|node, now, out| node.on_timer(now, id, out), None)
             } else if let Some(Envelope { from, msg, handled, .. }) = pending.take() {
                 self.step(|node, now, out| node.on_msg(now, from, msg, out), handled)
@@ -511,27 +504,17 @@ where
             Scheduled::ClockJump(by) => {
                 self.clock = self.clock.jumped(by);
                 self.emit(|o, at, node| o.fault(at, node, FaultEvent::ClockJump { by }));
-                let now = self.shared.now();
-                // Only timers still armed move; one that fired keeps its stale deadline.
-                let armed: Vec<Option<Nanos>> = (self.local_deadlines.iter().zip(&self.timers))
-                    .map(|(local, slot)| slot.and(*local))
-                    .collect();
-                for (id, at) in core::rejumped(self.clock, now, &armed) {
-                    Worker::arm(self, id, at, armed[usize::from(id)]);
-                }
+                self.timers.rejump(self.clock, self.shared.now());
                 ControlFlow::Continue(())
             }
         }
     }
 
-    /// The earliest armed timer: its deadline and id.
-    fn next_timer(&self) -> Option<(Instant, TimerId)> {
-        self.timers
-            .iter()
-            .enumerate()
-            .filter_map(|(id, slot)| slot.map(|(at, order)| (at, order, id)))
-            .min()
-            .map(|(at, _, id)| (at, TimerId::try_from(id).expect("timer slots are indexed by TimerId")))
+    /// The earliest armed timer: its deadline and id. One due beyond what `Instant` can hold
+    /// never comes: the same as none.
+    fn next_timer(&self) -> Option<(Instant, N::Timer)> {
+        let (id, at) = self.timers.next()?;
+        Some((self.shared.instant(at)?, id))
     }
 
     /// Sleeps until true time `thaw` without reading the inbox; false if the run ended meanwhile.
@@ -553,7 +536,7 @@ where
     /// carried out releases the sender. Then the node waits for its own zero-delay messages.
     fn step(
         &mut self,
-        react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs>),
+        react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs, N::Timer>),
         handled: Option<Sender<()>>,
     ) -> ControlFlow<()> {
         if self.shared.events.fetch_add(1, Ordering::Relaxed) >= self.shared.max_events {
@@ -566,7 +549,7 @@ where
     /// [`step`](Self::step) without counting an event, for `on_start` (as in the simulator).
     fn react(
         &mut self,
-        react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs>),
+        react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs, N::Timer>),
         handled: Option<Sender<()>>,
     ) -> ControlFlow<()> {
         let now = self.shared.now();
@@ -638,14 +621,6 @@ where
     ///
     /// `now` is the true time the step began; timers count from it because that is the time the
     /// node read when it chose them. Sends and pauses ask the env at the moment they happen.
-    fn arm(&mut self, id: TimerId, at: Nanos, local: Option<Nanos>) {
-        let deadline = self.shared.instant(at);
-        self.armed += 1;
-        // A deadline past what `Instant` can hold never comes: same as not armed.
-        *self.timer_slot(id) = deadline.map(|at| (at, self.armed));
-        self.local_deadlines[usize::from(id)] = local;
-    }
-
     fn apply(&mut self, now: Nanos) -> ControlFlow<()> {
         let mut out = std::mem::take(&mut self.out);
         let mut deliveries = std::mem::take(&mut self.deliveries);
@@ -654,15 +629,6 @@ where
         self.out = out;
         self.deliveries = deliveries;
         flow
-    }
-
-    fn timer_slot(&mut self, id: TimerId) -> &mut Option<(Instant, u64)> {
-        let i = usize::from(id);
-        if self.timers.len() <= i {
-            self.timers.resize(i + 1, None);
-            self.local_deadlines.resize(i + 1, None);
-        }
-        &mut self.timers[i]
     }
 
     fn forward(&mut self, to: NodeId, now: Nanos, delay: Nanos, msg: N::Msg) {
@@ -693,7 +659,7 @@ where
 
 /// A node's thread carries out its own steps: sends and pauses ask the env at the moment they
 /// happen, timers count from the true time the step began.
-impl<N, E, O> Step<N::Msg, N::Obs> for Worker<'_, '_, N, E, O>
+impl<N, E, O> Step<N::Msg, N::Obs, N::Timer> for Worker<'_, '_, N, E, O>
 where
     N: Node,
     E: Env,
@@ -711,19 +677,19 @@ where
     fn deliver(&mut self, to: NodeId, delay: Nanos, msg: N::Msg) {
         self.forward(to, self.sent_at, delay, msg);
     }
-    fn arm(&mut self, id: TimerId, at: Nanos, local: Option<Nanos>) {
-        Worker::arm(self, id, at, local);
+    fn arm(&mut self, id: N::Timer, at: Nanos, local: Option<Nanos>) {
+        self.timers.arm(id, at, local);
     }
-    fn disarm(&mut self, id: TimerId) {
-        *self.timer_slot(id) = None;
+    fn disarm(&mut self, id: N::Timer) {
+        self.timers.disarm(id);
     }
     fn pause(&mut self, point: PausePoint) -> PauseOutcome {
         self.shared.env.lock().pause(self.id, point, self.shared.now())
     }
-    fn resume(&mut self, resume: TimerId) {
+    fn resume(&mut self, resume: N::Timer) {
         self.resumes.push_back((resume, None));
     }
-    fn stall(&mut self, span: Nanos, resume: TimerId) {
+    fn stall(&mut self, span: Nanos, resume: N::Timer) {
         // Thaw time counts from the reported stamp, so the StallBegin the oracle sees says
         // exactly how long the node will be frozen.
         let mut thaw = self.shared.now().saturating_add(span);

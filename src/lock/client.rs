@@ -26,17 +26,29 @@
 //! The consensus workload ([`Workload::Consensus`]) uses the same skeleton on one register per
 //! instance: read; if empty, write my value; decide what I read or wrote.
 
-use super::design::{LockStub, STUB_TIMERS};
+use super::design::{DesignOut, DesignTimer, LockStub};
 use super::msg::{Exit, Key, LockEvent, LockMsg, OpId, Token};
 use super::retry::Backoff;
-use crate::node::{Node, NodeId, Out, PausePoint, TimerId};
+use crate::node::{Node, NodeId, Out, PausePoint};
 use crate::time::Nanos;
 use serde::{Deserialize, Serialize};
 
-const RETRY: TimerId = 0;
-const RESUME: TimerId = 1;
-const WORK: TimerId = 2;
-const NEXT_INSTANCE: TimerId = 4;
+/// A client's timers: the skeleton's own, and its stub's, whose names are the design's business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientTimer {
+    /// Re-send the storage request the client waits for.
+    Retry,
+    /// Go on after a pause point.
+    Resume,
+    /// The work inside the section is done.
+    Work,
+    /// The next consensus instance starts.
+    NextInstance,
+    /// One of the stub's timers.
+    Stub(DesignTimer),
+}
+
+type ClientOut = Out<LockMsg, LockEvent, ClientTimer>;
 
 /// When a client starts counting down its lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -120,6 +132,8 @@ enum Step {
 pub struct LockClient {
     policy: ClientPolicy,
     stub: Box<dyn LockStub>,
+    /// Where the stub writes its commands, before they are passed on with its timers wrapped.
+    stub_out: DesignOut,
     step: Step,
     op: OpId,
     /// The wait before the next re-send of the storage request the client waits for.
@@ -139,6 +153,7 @@ impl LockClient {
         LockClient {
             policy,
             stub,
+            stub_out: Out::default(),
             step: Step::Waiting,
             op: 0,
             backoff: Backoff::new(policy.retry),
@@ -157,23 +172,34 @@ impl LockClient {
         }
     }
 
-    fn request(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    /// Calls the stub, and passes on what it asked for.
+    fn with_stub<R>(
+        &mut self,
+        out: &mut ClientOut,
+        call: impl FnOnce(&mut dyn LockStub, &mut DesignOut) -> R,
+    ) -> R {
+        let answer = call(&mut *self.stub, &mut self.stub_out);
+        out.adopt(&mut self.stub_out, ClientTimer::Stub);
+        answer
+    }
+
+    fn request(&mut self, now: Nanos, out: &mut ClientOut) {
         self.step = Step::Waiting;
         out.observe(LockEvent::Requested { client: self.policy.index });
-        self.stub.acquire(now, out);
+        self.with_stub(out, |stub, out| stub.acquire(now, out));
     }
 
     /// The stub says the lock is held: the section begins.
-    fn enter(&mut self, token: Token, out: &mut Out<LockMsg, LockEvent>) {
+    fn enter(&mut self, token: Token, out: &mut ClientOut) {
         self.token = token;
         self.sections += 1;
         out.observe(LockEvent::Entered { client: self.policy.index, token });
         self.step = Step::AtP1;
-        out.pause(PausePoint::P1, RESUME);
+        out.pause(PausePoint::P1, ClientTimer::Resume);
     }
 
     /// Starts storage operation `step` (a read, or a write of its value).
-    fn start_op(&mut self, step: Step, out: &mut Out<LockMsg, LockEvent>) {
+    fn start_op(&mut self, step: Step, out: &mut ClientOut) {
         self.op += 1;
         self.step = step;
         self.backoff.restart();
@@ -183,7 +209,7 @@ impl LockClient {
     /// (Re-)sends the storage request the client is waiting for, if any, and arms the next
     /// re-send. Storage serves an operation once and answers repeats from memory, so a lost
     /// message or reply costs a retry, not the run, and a late copy changes nothing.
-    fn resend(&mut self, out: &mut Out<LockMsg, LockEvent>) {
+    fn resend(&mut self, out: &mut ClientOut) {
         let (op, token, key) = (self.op, self.token, self.key());
         let msg = match self.step {
             Step::Reading => LockMsg::Read { op, token, key },
@@ -191,15 +217,15 @@ impl LockClient {
             _ => return,
         };
         out.send(self.policy.storage, msg);
-        self.backoff.arm(RETRY, out);
+        self.backoff.arm(ClientTimer::Retry, out);
     }
 
-    fn leave(&mut self, now: Nanos, exit: Exit, out: &mut Out<LockMsg, LockEvent>) {
+    fn leave(&mut self, now: Nanos, exit: Exit, out: &mut ClientOut) {
         let index = self.policy.index;
-        out.cancel_timer(RETRY);
-        out.cancel_timer(WORK);
+        out.cancel_timer(ClientTimer::Retry);
+        out.cancel_timer(ClientTimer::Work);
         out.observe(LockEvent::Left { client: index, token: self.token, exit });
-        self.stub.release(now, out);
+        self.with_stub(out, |stub, out| stub.release(now, out));
         if std::mem::take(&mut self.decided) {
             self.instance += 1;
         }
@@ -219,7 +245,7 @@ impl LockClient {
         };
         if starts_at > now {
             self.step = Step::Idle;
-            out.set_timer(NEXT_INSTANCE, starts_at - now);
+            out.set_timer(ClientTimer::NextInstance, starts_at - now);
         } else {
             self.request(now, out);
         }
@@ -227,7 +253,7 @@ impl LockClient {
 
     /// Makes the decision for the current instance known: to the oracles directly when it rests on
     /// storage's verdict, or as a side effect the outbox sends.
-    fn decide(&mut self, value: u64, decide_by: DecideBy, out: &mut Out<LockMsg, LockEvent>) {
+    fn decide(&mut self, value: u64, decide_by: DecideBy, out: &mut ClientOut) {
         let (client, instance) = (self.policy.index, self.instance);
         match decide_by {
             DecideBy::Ack => out.observe(LockEvent::Decided { client, instance, value }),
@@ -241,7 +267,7 @@ impl LockClient {
 
     /// After the work: write (the counter, or my proposal to an empty register), send the side
     /// effect without waiting, and end the section on storage's verdict.
-    fn after_work(&mut self, now: Nanos, read: Option<u64>, out: &mut Out<LockMsg, LockEvent>) {
+    fn after_work(&mut self, now: Nanos, read: Option<u64>, out: &mut ClientOut) {
         let value = match (self.policy.workload, read) {
             (Workload::Increment, _) => read.unwrap_or(0) + 1,
             (Workload::Consensus { decide_by }, Some(decided)) => {
@@ -263,7 +289,7 @@ impl LockClient {
     }
 
     /// Storage answered the write of `value`.
-    fn write_answered(&mut self, now: Nanos, value: u64, accepted: bool, out: &mut Out<LockMsg, LockEvent>) {
+    fn write_answered(&mut self, now: Nanos, value: u64, accepted: bool, out: &mut ClientOut) {
         let exit = if accepted { Exit::Released } else { Exit::Rejected };
         if accepted && self.policy.workload == (Workload::Consensus { decide_by: DecideBy::Ack }) {
             self.decide(value, DecideBy::Ack, out);
@@ -275,8 +301,9 @@ impl LockClient {
 impl Node for LockClient {
     type Msg = LockMsg;
     type Obs = LockEvent;
+    type Timer = ClientTimer;
 
-    fn on_start(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn on_start(&mut self, now: Nanos, out: &mut ClientOut) {
         if self.policy.quota == 0 {
             self.step = Step::Done;
             out.observe(LockEvent::Finished { client: self.policy.index });
@@ -285,14 +312,14 @@ impl Node for LockClient {
         }
     }
 
-    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut ClientOut) {
         match msg {
             LockMsg::ReadReply { op, value, accepted } => {
                 if op == self.op && self.step == Step::Reading {
-                    out.cancel_timer(RETRY);
+                    out.cancel_timer(ClientTimer::Retry);
                     if accepted {
                         self.step = Step::AtP2 { read: value };
-                        out.pause(PausePoint::P2, RESUME);
+                        out.pause(PausePoint::P2, ClientTimer::Resume);
                     } else {
                         self.leave(now, Exit::Rejected, out);
                     }
@@ -304,23 +331,22 @@ impl Node for LockClient {
                 }
             }
             _ => {
-                if let Some(token) = self.stub.on_msg(now, from, msg, out) {
+                if let Some(token) = self.with_stub(out, |stub, out| stub.on_msg(now, from, msg, out)) {
                     self.enter(token, out);
                 }
             }
         }
     }
 
-    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) {
-        if timer >= STUB_TIMERS {
-            if let Some(token) = self.stub.on_timer(now, timer, out) {
-                self.enter(token, out);
-            }
-            return;
-        }
+    fn on_timer(&mut self, now: Nanos, timer: ClientTimer, out: &mut ClientOut) {
         match (timer, self.step) {
-            (RETRY, _) => self.resend(out),
-            (RESUME, Step::AtP1) => {
+            (ClientTimer::Stub(timer), _) => {
+                if let Some(token) = self.with_stub(out, |stub, out| stub.on_timer(now, timer, out)) {
+                    self.enter(token, out);
+                }
+            }
+            (ClientTimer::Retry, _) => self.resend(out),
+            (ClientTimer::Resume, Step::AtP1) => {
                 if let (Some(margin), Some(left)) = (self.policy.margin, self.stub.time_left(now))
                     && left < i128::from(margin)
                 {
@@ -329,16 +355,16 @@ impl Node for LockClient {
                 }
                 self.start_op(Step::Reading, out);
             }
-            (RESUME, Step::AtP2 { read }) => {
+            (ClientTimer::Resume, Step::AtP2 { read }) => {
                 if self.policy.work > 0 {
                     self.step = Step::Working { read };
-                    out.work(WORK, self.policy.work);
+                    out.work(ClientTimer::Work, self.policy.work);
                 } else {
                     self.after_work(now, read, out);
                 }
             }
-            (WORK, Step::Working { read }) => self.after_work(now, read, out),
-            (NEXT_INSTANCE, Step::Idle) => self.request(now, out),
+            (ClientTimer::Work, Step::Working { read }) => self.after_work(now, read, out),
+            (ClientTimer::NextInstance, Step::Idle) => self.request(now, out),
             _ => {}
         }
     }

@@ -22,52 +22,54 @@
 //! period.
 //!
 //! The messages a design may use are [`LockMsg`]'s lock messages (request, grant, refusal,
-//! release, renewal); timer ids from [`STUB_TIMERS`] on belong to the stub, those below to the
-//! client skeleton.
+//! release, renewal). A design names its own timers ([`DesignTimer`]), in its servers and its
+//! stubs alike; the client skeleton keeps its own apart, so neither needs to know the other's.
 
 use super::config::{ConfigError, LockConfig};
 use super::msg::{LockEvent, LockMsg, Token};
 use super::storage::Fencing;
 use super::topology::Topology;
-use crate::node::{Node, NodeId, Out, TimerId};
+use crate::node::{Node, NodeId, Out};
 use crate::time::Nanos;
 use std::fmt;
 use std::sync::RwLock;
 
-/// The first timer id a [`LockStub`] may use; the client skeleton uses the ids below it.
-pub const STUB_TIMERS: TimerId = 16;
+/// A design's name for one of its timers, in a server or a stub: `DesignTimer("expiry")`. The
+/// names are the design's own: the client skeleton and the world carry them without reading
+/// them, so two timers of one node need two names and nothing more. (A name rather than an enum
+/// of the design's because servers and stubs of every design share one type at run time.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DesignTimer(pub &'static str);
 
-/// A lock server node: any [`Node`] of the lock world's messages.
-pub trait LockService: Node<Msg = LockMsg, Obs = LockEvent> + fmt::Debug + Send {}
-impl<T: Node<Msg = LockMsg, Obs = LockEvent> + fmt::Debug + Send> LockService for T {}
+/// What a design's servers and stubs write their commands into.
+pub type DesignOut = Out<LockMsg, LockEvent, DesignTimer>;
+
+/// A lock server node: any [`Node`] of the lock world's messages that names its timers as a
+/// design does.
+pub trait LockService: Node<Msg = LockMsg, Obs = LockEvent, Timer = DesignTimer> + fmt::Debug + Send {}
+impl<T: Node<Msg = LockMsg, Obs = LockEvent, Timer = DesignTimer> + fmt::Debug + Send> LockService for T {}
 
 /// A client's side of a lock design: how it acquires, how long it may trust what it holds, how it
 /// lets go. Sans-IO like every node: it answers with commands in `out`.
 ///
 /// The client skeleton calls [`acquire`](Self::acquire) when it wants the lock, hands the stub
-/// every message that is not a storage reply and every timer from [`STUB_TIMERS`] on, and calls
+/// every message that is not a storage reply and every timer it set, and calls
 /// [`release`](Self::release) when it leaves its section, whether it finished, aborted or was
 /// refused by storage. The stub says the lock is held by returning `Some(token)`, once per
 /// acquisition; the token is what the client presents to storage, which fencing storage compares.
 pub trait LockStub: fmt::Debug + Send {
     /// Start acquiring the lock.
-    fn acquire(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>);
+    fn acquire(&mut self, now: Nanos, out: &mut DesignOut);
     /// A message from `from`; `Some(token)` when it completes the acquisition.
-    fn on_msg(
-        &mut self,
-        now: Nanos,
-        from: NodeId,
-        msg: LockMsg,
-        out: &mut Out<LockMsg, LockEvent>,
-    ) -> Option<Token>;
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut DesignOut) -> Option<Token>;
     /// One of the stub's own timers fired; `Some(token)` when that completes the acquisition.
-    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) -> Option<Token>;
+    fn on_timer(&mut self, now: Nanos, timer: DesignTimer, out: &mut DesignOut) -> Option<Token>;
     /// Local time left before the servers may take the lock back, as this client's clock sees it
     /// (negative once it believes the lock expired); `None` for a lock never taken away. The
     /// margin check compares it with `m`.
     fn time_left(&self, now: Nanos) -> Option<i128>;
     /// Give the lock back (or stop acquiring it).
-    fn release(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>);
+    fn release(&mut self, now: Nanos, out: &mut DesignOut);
 }
 
 /// What the closed forms of [`predict`](super::predict) need to know of a design under the

@@ -1,7 +1,7 @@
 //! Exponential backoff for re-sent requests, shared by the client skeleton and the designs' stubs.
 
 use super::msg::{LockEvent, LockMsg};
-use crate::node::{Out, TimerId};
+use crate::node::{Out, Timer};
 use crate::time::Nanos;
 
 /// The wait before the next re-send of an unanswered request: the initial wait, doubled after
@@ -25,7 +25,7 @@ impl Backoff {
     }
 
     /// Arms timer `id` for the next re-send, if re-sending is on, and doubles the wait after it.
-    pub fn arm(&mut self, id: TimerId, out: &mut Out<LockMsg, LockEvent>) {
+    pub fn arm<T: Timer>(&mut self, id: T, out: &mut Out<LockMsg, LockEvent, T>) {
         if self.next > 0 {
             out.set_timer(id, self.next);
             self.next = self.next.saturating_mul(2);

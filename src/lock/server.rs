@@ -17,14 +17,15 @@
 //! request nobody is waiting for, and can never block a non-preemptive lock. A release or renewal
 //! for anything but the current grant changes nothing but the client's record.
 
+use super::design::{DesignOut, DesignTimer};
 use super::msg::{LockEvent, LockMsg, Token};
 use super::topology::Topology;
-use crate::node::{Node, NodeId, Out, TimerId};
+use crate::node::{Node, NodeId};
 use crate::time::Nanos;
 use std::collections::VecDeque;
 
-const EXPIRY: TimerId = 0;
-const DELAY_OVER: TimerId = 1;
+const EXPIRY: DesignTimer = DesignTimer("expiry");
+const DELAY_OVER: DesignTimer = DesignTimer("delay-over");
 
 /// How the service decides that a holder's time is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +95,7 @@ impl LockServer {
         &mut self.records[client]
     }
 
-    fn request(&mut self, now: Nanos, from: NodeId, req: u64, out: &mut Out<LockMsg, LockEvent>) {
+    fn request(&mut self, now: Nanos, from: NodeId, req: u64, out: &mut DesignOut) {
         if let Some(h) = self.holder.filter(|h| h.client == from && h.req == req) {
             out.send(from, LockMsg::Grant { req, token: h.token, lease: self.policy.lease });
             return;
@@ -112,7 +113,7 @@ impl LockServer {
         self.try_grant(now, out);
     }
 
-    fn try_grant(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn try_grant(&mut self, now: Nanos, out: &mut DesignOut) {
         if self.holder.is_some() || now < self.free_from {
             return;
         }
@@ -135,7 +136,7 @@ impl LockServer {
         out.send(client, LockMsg::Grant { req, token, lease: self.policy.lease });
     }
 
-    fn free(&mut self, now: Nanos, expired: bool, out: &mut Out<LockMsg, LockEvent>) {
+    fn free(&mut self, now: Nanos, expired: bool, out: &mut DesignOut) {
         let Some(h) = self.holder.take() else { return };
         out.cancel_timer(EXPIRY);
         out.observe(LockEvent::Freed { token: h.token, expired });
@@ -150,10 +151,11 @@ impl LockServer {
 impl Node for LockServer {
     type Msg = LockMsg;
     type Obs = LockEvent;
+    type Timer = DesignTimer;
 
-    fn on_start(&mut self, _now: Nanos, _out: &mut Out<LockMsg, LockEvent>) {}
+    fn on_start(&mut self, _now: Nanos, _out: &mut DesignOut) {}
 
-    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut DesignOut) {
         match msg {
             // Only clients take locks; anything else asking is ignored, not served.
             LockMsg::Request { req } if self.topology.client_of(from).is_some() => {
@@ -182,7 +184,7 @@ impl Node for LockServer {
         }
     }
 
-    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) {
+    fn on_timer(&mut self, now: Nanos, timer: DesignTimer, out: &mut DesignOut) {
         match timer {
             EXPIRY => match self.holder {
                 Some(h) if h.expires_at <= now => self.free(now, true, out),
@@ -198,9 +200,9 @@ impl Node for LockServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::Command;
+    use crate::node::{Command, Out};
 
-    fn grants(out: &mut Out<LockMsg, LockEvent>) -> Vec<(NodeId, u64)> {
+    fn grants(out: &mut DesignOut) -> Vec<(NodeId, u64)> {
         let grants = out
             .commands()
             .iter()

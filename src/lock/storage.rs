@@ -13,7 +13,7 @@
 
 use super::msg::{Key, LockEvent, LockMsg, Op, OpId};
 use super::topology::Topology;
-use crate::node::{Node, NodeId, Out};
+use crate::node::{NoTimer, Node, NodeId, Out};
 use crate::time::Nanos;
 use serde::Serialize;
 
@@ -54,7 +54,12 @@ impl Storage {
     }
 
     /// Serves operation `op` of `from` unless it was served before; returns the reply to send.
-    fn serve(&mut self, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) -> Option<LockMsg> {
+    fn serve(
+        &mut self,
+        from: NodeId,
+        msg: LockMsg,
+        out: &mut Out<LockMsg, LockEvent, NoTimer>,
+    ) -> Option<LockMsg> {
         let (id, op, token, key) = match msg {
             LockMsg::Read { op, token, key } => (op, Op::Read, token, key),
             LockMsg::Write { op, token, key, value } => (op, Op::Write(value), token, key),
@@ -115,8 +120,15 @@ impl Storage {
 impl Node for Storage {
     type Msg = LockMsg;
     type Obs = LockEvent;
+    type Timer = NoTimer;
 
-    fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
+    fn on_msg(
+        &mut self,
+        _now: Nanos,
+        from: NodeId,
+        msg: LockMsg,
+        out: &mut Out<LockMsg, LockEvent, NoTimer>,
+    ) {
         if let Some(reply) = self.serve(from, msg, out) {
             out.send(from, reply);
         }
@@ -140,8 +152,15 @@ impl Outbox {
 impl Node for Outbox {
     type Msg = LockMsg;
     type Obs = LockEvent;
+    type Timer = NoTimer;
 
-    fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
+    fn on_msg(
+        &mut self,
+        _now: Nanos,
+        from: NodeId,
+        msg: LockMsg,
+        out: &mut Out<LockMsg, LockEvent, NoTimer>,
+    ) {
         if let (LockMsg::Effect { token, key, value, section }, Some(client)) =
             (msg, self.topology.client_of(from))
         {

@@ -6,14 +6,14 @@
 use faultline::check::lock_oracle::OracleError;
 use faultline::engine::Ending;
 use faultline::fault::Dist;
-use faultline::lock::design::{LockDesign, LockService, LockStub, Timing, register};
+use faultline::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing, register};
 use faultline::lock::designs::redlock::poll_lands_in;
 use faultline::lock::msg::{LockEvent, LockMsg, Token};
 use faultline::lock::predict::compare;
 use faultline::lock::storage::Fencing;
 use faultline::lock::topology::Topology;
 use faultline::lock::{EngineKind, LockConfig, LockReport, NodeFault, Partition, RunError, Target, Variant};
-use faultline::node::{NodeId, Out, TimerId};
+use faultline::node::NodeId;
 use faultline::time::{MS, Nanos, SEC, US};
 
 fn run(cfg: &LockConfig) -> LockReport {
@@ -214,25 +214,19 @@ fn scramble(token: Token) -> Token {
 }
 
 impl LockStub for ScrambledStub {
-    fn acquire(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn acquire(&mut self, now: Nanos, out: &mut DesignOut) {
         self.0.acquire(now, out)
     }
-    fn on_msg(
-        &mut self,
-        now: Nanos,
-        from: NodeId,
-        msg: LockMsg,
-        out: &mut Out<LockMsg, LockEvent>,
-    ) -> Option<Token> {
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut DesignOut) -> Option<Token> {
         self.0.on_msg(now, from, msg, out).map(scramble)
     }
-    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) -> Option<Token> {
+    fn on_timer(&mut self, now: Nanos, timer: DesignTimer, out: &mut DesignOut) -> Option<Token> {
         self.0.on_timer(now, timer, out).map(scramble)
     }
     fn time_left(&self, now: Nanos) -> Option<i128> {
         self.0.time_left(now)
     }
-    fn release(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn release(&mut self, now: Nanos, out: &mut DesignOut) {
         self.0.release(now, out)
     }
 }
@@ -269,27 +263,21 @@ struct Confused;
 struct ConfusedStub(Box<dyn LockStub>);
 
 impl LockStub for ConfusedStub {
-    fn acquire(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn acquire(&mut self, now: Nanos, out: &mut DesignOut) {
         self.0.acquire(now, out)
     }
-    fn on_msg(
-        &mut self,
-        now: Nanos,
-        from: NodeId,
-        msg: LockMsg,
-        out: &mut Out<LockMsg, LockEvent>,
-    ) -> Option<Token> {
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut DesignOut) -> Option<Token> {
         let token = self.0.on_msg(now, from, msg, out)?;
         out.observe(LockEvent::Entered { client: 99, token });
         Some(token)
     }
-    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) -> Option<Token> {
+    fn on_timer(&mut self, now: Nanos, timer: DesignTimer, out: &mut DesignOut) -> Option<Token> {
         self.0.on_timer(now, timer, out)
     }
     fn time_left(&self, now: Nanos) -> Option<i128> {
         self.0.time_left(now)
     }
-    fn release(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn release(&mut self, now: Nanos, out: &mut DesignOut) {
         self.0.release(now, out)
     }
 }

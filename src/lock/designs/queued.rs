@@ -5,13 +5,13 @@
 
 use crate::lock::client::TimerStart;
 use crate::lock::config::{ConfigError, LockConfig};
-use crate::lock::design::{LockDesign, LockService, LockStub, STUB_TIMERS, Timing};
-use crate::lock::msg::{LockEvent, LockMsg, Token};
+use crate::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing};
+use crate::lock::msg::{LockMsg, Token};
 use crate::lock::retry::Backoff;
 use crate::lock::server::{LockServer, ServerPolicy};
 use crate::lock::storage::Fencing;
 use crate::lock::topology::Topology;
-use crate::node::{NodeId, Out, TimerId};
+use crate::node::NodeId;
 use crate::time::{MS, Nanos};
 
 /// A single-server design: the service's policy and the storage it comes with.
@@ -101,8 +101,8 @@ impl LockDesign for Queued {
     }
 }
 
-const RETRY: TimerId = STUB_TIMERS;
-const RENEW: TimerId = STUB_TIMERS + 1;
+const RETRY: DesignTimer = DesignTimer("retry");
+const RENEW: DesignTimer = DesignTimer("renew");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -149,14 +149,14 @@ impl QueuedStub {
         }
     }
 
-    fn send_request(&mut self, out: &mut Out<LockMsg, LockEvent>) {
+    fn send_request(&mut self, out: &mut DesignOut) {
         out.send(self.server, LockMsg::Request { req: self.req });
         self.backoff.arm(RETRY, out);
     }
 }
 
 impl LockStub for QueuedStub {
-    fn acquire(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn acquire(&mut self, now: Nanos, out: &mut DesignOut) {
         self.req += 1;
         self.requested_at = now;
         self.state = State::Acquiring;
@@ -164,13 +164,7 @@ impl LockStub for QueuedStub {
         self.send_request(out);
     }
 
-    fn on_msg(
-        &mut self,
-        now: Nanos,
-        _from: NodeId,
-        msg: LockMsg,
-        out: &mut Out<LockMsg, LockEvent>,
-    ) -> Option<Token> {
+    fn on_msg(&mut self, now: Nanos, _from: NodeId, msg: LockMsg, out: &mut DesignOut) -> Option<Token> {
         match msg {
             LockMsg::Grant { req, token, lease } if self.state == State::Acquiring && req == self.req => {
                 out.cancel_timer(RETRY);
@@ -198,7 +192,7 @@ impl LockStub for QueuedStub {
         }
     }
 
-    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) -> Option<Token> {
+    fn on_timer(&mut self, now: Nanos, timer: DesignTimer, out: &mut DesignOut) -> Option<Token> {
         match (timer, self.state) {
             (RETRY, State::Acquiring) => self.send_request(out),
             (RENEW, State::Holding) => {
@@ -214,7 +208,7 @@ impl LockStub for QueuedStub {
         self.lease.map(|lease| i128::from(self.lease_from) + i128::from(lease) - i128::from(now))
     }
 
-    fn release(&mut self, _now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn release(&mut self, _now: Nanos, out: &mut DesignOut) {
         out.cancel_timer(RENEW);
         out.send(self.server, LockMsg::Release { req: self.req, token: self.token });
         self.state = State::Idle;

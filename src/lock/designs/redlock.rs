@@ -25,11 +25,11 @@
 
 use crate::lock::client::TimerStart;
 use crate::lock::config::{ConfigError, LockConfig};
-use crate::lock::design::{LockDesign, LockService, LockStub, STUB_TIMERS, Timing};
+use crate::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing};
 use crate::lock::msg::{LockEvent, LockMsg, Token};
 use crate::lock::storage::Fencing;
 use crate::lock::topology::Topology;
-use crate::node::{Node, NodeId, Out, TimerId};
+use crate::node::{Node, NodeId};
 use crate::rng::{self, Rng};
 use crate::time::Nanos;
 use rand::Rng as _;
@@ -168,8 +168,10 @@ impl RedlockServer {
 impl Node for RedlockServer {
     type Msg = LockMsg;
     type Obs = LockEvent;
+    /// It sets none: an expired key is noticed when next asked for.
+    type Timer = DesignTimer;
 
-    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut Out<LockMsg, LockEvent>) {
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut DesignOut) {
         if self.topology.client_of(from).is_none() {
             return;
         }
@@ -199,8 +201,8 @@ impl Node for RedlockServer {
     }
 }
 
-const GIVE_UP: TimerId = STUB_TIMERS;
-const AGAIN: TimerId = STUB_TIMERS + 1;
+const GIVE_UP: DesignTimer = DesignTimer("give-up");
+const AGAIN: DesignTimer = DesignTimer("again");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -248,7 +250,7 @@ impl RedlockStub {
         }
     }
 
-    fn attempt(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn attempt(&mut self, now: Nanos, out: &mut DesignOut) {
         self.req += 1;
         self.state = State::Acquiring;
         self.started = now;
@@ -259,14 +261,14 @@ impl RedlockStub {
         out.set_timer(GIVE_UP, validity(self.ttl));
     }
 
-    fn release_all(&self, req: u64, out: &mut Out<LockMsg, LockEvent>) {
+    fn release_all(&self, req: u64, out: &mut DesignOut) {
         for server in self.servers.clone() {
             out.send(server, LockMsg::Release { req, token: self.token });
         }
     }
 
     /// The attempt cannot succeed: unlock everywhere, then try again after a random backoff.
-    fn fail(&mut self, out: &mut Out<LockMsg, LockEvent>) {
+    fn fail(&mut self, out: &mut DesignOut) {
         out.cancel_timer(GIVE_UP);
         self.release_all(self.req, out);
         self.state = State::BackingOff;
@@ -284,17 +286,11 @@ impl RedlockStub {
 }
 
 impl LockStub for RedlockStub {
-    fn acquire(&mut self, now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn acquire(&mut self, now: Nanos, out: &mut DesignOut) {
         self.attempt(now, out);
     }
 
-    fn on_msg(
-        &mut self,
-        now: Nanos,
-        from: NodeId,
-        msg: LockMsg,
-        out: &mut Out<LockMsg, LockEvent>,
-    ) -> Option<Token> {
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut DesignOut) -> Option<Token> {
         let bit = self.bit(from)?;
         match msg {
             LockMsg::Grant { req, token, .. } if req == self.req && self.state == State::Acquiring => {
@@ -332,7 +328,7 @@ impl LockStub for RedlockStub {
         }
     }
 
-    fn on_timer(&mut self, now: Nanos, timer: TimerId, out: &mut Out<LockMsg, LockEvent>) -> Option<Token> {
+    fn on_timer(&mut self, now: Nanos, timer: DesignTimer, out: &mut DesignOut) -> Option<Token> {
         match (timer, self.state) {
             (GIVE_UP, State::Acquiring) => self.fail(out),
             (AGAIN, State::BackingOff) => self.attempt(now, out),
@@ -345,7 +341,7 @@ impl LockStub for RedlockStub {
         Some(i128::from(self.started) + i128::from(validity(self.ttl)) - i128::from(now))
     }
 
-    fn release(&mut self, _now: Nanos, out: &mut Out<LockMsg, LockEvent>) {
+    fn release(&mut self, _now: Nanos, out: &mut DesignOut) {
         if self.state != State::Idle {
             out.cancel_timer(GIVE_UP);
             out.cancel_timer(AGAIN);
