@@ -1,13 +1,14 @@
 //! The one seam for shared state: every lock, atomic, `Arc` and thread the engines use comes from
 //! here.
 //!
-//! Normally this re-exports `std`, `parking_lot` and `crossbeam-channel`. Built with
-//! `RUSTFLAGS="--cfg loom"` it re-exports loom's instrumented twins instead, so loom's model
-//! checker sees every access and can explore every interleaving of the crate's own types. Code that
-//! reaches for `std::sync` directly is invisible to loom; that is why nothing else does.
+//! Normally this re-exports `std` and `parking_lot`. Built with `RUSTFLAGS="--cfg loom"` it
+//! re-exports loom's instrumented twins instead, so loom's model checker sees every access and
+//! can explore every interleaving of the crate's own types. Code that reaches for `std::sync`
+//! directly is invisible to loom; that is why nothing else does. (The threads engine's mailboxes
+//! are built here from a mutex and a condition variable rather than taken from a channel crate
+//! for the same reason: loom cannot see inside one.)
 //!
-//! Loom has no time (no `recv_timeout`, no sleeping), so the channel re-export and the threaded
-//! engine that needs it exist only outside loom.
+//! Loom has no time: under loom a deadline given to [`Condvar::wait_until`] never comes.
 
 #[cfg(not(loom))]
 pub use std::sync::Arc;
@@ -24,10 +25,6 @@ pub use loom::sync::Arc;
 pub use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub use loom::thread;
-
-/// Message channels (crossbeam), for the threaded engine.
-#[cfg(not(loom))]
-pub use crossbeam_channel as channel;
 
 /// A mutex whose `lock` returns the guard directly, over `parking_lot` normally and loom under
 /// `cfg(loom)`; one spelling for both so callers need no `cfg`.
@@ -101,6 +98,32 @@ impl Condvar {
         }
         #[cfg(loom)]
         return self.inner.wait(guard).unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+
+    /// As [`wait`](Self::wait), but gives up at `deadline` (`None`: never). Callers check what they
+    /// wait for, and the time, again: a wait may also end early. Under loom a deadline never
+    /// comes (loom has no time), so a model must not count on one.
+    pub fn wait_until<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        deadline: Option<std::time::Instant>,
+    ) -> MutexGuard<'a, T> {
+        #[cfg(not(loom))]
+        {
+            let mut guard = guard;
+            match deadline {
+                Some(deadline) => {
+                    self.inner.wait_until(&mut guard, deadline);
+                }
+                None => self.inner.wait(&mut guard),
+            }
+            guard
+        }
+        #[cfg(loom)]
+        {
+            let _ = deadline;
+            self.wait(guard)
+        }
     }
 
     /// Wakes every waiting thread.

@@ -17,6 +17,7 @@
 //! which bound stopped it.
 
 pub mod core;
+pub mod exchange;
 pub mod interleave;
 mod kit;
 pub mod rounds;

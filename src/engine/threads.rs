@@ -17,8 +17,8 @@
 //! - a crash ends the node's thread, drops whatever its step asked for after the pause point, and
 //!   makes every later message to it vanish.
 //!
-//! Messages with no delay go straight into the target's inbox (a crossbeam channel); delayed ones
-//! go to a single delay-line thread that holds them in a min-heap until they are due.
+//! Messages with no delay go straight into the target's mailbox ([`exchange`](super::exchange));
+//! delayed ones go to a single delay-line thread that holds them in a min-heap until they are due.
 //!
 //! A message with no delay is also *processed* before its sender goes on, as in the simulator,
 //! where it is handled at the same instant, before anything the sender does next. Without that,
@@ -38,17 +38,19 @@
 //!
 //! The run ends when the observer says it is finished (checked under the same lock after every
 //! event, so the end time is the stamp of the event that finished it), when the horizon passes,
-//! or when every node has crashed. Every blocking wait in the engine also listens to a shutdown
-//! channel whose only sender is dropped at the end, so a single drop wakes every thread at once
-//! and no stall, timer or idle wait can outlive the run.
+//! or when every node has crashed. Every blocking wait in the engine is a wait on a mailbox, and
+//! the end of the run stops every mailbox, which wakes every thread at once, so no stall, timer
+//! or idle wait can outlive the run. How messages change hands, and how that end reaches every
+//! thread, is all in [`exchange`](super::exchange), which loom checks (`loom_tests/exchange.rs`);
+//! what stays here is time.
 
 use super::core::{self, Step};
+use super::exchange::{Awaited, Exchange, Letter, Mailbox, Receipt, Take};
 use super::timers::Timers;
 use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
 use crate::node::{Node, NodeId, Out, PausePoint};
-use crate::sync::channel::{self, Receiver, RecvTimeoutError, Sender};
-use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
+use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, thread};
 use crate::time::Nanos;
 use std::cmp;
 use std::collections::binary_heap::PeekMut;
@@ -56,24 +58,12 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-/// A message on its way into a node's inbox.
+/// A message on its way into a node's mailbox.
 struct Envelope<M> {
     from: NodeId,
     msg: M,
     /// When it became deliverable; lets a node take a message and a due timer in time order.
     at: Instant,
-    /// Dropped once the receiver has handled the message (or can never handle it), which is what
-    /// a sender waiting for a zero-delay delivery listens for.
-    handled: Option<Sender<()>>,
-}
-
-/// Who is waiting for a zero-delay delivery, who is frozen, who is dead: what a sender must know
-/// before it waits for a receiver, read and written under one lock so that no two nodes can
-/// start waiting for each other.
-struct Waits {
-    waiting: Vec<bool>,
-    frozen: Vec<bool>,
-    dead: Vec<bool>,
 }
 
 /// A message waiting in the delay line.
@@ -140,10 +130,9 @@ struct Shared<'o, M, E, O> {
     max_events: u64,
     env: Mutex<E>,
     sink: Mutex<Sink<'o, O>>,
-    inboxes: Vec<Sender<Envelope<M>>>,
-    waits: Mutex<Waits>,
-    delay_line: Sender<Delayed<M>>,
-    wake: Sender<Wake>,
+    exchange: Exchange<Envelope<M>>,
+    delay_line: Mailbox<Delayed<M>>,
+    wake: Mailbox<Wake>,
     /// Node threads still running; the last one out reports quiescence.
     live: AtomicUsize,
     /// Deliveries and timer firings processed.
@@ -163,37 +152,36 @@ impl<M, E, O> Shared<'_, M, E, O> {
     }
 }
 
-/// Sets the stop flag and disconnects the shutdown channel when dropped. Dropping it is the one
-/// way a run ends, including when the main thread unwinds: the scope joins every thread on the
-/// way out, and those threads must have been told to stop or the join would hang.
-struct Shutdown<'a> {
-    stop: &'a AtomicBool,
-    _signal: Sender<()>,
+/// Stops every mailbox when dropped. Dropping it is the one way a run ends, including when the
+/// main thread unwinds: the scope joins every thread on the way out, and those threads must have
+/// been told to stop or the join would hang.
+struct Shutdown<'a, M> {
+    exchange: &'a Exchange<Envelope<M>>,
+    delay_line: &'a Mailbox<Delayed<M>>,
 }
 
-impl Drop for Shutdown<'_> {
+impl<M> Drop for Shutdown<'_, M> {
     fn drop(&mut self) {
-        // The flag is set before `_signal` is dropped (fields drop after this body), so a thread
-        // woken by the disconnection always sees it.
-        self.stop.store(true, Ordering::Release);
+        self.exchange.stop();
+        self.delay_line.stop();
     }
 }
 
 /// Tells the main thread when a thread panics, so the panic surfaces at once instead of after
 /// the horizon, and when the last node thread ends.
 struct Alarm<'a> {
-    wake: &'a Sender<Wake>,
+    wake: &'a Mailbox<Wake>,
     live: Option<&'a AtomicUsize>,
 }
 
 impl Drop for Alarm<'_> {
     fn drop(&mut self) {
         if thread::panicking() {
-            let _ = self.wake.send(Wake::Panicked);
+            self.wake.post(Wake::Panicked);
         } else if let Some(live) = self.live
             && live.fetch_sub(1, Ordering::AcqRel) == 1
         {
-            let _ = self.wake.send(Wake::Quiescent);
+            self.wake.post(Wake::Quiescent);
         }
     }
 }
@@ -221,44 +209,28 @@ where
             s.push_back((at, what));
         }
     }
-    let (inboxes, receivers): (Vec<_>, Vec<_>) = (0..nodes.len()).map(|_| channel::unbounded()).unzip();
-    let (delay_tx, delay_rx) = channel::unbounded();
-    let (wake_tx, wake_rx) = channel::unbounded();
-    let stop = AtomicBool::new(false);
     let shared = Shared {
         start: Instant::now(),
         horizon: limits.horizon,
         max_events: limits.max_events,
         env: Mutex::new(env),
         sink: Mutex::new(Sink { observer, closed: false, finished_at: None }),
-        waits: Mutex::new(Waits {
-            waiting: vec![false; nodes.len()],
-            frozen: vec![false; nodes.len()],
-            dead: vec![false; nodes.len()],
-        }),
-        inboxes,
-        delay_line: delay_tx,
-        wake: wake_tx,
+        exchange: Exchange::new(nodes.len()),
+        delay_line: Mailbox::default(),
+        wake: Mailbox::default(),
         live: AtomicUsize::new(nodes.len()),
         events: AtomicU64::new(0),
     };
     let shared = &shared;
-    let stop = &stop;
     thread::scope(|scope| {
-        let (signal, shutdown) = channel::bounded::<()>(0);
-        let guard = Shutdown { stop, _signal: signal };
+        let guard = Shutdown { exchange: &shared.exchange, delay_line: &shared.delay_line };
         let mut handles = Vec::with_capacity(nodes.len() + 1);
-        for (((id, node), (inbox, clock)), scheduled) in
-            nodes.into_iter().enumerate().zip(receivers.into_iter().zip(clocks)).zip(schedules)
-        {
+        for (((id, node), clock), scheduled) in nodes.into_iter().enumerate().zip(clocks).zip(schedules) {
             let worker = Worker {
                 id,
                 node,
                 clock,
                 shared,
-                stop,
-                inbox,
-                shutdown: shutdown.clone(),
                 timers: Timers::default(),
                 scheduled,
                 resumes: VecDeque::new(),
@@ -280,12 +252,12 @@ where
             .name("delay-line".into())
             .spawn_scoped(scope, move || {
                 let _alarm = Alarm { wake: &shared.wake, live: None };
-                delay_line(shared, &delay_rx, &shutdown);
+                delay_line(shared);
             })
             .expect("spawning the delay-line thread");
         handles.push(delay);
 
-        let (at, ending) = wait(shared, &wake_rx);
+        let (at, ending) = wait(shared);
         drop(guard);
         let mut panic = None;
         for handle in handles {
@@ -301,7 +273,7 @@ where
 }
 
 /// Blocks the main thread until the run is over and closes the observer to latecomers.
-fn wait<M, E, O: Observer<Ob>, Ob>(shared: &Shared<'_, M, E, O>, wake: &Receiver<Wake>) -> (Nanos, Ending) {
+fn wait<M, E, O: Observer<Ob>, Ob>(shared: &Shared<'_, M, E, O>) -> (Nanos, Ending) {
     // An observer with nothing to wait for must not cost a horizon of wall time.
     let done = {
         let mut sink = shared.sink.lock();
@@ -314,9 +286,9 @@ fn wait<M, E, O: Observer<Ob>, Ob>(shared: &Shared<'_, M, E, O>, wake: &Receiver
     let woke = if done {
         Some(Wake::Finished)
     } else {
-        match shared.instant(shared.horizon) {
-            Some(deadline) => wake.recv_deadline(deadline).ok(),
-            None => wake.recv().ok(),
+        match shared.wake.take(shared.instant(shared.horizon)) {
+            Take::Letter(letter) => Some(letter.item),
+            Take::Due | Take::Stopped => None,
         }
     };
     let mut sink = shared.sink.lock();
@@ -334,12 +306,8 @@ fn wait<M, E, O: Observer<Ob>, Ob>(shared: &Shared<'_, M, E, O>, wake: &Receiver
     }
 }
 
-/// Holds delayed messages until they are due, then drops them into their target's inbox.
-fn delay_line<M, E, O>(
-    shared: &Shared<'_, M, E, O>,
-    incoming: &Receiver<Delayed<M>>,
-    shutdown: &Receiver<()>,
-) {
+/// Holds delayed messages until they are due, then posts them to their target's mailbox.
+fn delay_line<M, E, O>(shared: &Shared<'_, M, E, O>) {
     let mut heap: BinaryHeap<Queued<M>> = BinaryHeap::new();
     let mut seq = 0u64;
     loop {
@@ -349,20 +317,16 @@ fn delay_line<M, E, O>(
                 break;
             }
             let Queued { delayed, .. } = PeekMut::pop(top);
-            // Fails only when the target has crashed, and a dead process receives nothing.
-            let _ = shared.inboxes[delayed.to].send(delayed.envelope);
+            // Refused only when the target has crashed, and a dead process receives nothing.
+            shared.exchange.post(delayed.to, delayed.envelope);
         }
-        let due = heap.peek().map_or_else(channel::never, |q| channel::at(q.delayed.envelope.at));
-        channel::select! {
-            recv(incoming) -> delayed => match delayed {
-                Ok(delayed) => {
-                    seq += 1;
-                    heap.push(Queued { seq, delayed });
-                }
-                Err(_) => return,
-            },
-            recv(shutdown) -> _ => return,
-            recv(due) -> _ => {}
+        match shared.delay_line.take(heap.peek().map(|q| q.delayed.envelope.at)) {
+            Take::Letter(Letter { item: delayed, .. }) => {
+                seq += 1;
+                heap.push(Queued { seq, delayed });
+            }
+            Take::Due => {}
+            Take::Stopped => return,
         }
     }
 }
@@ -373,16 +337,13 @@ struct Worker<'s, 'o, N: Node, E, O> {
     node: N,
     clock: Clock,
     shared: &'s Shared<'o, N::Msg, E, O>,
-    stop: &'s AtomicBool,
-    inbox: Receiver<Envelope<N::Msg>>,
-    shutdown: Receiver<()>,
     timers: Timers<N::Timer>,
     /// Faults the env scheduled for this node, earliest first.
     scheduled: VecDeque<(Nanos, Scheduled)>,
     /// Resume timers owed by pause points, with the true time the node thaws at if it stalled.
     resumes: VecDeque<(N::Timer, Option<Nanos>)>,
-    /// Zero-delay messages sent in the current step, by receiver, not yet handled.
-    unhandled: Vec<(NodeId, Receiver<()>)>,
+    /// Zero-delay messages sent in the current step to other nodes, not yet handled.
+    unhandled: Vec<Receipt>,
     out: Out<N::Msg, N::Obs, N::Timer>,
     deliveries: Vec<Nanos>,
     /// The true time at which the message being sent was routed.
@@ -398,11 +359,11 @@ where
     /// The node's life, then its death: nothing sent to it after that is ever handled.
     fn run(mut self) {
         self.live();
-        let mut waits = self.shared.waits.lock();
-        waits.dead[self.id] = true;
-        waits.waiting[self.id] = false;
-        // Under the lock, so that no sender can slip a message in that nobody would handle.
-        while self.inbox.try_recv().is_ok() {}
+        self.shared.exchange.die(self.id);
+    }
+
+    fn mailbox(&self) -> &Mailbox<Envelope<N::Msg>> {
+        self.shared.exchange.mailbox(self.id)
     }
 
     /// Start, then react until shutdown, a crash or the end of the budget.
@@ -411,19 +372,16 @@ where
             return;
         }
         // A message taken from the inbox but not yet delivered, because a timer was due first.
-        let mut pending: Option<Envelope<N::Msg>> = None;
+        let mut pending: Option<Letter<Envelope<N::Msg>>> = None;
         loop {
-            if self.stop.load(Ordering::Acquire) {
+            if self.mailbox().stopped() {
                 return;
             }
             // Resumes come before the inbox: the node is still inside the step that paused, and a
             // frozen process does not read its messages until it thaws.
             if let Some((id, thaw)) = self.resumes.pop_front() {
                 if let Some(thaw) = thaw {
-                    self.shared.waits.lock().frozen[self.id] = true;
-                    let thawed = self.sleep_until(thaw);
-                    self.shared.waits.lock().frozen[self.id] = false;
-                    if !thawed {
+                    if !self.freeze_until(thaw) {
                         return;
                     }
                     self.emit(|o, at, node| o.fault(at, node, FaultEvent::StallEnd));
@@ -443,33 +401,32 @@ where
                 continue;
             }
             if pending.is_none() {
-                pending = self.inbox.try_recv().ok();
+                pending = self.mailbox().try_take();
             }
             let next = self.next_timer();
             let now = Instant::now();
             let due = next.filter(|&(at, _)| at <= now);
             // Both ready: whichever became due first goes first, as the simulator would order them.
             let timer_first = match (&pending, due) {
-                (Some(msg), Some((at, _))) => at < msg.at,
+                (Some(letter), Some((at, _))) => at < letter.item.at,
                 (None, Some(_)) => true,
                 (_, None) => false,
             };
             let flow = if let (true, Some((_, id))) = (timer_first, due) {
                 self.timers.disarm(id);
                 self.step(|node, now, out| node.on_timer(now, id, out), None)
-            } else if let Some(Envelope { from, msg, handled, .. }) = pending.take() {
-                self.step(|node, now, out| node.on_msg(now, from, msg, out), handled)
+            } else if let Some(Letter { number, item: Envelope { from, msg, .. } }) = pending.take() {
+                self.step(|node, now, out| node.on_msg(now, from, msg, out), Some(number))
             } else {
                 let fault = self.scheduled.front().and_then(|&(at, _)| self.shared.instant(at));
                 let wake = match (next.map(|(at, _)| at), fault) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                let timeout = wake.map_or_else(channel::never, channel::at);
-                channel::select! {
-                    recv(self.inbox) -> msg => pending = msg.ok(),
-                    recv(self.shutdown) -> _ => return,
-                    recv(timeout) -> _ => {}
+                match self.mailbox().take(wake) {
+                    Take::Letter(letter) => pending = Some(letter),
+                    Take::Due => {}
+                    Take::Stopped => return,
                 }
                 ControlFlow::Continue(())
             };
@@ -492,10 +449,7 @@ where
                     thaw = at.saturating_add(span);
                     o.fault(at, node, FaultEvent::StallBegin { until: thaw });
                 });
-                self.shared.waits.lock().frozen[self.id] = true;
-                let thawed = self.sleep_until(thaw);
-                self.shared.waits.lock().frozen[self.id] = false;
-                if !thawed {
+                if !self.freeze_until(thaw) {
                     return ControlFlow::Break(());
                 }
                 self.emit(|o, at, node| o.fault(at, node, FaultEvent::StallEnd));
@@ -517,78 +471,55 @@ where
         Some((self.shared.instant(at)?, id))
     }
 
-    /// Sleeps until true time `thaw` without reading the inbox; false if the run ended meanwhile.
-    fn sleep_until(&self, thaw: Nanos) -> bool {
-        match self.shared.instant(thaw) {
-            Some(deadline) => {
-                matches!(self.shutdown.recv_deadline(deadline), Err(RecvTimeoutError::Timeout))
-            }
-            None => {
-                let _ = self.shutdown.recv();
-                false
-            }
-        }
+    /// Freezes until true time `thaw`: reads nothing, and nobody waits for it meanwhile; false if
+    /// the run ended first.
+    fn freeze_until(&self, thaw: Nanos) -> bool {
+        let mailbox = self.mailbox();
+        mailbox.freeze(true);
+        let thawed = mailbox.sleep(self.shared.instant(thaw));
+        mailbox.freeze(false);
+        thawed
     }
 
     /// One reaction of the node at the current time, then its effects; breaks on a crash.
     ///
-    /// `handled` belongs to the message being handled: dropping it once the step's commands are
-    /// carried out releases the sender. Then the node waits for its own zero-delay messages.
+    /// `letter` is the number of the message being handled: once the step's commands are carried
+    /// out, its sender is told, and then the node waits for its own zero-delay messages.
     fn step(
         &mut self,
         react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs, N::Timer>),
-        handled: Option<Sender<()>>,
+        letter: Option<u64>,
     ) -> ControlFlow<()> {
         if self.shared.events.fetch_add(1, Ordering::Relaxed) >= self.shared.max_events {
-            let _ = self.shared.wake.send(Wake::Budget);
+            self.shared.wake.post(Wake::Budget);
             return ControlFlow::Break(());
         }
-        self.react(react, handled)
+        self.react(react, letter)
     }
 
     /// [`step`](Self::step) without counting an event, for `on_start` (as in the simulator).
     fn react(
         &mut self,
         react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs, N::Timer>),
-        handled: Option<Sender<()>>,
+        letter: Option<u64>,
     ) -> ControlFlow<()> {
         let now = self.shared.now();
         react(&mut self.node, self.clock.local(now), &mut self.out);
         let flow = self.apply(now);
-        drop(handled);
+        if let Some(number) = letter {
+            self.mailbox().handled(number);
+        }
         flow?;
         self.await_handling()
     }
 
-    /// Waits until every receiver of this step's zero-delay messages has handled them, skipping
-    /// receivers that wait themselves, are frozen or are dead (see the module docs); breaks when
-    /// the run shuts down meanwhile.
+    /// Waits until every receiver of this step's zero-delay messages has handled them, or may
+    /// not be waited for (see [`Awaited`]); breaks when the run shuts down meanwhile.
     fn await_handling(&mut self) -> ControlFlow<()> {
-        let me = self.id;
-        for (to, handled) in std::mem::take(&mut self.unhandled) {
-            {
-                let mut waits = self.shared.waits.lock();
-                if waits.waiting[to] || waits.frozen[to] || waits.dead[to] {
-                    continue;
-                }
-                waits.waiting[me] = true;
+        for receipt in std::mem::take(&mut self.unhandled) {
+            if self.shared.exchange.await_handled(self.id, receipt) == Awaited::Stopped {
+                return ControlFlow::Break(());
             }
-            let flow = loop {
-                // A receiver may freeze or die after we started waiting, with our message still
-                // in its inbox: look again now and then rather than wait out its stall.
-                channel::select! {
-                    recv(handled) -> _ => break ControlFlow::Continue(()),
-                    recv(self.shutdown) -> _ => break ControlFlow::Break(()),
-                    default(Duration::from_millis(1)) => {
-                        let waits = self.shared.waits.lock();
-                        if waits.frozen[to] || waits.dead[to] {
-                            break ControlFlow::Continue(());
-                        }
-                    }
-                }
-            };
-            self.shared.waits.lock().waiting[me] = false;
-            flow?;
         }
         ControlFlow::Continue(())
     }
@@ -612,7 +543,7 @@ where
         if sink.observer.finished() {
             sink.closed = true;
             sink.finished_at = Some(at);
-            let _ = self.shared.wake.send(Wake::Finished);
+            self.shared.wake.post(Wake::Finished);
         }
         Some(at)
     }
@@ -635,24 +566,17 @@ where
         let Some(at) = self.shared.instant(now.saturating_add(delay)) else {
             return;
         };
+        let envelope = Envelope { from: self.id, msg, at };
         if delay > 0 {
-            let envelope = Envelope { from: self.id, msg, at, handled: None };
-            let _ = self.shared.delay_line.send(Delayed { to, envelope });
+            self.shared.delay_line.post(Delayed { to, envelope });
             return;
         }
-        // A node never waits for itself: it handles its own message after this step.
-        let (handled, unhandled) = if to == self.id {
-            (None, None)
-        } else {
-            let (tx, rx) = channel::bounded(0);
-            (Some(tx), Some(rx))
-        };
-        let envelope = Envelope { from: self.id, msg, at, handled };
-        // Under the lock that a dying receiver drains its inbox under: a dead process receives
-        // nothing, and nobody waits for it.
-        let waits = self.shared.waits.lock();
-        if !waits.dead[to] && self.shared.inboxes[to].send(envelope).is_ok() {
-            self.unhandled.extend(unhandled.map(|rx| (to, rx)));
+        // Refused if `to` is dead: a dead process receives nothing, and nobody waits for it. A
+        // node never waits for itself: it handles its own message after this step.
+        if let Some(receipt) = self.shared.exchange.post(to, envelope)
+            && to != self.id
+        {
+            self.unhandled.push(receipt);
         }
     }
 }
@@ -670,7 +594,11 @@ where
     }
     fn route(&mut self, to: NodeId, deliveries: &mut Vec<Nanos>) {
         // Checked here, not where the copy lands, so the panic names the node that got it wrong.
-        assert!(to < self.shared.inboxes.len(), "node {} sent to node {to}, which does not exist", self.id);
+        assert!(
+            to < self.shared.exchange.nodes(),
+            "node {} sent to node {to}, which does not exist",
+            self.id
+        );
         self.sent_at = self.shared.now();
         self.shared.env.lock().route(self.id, to, self.sent_at, deliveries);
     }

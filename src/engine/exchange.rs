@@ -1,0 +1,320 @@
+//! How the threads engine's threads hand each other messages, and how the end of a run reaches
+//! them: all of the engine's synchronisation, and none of its time.
+//!
+//! Each node has a [`Mailbox`]: a queue of numbered letters under a lock, and a condition variable
+//! on which its owner waits for a letter and its senders wait for a letter to be handled. Four
+//! rules make a run end without losing or doubling a message:
+//!
+//! - **A dead node receives nothing.** [`Mailbox::close`] refuses every later letter and drops the
+//!   queue, under the same lock [`Mailbox::post`] takes, so a letter is either refused (its sender
+//!   knows) or queued before the close (and counted among the dropped), never in between.
+//! - **A letter is taken once.** Taking pops it from the queue under the lock.
+//! - **A sender never waits forever.** [`Exchange::await_handled`] returns when the letter is
+//!   handled, or its receiver is frozen (it would wait out a stall), dead, or itself waiting for
+//!   someone (that could close a cycle: the waits form chains ending at a node that runs), or
+//!   when the run stops. Who waits is decided under one lock, so no two nodes start waiting for
+//!   each other.
+//! - **A stop reaches every wait.** [`Mailbox::stop`] sets a flag every wait checks under the
+//!   lock and then wakes them, so no waiter can miss it.
+//!
+//! Everything here goes through the [`sync`](crate::sync) facade, so loom explores every
+//! interleaving of it: `loom_tests/exchange.rs` checks the four rules over small worlds of
+//! senders, receivers, deaths, freezes and stops. Loom has no time, so there a deadline never
+//! comes, and the models wait only for one another.
+
+use crate::node::NodeId;
+use crate::sync::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// A letter: what was posted, and its number in its mailbox (the first is 1).
+#[derive(Debug)]
+pub struct Letter<T> {
+    /// Its number, which [`Mailbox::handled`] is told once the letter is dealt with.
+    pub number: u64,
+    /// What was posted.
+    pub item: T,
+}
+
+/// What [`Mailbox::take`] found.
+#[derive(Debug)]
+pub enum Take<T> {
+    /// The oldest letter.
+    Letter(Letter<T>),
+    /// The deadline came first.
+    Due,
+    /// The run is over.
+    Stopped,
+}
+
+/// Why [`Exchange::await_handled`] stopped waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Awaited {
+    /// The receiver handled the letter.
+    Handled,
+    /// The receiver is frozen: waiting would last its stall.
+    Frozen,
+    /// The receiver is dead: the letter was dropped with its queue.
+    Dead,
+    /// The receiver waits for someone itself: waiting for it could close a cycle.
+    Waiting,
+    /// The run is over.
+    Stopped,
+}
+
+/// The letter a sender may wait for: who got it, and its number there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    /// The receiver.
+    pub to: NodeId,
+    /// The letter's number in the receiver's mailbox.
+    pub number: u64,
+}
+
+#[derive(Debug)]
+struct Letters<T> {
+    queue: VecDeque<Letter<T>>,
+    /// Letters posted so far: the number of the newest.
+    posted: u64,
+    /// Every letter numbered up to this one has been handled.
+    handled: u64,
+    frozen: bool,
+    closed: bool,
+    stopped: bool,
+}
+
+/// One thread's queue of letters, and the waits around it (see the module docs).
+#[derive(Debug)]
+pub struct Mailbox<T> {
+    letters: Mutex<Letters<T>>,
+    changed: Condvar,
+}
+
+impl<T> Default for Mailbox<T> {
+    fn default() -> Self {
+        let letters = Letters {
+            queue: VecDeque::new(),
+            posted: 0,
+            handled: 0,
+            frozen: false,
+            closed: false,
+            stopped: false,
+        };
+        Mailbox { letters: Mutex::new(letters), changed: Condvar::new() }
+    }
+}
+
+impl<T> Mailbox<T> {
+    /// Queues `item`; its number, or `None` if the mailbox is closed (its owner is dead).
+    pub fn post(&self, item: T) -> Option<u64> {
+        let mut letters = self.letters.lock();
+        if letters.closed {
+            return None;
+        }
+        letters.posted += 1;
+        let number = letters.posted;
+        letters.queue.push_back(Letter { number, item });
+        self.changed.notify_all();
+        Some(number)
+    }
+
+    /// The oldest letter, if one is queued (whether or not the run is over).
+    pub fn try_take(&self) -> Option<Letter<T>> {
+        self.letters.lock().queue.pop_front()
+    }
+
+    /// Waits for the oldest letter, until `deadline` (`None`: however long it takes) or the
+    /// run's end.
+    pub fn take(&self, deadline: Option<Instant>) -> Take<T> {
+        let mut letters = self.letters.lock();
+        loop {
+            if letters.stopped {
+                return Take::Stopped;
+            }
+            if let Some(letter) = letters.queue.pop_front() {
+                return Take::Letter(letter);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Take::Due;
+            }
+            letters = self.changed.wait_until(letters, deadline);
+        }
+    }
+
+    /// The owner has dealt with letter `number`, and with every one before it: their senders go
+    /// on.
+    pub fn handled(&self, number: u64) {
+        let mut letters = self.letters.lock();
+        letters.handled = letters.handled.max(number);
+        self.changed.notify_all();
+    }
+
+    /// Waits until letter `number` is handled, the owner is frozen or dead, or the run is over.
+    fn await_handled(&self, number: u64) -> Awaited {
+        let mut letters = self.letters.lock();
+        loop {
+            let outcome = if letters.stopped {
+                Awaited::Stopped
+            } else if letters.handled >= number {
+                Awaited::Handled
+            } else if letters.closed {
+                Awaited::Dead
+            } else if letters.frozen {
+                Awaited::Frozen
+            } else {
+                letters = self.changed.wait(letters);
+                continue;
+            };
+            return outcome;
+        }
+    }
+
+    /// The owner freezes (true) or thaws (false); senders waiting on it give up.
+    pub fn freeze(&self, frozen: bool) {
+        self.letters.lock().frozen = frozen;
+        self.changed.notify_all();
+    }
+
+    /// Sleeps, reading nothing, until `deadline` (`None`: until the run is over); false if the
+    /// run ended first.
+    pub fn sleep(&self, deadline: Option<Instant>) -> bool {
+        let mut letters = self.letters.lock();
+        loop {
+            if letters.stopped {
+                return false;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return true;
+            }
+            letters = self.changed.wait_until(letters, deadline);
+        }
+    }
+
+    /// The owner died: every later letter is refused, those queued are dropped (how many is
+    /// returned), and their senders go on.
+    pub fn close(&self) -> usize {
+        let mut letters = self.letters.lock();
+        letters.closed = true;
+        let dropped = letters.queue.len();
+        letters.queue.clear();
+        self.changed.notify_all();
+        dropped
+    }
+
+    /// The run is over: every wait on this mailbox returns, now and from now on.
+    pub fn stop(&self) {
+        self.letters.lock().stopped = true;
+        self.changed.notify_all();
+    }
+
+    /// True once the run is over.
+    pub fn stopped(&self) -> bool {
+        self.letters.lock().stopped
+    }
+}
+
+/// The mailboxes of a run's nodes, and who is waiting for whom.
+#[derive(Debug)]
+pub struct Exchange<T> {
+    boxes: Vec<Mailbox<T>>,
+    /// Whether each node is waiting for a letter of its own to be handled; read and written under
+    /// one lock, so that no two nodes start waiting for each other.
+    waiting: Mutex<Vec<bool>>,
+}
+
+impl<T> Exchange<T> {
+    /// Mailboxes for `nodes` nodes.
+    pub fn new(nodes: usize) -> Self {
+        Exchange {
+            boxes: (0..nodes).map(|_| Mailbox::default()).collect(),
+            waiting: Mutex::new(vec![false; nodes]),
+        }
+    }
+
+    /// How many nodes there are.
+    pub fn nodes(&self) -> usize {
+        self.boxes.len()
+    }
+
+    /// Node `node`'s mailbox.
+    pub fn mailbox(&self, node: NodeId) -> &Mailbox<T> {
+        &self.boxes[node]
+    }
+
+    /// Posts `item` to `to`; the receipt, or `None` if `to` is dead.
+    pub fn post(&self, to: NodeId, item: T) -> Option<Receipt> {
+        self.boxes[to].post(item).map(|number| Receipt { to, number })
+    }
+
+    /// Node `me` waits until the letter of `receipt` is handled, unless waiting could last a
+    /// stall, forever, or close a cycle (see [`Awaited`]).
+    pub fn await_handled(&self, me: NodeId, receipt: Receipt) -> Awaited {
+        {
+            let mut waiting = self.waiting.lock();
+            if waiting[receipt.to] {
+                return Awaited::Waiting;
+            }
+            waiting[me] = true;
+        }
+        let outcome = self.boxes[receipt.to].await_handled(receipt.number);
+        self.waiting.lock()[me] = false;
+        outcome
+    }
+
+    /// Node `node` died: its mailbox closes (see [`Mailbox::close`]); how many letters it
+    /// dropped.
+    pub fn die(&self, node: NodeId) -> usize {
+        self.boxes[node].close()
+    }
+
+    /// The run is over: every node's waits return.
+    pub fn stop(&self) {
+        for mailbox in &self.boxes {
+            mailbox.stop();
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_letter_is_taken_once_in_order_and_refused_after_death() {
+        let ex = Exchange::new(2);
+        let a = ex.post(1, 'a').unwrap();
+        let b = ex.post(1, 'b').unwrap();
+        assert_eq!((a.number, b.number), (1, 2));
+        let Take::Letter(first) = ex.mailbox(1).take(None) else { panic!("a letter was queued") };
+        assert_eq!(first.item, 'a');
+        assert_eq!(ex.die(1), 1, "b was queued when the node died");
+        assert!(ex.post(1, 'c').is_none(), "a dead node receives nothing");
+        assert!(ex.mailbox(1).try_take().is_none());
+        assert_eq!(ex.await_handled(0, b), Awaited::Dead, "a dropped letter releases its sender");
+    }
+
+    #[test]
+    fn a_deadline_ends_a_wait_and_a_stop_ends_every_wait() {
+        let ex: Exchange<()> = Exchange::new(2);
+        let soon = Instant::now() + Duration::from_millis(5);
+        assert!(matches!(ex.mailbox(0).take(Some(soon)), Take::Due));
+        assert!(ex.mailbox(0).sleep(Some(soon)));
+        let receipt = ex.post(1, ()).unwrap();
+        ex.stop();
+        assert!(matches!(ex.mailbox(0).take(None), Take::Stopped));
+        assert!(!ex.mailbox(0).sleep(None));
+        assert_eq!(ex.await_handled(0, receipt), Awaited::Stopped);
+    }
+
+    #[test]
+    fn nobody_waits_for_a_waiter_or_a_frozen_node() {
+        let ex: Exchange<()> = Exchange::new(3);
+        let to_one = ex.post(1, ()).unwrap();
+        ex.mailbox(1).freeze(true);
+        assert_eq!(ex.await_handled(0, to_one), Awaited::Frozen);
+        ex.mailbox(1).freeze(false);
+        ex.waiting.lock()[1] = true;
+        assert_eq!(ex.await_handled(0, to_one), Awaited::Waiting);
+    }
+}
