@@ -94,6 +94,7 @@ fn a_node_that_dies_drops_what_it_was_sent_refuses_the_rest_and_releases_its_sen
             }
         }
         let (handled, dropped) = receiver.join().unwrap();
+        assert!(exchange.mailbox(RECEIVER).try_take().is_none(), "a dead node's mailbox keeps nothing");
         // Nothing lost, nothing doubled: each accepted letter was handled or dropped, once.
         assert_eq!(handled.len() + dropped, accepted.len(), "{handled:?} {dropped} {accepted:?}");
         assert_eq!(accepted.len() + refused, 2);

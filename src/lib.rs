@@ -25,8 +25,9 @@
 //! - [`engine::sim`], a deterministic discrete-event simulator with integer-nanosecond virtual
 //!   time and seeded random streams ([`rng`]): exact, reproducible, over ten million events a
 //!   second, for the violation-rate curves and the tests;
-//! - `engine::threads`, one OS thread per node, crossbeam channels behind a lossy link layer and
-//!   real sleeps for stalls: the stress runs, where scheduling noise is part of the measurement;
+//! - `engine::threads`, one OS thread per node, mailboxes behind a lossy link layer and real
+//!   sleeps for stalls: the stress runs, where scheduling noise is part of the measurement; its
+//!   synchronisation ([`engine::exchange`]) goes through the [`sync`] facade and loom checks it;
 //! - [`engine::interleave`], the same nodes with every step an event whose order the scheduler
 //!   picks: under loom (the `loom_tests/` models) every order is tried, through the [`sync`]
 //!   facade, and each execution is judged by the same oracle;
@@ -84,9 +85,10 @@
 //!
 //! - The threaded engine measures real time on a shared machine: its figures move from run to run,
 //!   and only claims with margins of tens of milliseconds are asserted on it.
-//! - Loom has no time: a timer firing is one more interleaving, and models stay at two clients
-//!   (loom allows four threads besides `main`). What needs a clock (a margin against drift) is
-//!   checked in the simulator instead.
+//! - Loom has no time: a timer firing is one more interleaving, a node's time is how far it has
+//!   got, and models stay at two clients (loom allows four threads besides `main`). The threads
+//!   engine keeps time, so loom checks its synchronisation ([`engine::exchange`]), not the engine
+//!   itself.
 //! - The closed forms assume contention (someone always waits). With two clients and long stalls
 //!   that fails often; compare predictions with runs of many clients.
 
