@@ -23,7 +23,7 @@
 //! observations go out as data ([`node::Command`]). The same nodes are then driven by
 //!
 //! - [`engine::sim`], a deterministic discrete-event simulator with integer-nanosecond virtual
-//!   time and seeded random streams ([`rng`]): exact, reproducible, over ten million events a
+//!   time and seeded random streams ([`rng`]): exact, reproducible, about ten million events a
 //!   second, for the violation-rate curves and the tests;
 //! - `engine::threads`, one OS thread per node, mailboxes behind a lossy link layer and real
 //!   sleeps for stalls: the stress runs, where scheduling noise is part of the measurement; its

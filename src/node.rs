@@ -117,6 +117,7 @@ impl<M, O, T> Out<M, O, T> {
     }
     /// Moves the commands of an inner node's step here, in order, naming its timers with `wrap`;
     /// `inner` is left empty, to be used again.
+    #[inline]
     pub fn adopt<U>(&mut self, inner: &mut Out<M, O, U>, wrap: impl Fn(U) -> T) {
         self.commands.extend(inner.drain().map(|c| c.map_timer(&wrap)));
     }

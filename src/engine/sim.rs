@@ -149,8 +149,8 @@ where
         }
         // A cancelled or re-armed timer is no event: it neither counts nor spends the budget, as
         // on threads, where it never fires at all.
-        if let Kind::Timer { id, arming, .. } = entry.kind
-            && !st.timers.is_current(id, arming)
+        if let Kind::Timer { arming, .. } = entry.kind
+            && !st.timers.fire(arming)
         {
             continue;
         }
@@ -158,10 +158,7 @@ where
         let local = st.clock.local(now);
         match entry.kind {
             Kind::Deliver { to, from, msg } => nodes[to].on_msg(local, from, msg, &mut out),
-            Kind::Timer { node, id, .. } => {
-                st.timers.disarm(id);
-                nodes[node].on_timer(local, id, &mut out)
-            }
+            Kind::Timer { node, id, .. } => nodes[node].on_timer(local, id, &mut out),
             Kind::Fault { node, what } => {
                 sim.strike(node, now, what, observer);
                 continue;

@@ -38,7 +38,7 @@ impl<T> Default for Timers<T> {
 
 impl<T: Timer> Timers<T> {
     /// Arms (or re-arms) `id` for true time `at`; `local` is its local deadline if it is a clock
-    /// timer. Returns the arming's number (see [`is_current`](Self::is_current)).
+    /// timer. Returns the arming's number (see [`fire`](Self::fire)).
     pub fn arm(&mut self, id: T, at: Nanos, local: Option<Nanos>) -> u64 {
         self.armings += 1;
         let armed = Armed { id, at, order: self.armings, local };
@@ -51,12 +51,21 @@ impl<T: Timer> Timers<T> {
 
     /// Forgets `id` if it is armed: it fired, or the node cancelled it.
     pub fn disarm(&mut self, id: T) {
-        self.armed.retain(|a| a.id != id);
+        if let Some(i) = self.armed.iter().position(|a| a.id == id) {
+            self.armed.swap_remove(i);
+        }
     }
 
-    /// True if arming number `order` of `id` still stands: neither fired, cancelled nor re-armed.
-    pub fn is_current(&self, id: T, order: u64) -> bool {
-        self.armed.iter().any(|a| a.id == id && a.order == order)
+    /// Arming number `order` fires: forgotten, and true, if it still stands (neither fired,
+    /// cancelled nor re-armed); false, and nothing happens, if not.
+    pub fn fire(&mut self, order: u64) -> bool {
+        match self.armed.iter().position(|a| a.order == order) {
+            Some(i) => {
+                self.armed.swap_remove(i);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The timer due first, and when (true time); of timers due at one instant, the first armed.
@@ -95,11 +104,11 @@ mod tests {
         let first = t.arm('a', 10, None);
         t.arm('b', 5, None);
         let again = t.arm('a', 5, None);
-        assert!(!t.is_current('a', first) && t.is_current('a', again));
         assert_eq!(t.next(), Some(('b', 5)));
         t.disarm('b');
         assert_eq!(t.next(), Some(('a', 5)));
-        t.disarm('a');
+        assert!(!t.fire(first), "a re-armed timer's old arming is stale");
+        assert!(t.fire(again) && !t.fire(again), "an arming fires once");
         assert!(t.is_empty() && t.next().is_none());
     }
 
