@@ -127,6 +127,9 @@ impl<M, O, T> Out<M, O, T> {
     }
 }
 
+/// The effects buffer of node type `N`.
+pub type NodeOut<N> = Out<<N as Node>::Msg, <N as Node>::Obs, <N as Node>::Timer>;
+
 /// A protocol participant as a pure state machine.
 pub trait Node {
     /// What travels between nodes.
@@ -137,23 +140,11 @@ pub trait Node {
     type Timer: Timer;
 
     /// Called once when the run starts; by default the node waits to be spoken to.
-    fn on_start(&mut self, _now: Nanos, _out: &mut Out<Self::Msg, Self::Obs, Self::Timer>) {}
+    fn on_start(&mut self, _now: Nanos, _out: &mut NodeOut<Self>) {}
     /// A message from `from` arrived.
-    fn on_msg(
-        &mut self,
-        now: Nanos,
-        from: NodeId,
-        msg: Self::Msg,
-        out: &mut Out<Self::Msg, Self::Obs, Self::Timer>,
-    );
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: Self::Msg, out: &mut NodeOut<Self>);
     /// Timer `timer` fired; a node that sets no timer need not say what it does then.
-    fn on_timer(
-        &mut self,
-        _now: Nanos,
-        _timer: Self::Timer,
-        _out: &mut Out<Self::Msg, Self::Obs, Self::Timer>,
-    ) {
-    }
+    fn on_timer(&mut self, _now: Nanos, _timer: Self::Timer, _out: &mut NodeOut<Self>) {}
 }
 
 /// A boxed node is a node: a world may hold nodes whose type it only knows at run time.
@@ -162,19 +153,13 @@ impl<N: Node + ?Sized> Node for Box<N> {
     type Obs = N::Obs;
     type Timer = N::Timer;
 
-    fn on_start(&mut self, now: Nanos, out: &mut Out<Self::Msg, Self::Obs, Self::Timer>) {
+    fn on_start(&mut self, now: Nanos, out: &mut NodeOut<Self>) {
         (**self).on_start(now, out)
     }
-    fn on_msg(
-        &mut self,
-        now: Nanos,
-        from: NodeId,
-        msg: Self::Msg,
-        out: &mut Out<Self::Msg, Self::Obs, Self::Timer>,
-    ) {
+    fn on_msg(&mut self, now: Nanos, from: NodeId, msg: Self::Msg, out: &mut NodeOut<Self>) {
         (**self).on_msg(now, from, msg, out)
     }
-    fn on_timer(&mut self, now: Nanos, timer: Self::Timer, out: &mut Out<Self::Msg, Self::Obs, Self::Timer>) {
+    fn on_timer(&mut self, now: Nanos, timer: Self::Timer, out: &mut NodeOut<Self>) {
         (**self).on_timer(now, timer, out)
     }
 }
@@ -185,7 +170,7 @@ impl<N: Node + ?Sized> Node for Box<N> {
 #[derive(Debug)]
 pub struct Nested<N: Node> {
     node: N,
-    out: Out<N::Msg, N::Obs, N::Timer>,
+    out: NodeOut<N>,
 }
 
 impl<N: Node> Nested<N> {

@@ -35,7 +35,7 @@ use super::core::{self, Step};
 use super::timers::Timers;
 use super::{Ending, Env, FaultEvent, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
-use crate::node::{Node, NodeId, Out, PausePoint};
+use crate::node::{Node, NodeId, NodeOut, Out, PausePoint};
 use crate::sync::{Arc, Condvar, Mutex, thread};
 use crate::time::Nanos;
 use std::collections::VecDeque;
@@ -56,7 +56,7 @@ struct World<N: Node, E, O> {
     observer: O,
     events: u64,
     max_events: u64,
-    out: Out<N::Msg, N::Obs, N::Timer>,
+    out: NodeOut<N>,
     deliveries: Vec<Nanos>,
 }
 

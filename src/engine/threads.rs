@@ -49,7 +49,7 @@ use super::exchange::{Awaited, Exchange, Letter, Mailbox, Receipt, Take};
 use super::timers::Timers;
 use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
-use crate::node::{Node, NodeId, Out, PausePoint};
+use crate::node::{Node, NodeId, NodeOut, Out, PausePoint};
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, thread};
 use crate::time::Nanos;
 use std::cmp;
@@ -344,7 +344,7 @@ struct Worker<'s, 'o, N: Node, E, O> {
     resumes: VecDeque<(N::Timer, Option<Nanos>)>,
     /// Zero-delay messages sent in the current step to other nodes, not yet handled.
     unhandled: Vec<Receipt>,
-    out: Out<N::Msg, N::Obs, N::Timer>,
+    out: NodeOut<N>,
     deliveries: Vec<Nanos>,
     /// The true time at which the message being sent was routed.
     sent_at: Nanos,
@@ -487,7 +487,7 @@ where
     /// out, its sender is told, and then the node waits for its own zero-delay messages.
     fn step(
         &mut self,
-        react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs, N::Timer>),
+        react: impl FnOnce(&mut N, Nanos, &mut NodeOut<N>),
         letter: Option<u64>,
     ) -> ControlFlow<()> {
         if self.shared.events.fetch_add(1, Ordering::Relaxed) >= self.shared.max_events {
@@ -500,7 +500,7 @@ where
     /// [`step`](Self::step) without counting an event, for `on_start` (as in the simulator).
     fn react(
         &mut self,
-        react: impl FnOnce(&mut N, Nanos, &mut Out<N::Msg, N::Obs, N::Timer>),
+        react: impl FnOnce(&mut N, Nanos, &mut NodeOut<N>),
         letter: Option<u64>,
     ) -> ControlFlow<()> {
         let now = self.shared.now();

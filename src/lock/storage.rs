@@ -17,6 +17,9 @@ use crate::node::{NoTimer, Node, NodeId, Out};
 use crate::time::Nanos;
 use serde::Serialize;
 
+/// Where storage and the outbox, which set no timers, write what they do.
+type PassiveOut = Out<LockMsg, LockEvent, NoTimer>;
+
 /// Which accesses storage checks against the highest token seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,12 +57,7 @@ impl Storage {
     }
 
     /// Serves operation `op` of `from` unless it was served before; returns the reply to send.
-    fn serve(
-        &mut self,
-        from: NodeId,
-        msg: LockMsg,
-        out: &mut Out<LockMsg, LockEvent, NoTimer>,
-    ) -> Option<LockMsg> {
+    fn serve(&mut self, from: NodeId, msg: LockMsg, out: &mut PassiveOut) -> Option<LockMsg> {
         let (id, op, token, key) = match msg {
             LockMsg::Read { op, token, key } => (op, Op::Read, token, key),
             LockMsg::Write { op, token, key, value } => (op, Op::Write(value), token, key),
@@ -122,13 +120,7 @@ impl Node for Storage {
     type Obs = LockEvent;
     type Timer = NoTimer;
 
-    fn on_msg(
-        &mut self,
-        _now: Nanos,
-        from: NodeId,
-        msg: LockMsg,
-        out: &mut Out<LockMsg, LockEvent, NoTimer>,
-    ) {
+    fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut PassiveOut) {
         if let Some(reply) = self.serve(from, msg, out) {
             out.send(from, reply);
         }
@@ -154,13 +146,7 @@ impl Node for Outbox {
     type Obs = LockEvent;
     type Timer = NoTimer;
 
-    fn on_msg(
-        &mut self,
-        _now: Nanos,
-        from: NodeId,
-        msg: LockMsg,
-        out: &mut Out<LockMsg, LockEvent, NoTimer>,
-    ) {
+    fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut PassiveOut) {
         if let (LockMsg::Effect { token, key, value, section }, Some(client)) =
             (msg, self.topology.client_of(from))
         {
