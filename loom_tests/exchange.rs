@@ -4,8 +4,9 @@
 //! live node accepted is handled, or dropped when its receiver died, and its sender hears which)
 //! or handled twice.
 //!
-//! Three models try every interleaving there is; the fourth, with four threads, every one with
-//! at most four preemptions (twice the lock models' bound).
+//! The models of two threads try every interleaving there is; the two of three or four threads
+//! (two senders and a receiver that dies holding a letter; a stop racing a sender, a frozen node
+//! and an idle one) try every one with at most four preemptions, twice the lock models' bound.
 //!
 //! The threads engine itself cannot run under loom (it keeps time, and loom has none); what it
 //! does between its clock readings is this, and it is the same code.
@@ -117,7 +118,67 @@ fn a_node_that_dies_drops_what_it_was_sent_refuses_the_rest_and_releases_its_sen
 }
 
 #[test]
-fn a_stop_ends_every_wait_and_nobody_waits_out_a_freeze() {
+fn a_node_that_dies_holding_a_letter_releases_its_sender_and_two_senders_are_told_apart() {
+    static TALLY: Tally = Tally::new();
+    let started = std::time::Instant::now();
+    explore(&TALLY, Some(4), || {
+        let exchange = Arc::new(Exchange::new(3));
+        // The receiver handles the first letter it takes, and dies holding the second, as a node
+        // does when it crashes in a timer's step with a message held back.
+        let ex = Arc::clone(&exchange);
+        let receiver = thread::spawn(move || {
+            let mailbox = ex.mailbox(RECEIVER);
+            let Take::Letter(first) = mailbox.take(None) else { unreachable!("nothing stops this run") };
+            mailbox.handled(first.number);
+            let Take::Letter(held) = mailbox.take(None) else { unreachable!("nothing stops this run") };
+            (first.item, held.item, ex.die(RECEIVER))
+        });
+        let send = |me: usize, item: u32, exchange: &Exchange<u32>| {
+            let receipt = exchange.post(RECEIVER, item).expect("the receiver dies only after two letters");
+            exchange.await_handled(me, receipt)
+        };
+        let ex = Arc::clone(&exchange);
+        let other = thread::spawn(move || send(2, 20, &ex));
+        let mine = send(SENDER, 10, &exchange);
+        let theirs = other.join().unwrap();
+        let (first, held, dropped) = receiver.join().unwrap();
+        assert_eq!(dropped, 0, "both letters were taken");
+        // Whoever's letter was handled hears so; the other hears that its receiver died.
+        let heard = |item| if item == first { Awaited::Handled } else { Awaited::Dead };
+        assert_eq!((mine, theirs), (heard(10), heard(20)), "first {first}, held {held}");
+        if first == 10 {
+            TALLY.hits.fetch_add(1, SeqCst);
+        }
+    });
+    report("exchange, death holding a letter", &TALLY, "handled node 0's letter first", started);
+    assert!(TALLY.hits() > 0 && TALLY.hits() < TALLY.executions(), "both orders must occur");
+}
+
+#[test]
+fn nobody_waits_out_a_freeze() {
+    static TALLY: Tally = Tally::new();
+    let started = std::time::Instant::now();
+    explore(&TALLY, None, || {
+        let exchange = Arc::new(Exchange::new(2));
+        let ex = Arc::clone(&exchange);
+        let frozen = thread::spawn(move || {
+            let mailbox = ex.mailbox(RECEIVER);
+            mailbox.freeze(true);
+            assert!(!mailbox.sleep(None), "only the end of the run ends this sleep");
+        });
+        // The sender must be let go by the freeze alone: the run stops only after it is.
+        let receipt = exchange.post(RECEIVER, 7).expect("a frozen node still receives");
+        assert_eq!(exchange.await_handled(SENDER, receipt), Awaited::Frozen);
+        exchange.stop();
+        frozen.join().unwrap();
+        TALLY.hits.fetch_add(1, SeqCst);
+    });
+    report("exchange, freeze", &TALLY, "let the sender go because the receiver froze", started);
+    assert_eq!(TALLY.hits(), TALLY.executions());
+}
+
+#[test]
+fn a_stop_ends_every_wait() {
     static TALLY: Tally = Tally::new();
     static STOPPED: Tally = Tally::new();
     let started = std::time::Instant::now();

@@ -8,7 +8,8 @@
 //! are built here from a mutex and a condition variable rather than taken from a channel crate
 //! for the same reason: loom cannot see inside one.)
 //!
-//! Loom has no time: under loom a deadline given to [`Condvar::wait_until`] never comes.
+//! Loom has no time: under loom a deadline never comes ([`passed`], [`Condvar::wait_until`]), so
+//! whatever waits for one waits until something else happens, and a model must not count on one.
 
 #[cfg(not(loom))]
 pub use std::sync::Arc;
@@ -68,6 +69,18 @@ impl<T> Mutex<T> {
         return self.inner.into_inner();
         #[cfg(loom)]
         return self.inner.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+}
+
+/// True once `deadline` has come (`None`: it never does). Under loom it never does: loom has no
+/// time, and a branch on the real clock would make its executions differ from one another.
+pub fn passed(deadline: Option<std::time::Instant>) -> bool {
+    #[cfg(not(loom))]
+    return deadline.is_some_and(|d| std::time::Instant::now() >= d);
+    #[cfg(loom)]
+    {
+        let _ = deadline;
+        false
     }
 }
 

@@ -7,7 +7,10 @@
 //!
 //! - **A dead node receives nothing.** [`Mailbox::close`] refuses every later letter and drops the
 //!   queue, under the same lock [`Mailbox::post`] takes, so a letter is either refused (its sender
-//!   knows) or queued before the close (and counted among the dropped), never in between.
+//!   knows) or accepted before the close, never in between. An accepted letter is then handled,
+//!   or dropped with the queue, or was taken and not yet handled when its receiver died (a node
+//!   holds one letter back while a timer due earlier goes first); a sender waiting for either of
+//!   the last two hears [`Awaited::Dead`].
 //! - **A letter is taken once.** Taking pops it from the queue under the lock.
 //! - **A sender never waits forever.** [`Exchange::await_handled`] returns when the letter is
 //!   handled, or its receiver is frozen (it would wait out a stall), dead, or itself waiting for
@@ -20,10 +23,10 @@
 //! Everything here goes through the [`sync`](crate::sync) facade, so loom explores every
 //! interleaving of it: `loom_tests/exchange.rs` checks the four rules over small worlds of
 //! senders, receivers, deaths, freezes and stops. Loom has no time, so there a deadline never
-//! comes, and the models wait only for one another.
+//! comes ([`sync::passed`](crate::sync::passed)), and the models wait only for one another.
 
 use crate::node::NodeId;
-use crate::sync::{Condvar, Mutex};
+use crate::sync::{self, Condvar, Mutex};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -54,7 +57,7 @@ pub enum Awaited {
     Handled,
     /// The receiver is frozen: waiting would last its stall.
     Frozen,
-    /// The receiver is dead: the letter was dropped with its queue.
+    /// The receiver died without handling the letter.
     Dead,
     /// The receiver waits for someone itself: waiting for it could close a cycle.
     Waiting,
@@ -134,7 +137,7 @@ impl<T> Mailbox<T> {
             if let Some(letter) = letters.queue.pop_front() {
                 return Take::Letter(letter);
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if sync::passed(deadline) {
                 return Take::Due;
             }
             letters = self.changed.wait_until(letters, deadline);
@@ -183,7 +186,7 @@ impl<T> Mailbox<T> {
             if letters.stopped {
                 return false;
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if sync::passed(deadline) {
                 return true;
             }
             letters = self.changed.wait_until(letters, deadline);
@@ -191,7 +194,7 @@ impl<T> Mailbox<T> {
     }
 
     /// The owner died: every later letter is refused, those queued are dropped (how many is
-    /// returned), and their senders go on.
+    /// returned), and whoever waits for a letter it did not handle goes on.
     pub fn close(&self) -> usize {
         let mut letters = self.letters.lock();
         letters.closed = true;
@@ -249,6 +252,7 @@ impl<T> Exchange<T> {
     /// Node `me` waits until the letter of `receipt` is handled, unless waiting could last a
     /// stall, forever, or close a cycle (see [`Awaited`]).
     pub fn await_handled(&self, me: NodeId, receipt: Receipt) -> Awaited {
+        debug_assert_ne!(me, receipt.to, "a node waiting for itself would wait until the run ends");
         {
             let mut waiting = self.waiting.lock();
             if waiting[receipt.to] {

@@ -11,7 +11,7 @@
 //! - true time is nanoseconds since the run started; each node sees it through its own
 //!   [`Clock`], asked of the env once, and local timer spans become true ones with
 //!   [`Clock::true_span`];
-//! - timers re-arm and cancel per id (the simulator's generations, here a single deadline slot);
+//! - timers re-arm and cancel by name, in the one [`Timers`] table every engine keeps;
 //! - a pause point that stalls freezes the node for real: it sleeps without touching its inbox,
 //!   so messages pile up as they would at a frozen process, and it thaws with its `resume` timer;
 //! - a crash ends the node's thread, drops whatever its step asked for after the pause point, and
@@ -38,9 +38,10 @@
 //!
 //! The run ends when the observer says it is finished (checked under the same lock after every
 //! event, so the end time is the stamp of the event that finished it), when the horizon passes,
-//! or when every node has crashed. Every blocking wait in the engine is a wait on a mailbox, and
-//! the end of the run stops every mailbox, which wakes every thread at once, so no stall, timer
-//! or idle wait can outlive the run. How messages change hands, and how that end reaches every
+//! or when every node has crashed. Every wait in the engine that can last is a wait on a mailbox
+//! (the locks around the env, the observer and the waits table are held only for a step), and the
+//! end of the run stops the nodes' mailboxes and the delay line's, which wakes every thread but the
+//! main one (which stops them) at once, so no stall, timer or idle wait can outlive the run. How messages change hands, and how that end reaches every
 //! thread, is all in [`exchange`](super::exchange), which loom checks (`loom_tests/exchange.rs`);
 //! what stays here is time.
 
@@ -164,6 +165,18 @@ impl<M> Drop for Shutdown<'_, M> {
     fn drop(&mut self) {
         self.exchange.stop();
         self.delay_line.stop();
+    }
+}
+
+/// Closes a node's mailbox when its thread ends, however it ends.
+struct Death<'a, M> {
+    exchange: &'a Exchange<Envelope<M>>,
+    node: NodeId,
+}
+
+impl<M> Drop for Death<'_, M> {
+    fn drop(&mut self) {
+        self.exchange.die(self.node);
     }
 }
 
@@ -356,10 +369,11 @@ where
     E: Env,
     O: Observer<N::Obs>,
 {
-    /// The node's life, then its death: nothing sent to it after that is ever handled.
+    /// The node's life, then its death: nothing sent to it after that is ever handled. It dies
+    /// however its life ends, a panic included, so nobody goes on waiting for it.
     fn run(mut self) {
+        let _death = Death { exchange: &self.shared.exchange, node: self.id };
         self.live();
-        self.shared.exchange.die(self.id);
     }
 
     fn mailbox(&self) -> &Mailbox<Envelope<N::Msg>> {
