@@ -86,6 +86,23 @@ struct Letters<T> {
     stopped: bool,
 }
 
+impl<T> Letters<T> {
+    /// Why a sender waiting for letter `number` may stop waiting, if it may.
+    fn verdict(&self, number: u64) -> Option<Awaited> {
+        if self.stopped {
+            Some(Awaited::Stopped)
+        } else if self.handled >= number {
+            Some(Awaited::Handled)
+        } else if self.closed {
+            Some(Awaited::Dead)
+        } else if self.frozen {
+            Some(Awaited::Frozen)
+        } else {
+            None
+        }
+    }
+}
+
 /// One thread's queue of letters, and the waits around it (see the module docs).
 #[derive(Debug)]
 pub struct Mailbox<T> {
@@ -156,20 +173,16 @@ impl<T> Mailbox<T> {
     fn await_handled(&self, number: u64) -> Awaited {
         let mut letters = self.letters.lock();
         loop {
-            let outcome = if letters.stopped {
-                Awaited::Stopped
-            } else if letters.handled >= number {
-                Awaited::Handled
-            } else if letters.closed {
-                Awaited::Dead
-            } else if letters.frozen {
-                Awaited::Frozen
-            } else {
-                letters = self.changed.wait(letters);
-                continue;
-            };
-            return outcome;
+            match letters.verdict(number) {
+                Some(outcome) => return outcome,
+                None => letters = self.changed.wait(letters),
+            }
         }
+    }
+
+    /// What a sender waiting for letter `number` would hear now, if waiting is over.
+    fn verdict(&self, number: u64) -> Option<Awaited> {
+        self.letters.lock().verdict(number)
     }
 
     /// The owner freezes (true) or thaws (false); senders waiting on it give up.
@@ -253,6 +266,11 @@ impl<T> Exchange<T> {
     /// stall, forever, or close a cycle (see [`Awaited`]).
     pub fn await_handled(&self, me: NodeId, receipt: Receipt) -> Awaited {
         debug_assert_ne!(me, receipt.to, "a node waiting for itself would wait until the run ends");
+        let mailbox = &self.boxes[receipt.to];
+        // Nothing to wait for: no need to tell the others this node is waiting.
+        if let Some(outcome) = mailbox.verdict(receipt.number) {
+            return outcome;
+        }
         {
             let mut waiting = self.waiting.lock();
             if waiting[receipt.to] {
@@ -260,7 +278,7 @@ impl<T> Exchange<T> {
             }
             waiting[me] = true;
         }
-        let outcome = self.boxes[receipt.to].await_handled(receipt.number);
+        let outcome = mailbox.await_handled(receipt.number);
         self.waiting.lock()[me] = false;
         outcome
     }
