@@ -20,10 +20,10 @@
 //! - **A stop reaches every wait.** [`Mailbox::stop`] sets a flag every wait checks under the
 //!   lock and then wakes them, so no waiter can miss it.
 //!
-//! Everything here goes through the [`sync`](crate::sync) facade, so loom explores every
+//! Everything here goes through the [`sync`] facade, so loom explores every
 //! interleaving of it: `loom_tests/exchange.rs` checks the four rules over small worlds of
 //! senders, receivers, deaths, freezes and stops. Loom has no time, so there a deadline never
-//! comes ([`sync::passed`](crate::sync::passed)), and the models wait only for one another.
+//! comes ([`sync::passed`]), and the models wait only for one another.
 
 use crate::node::NodeId;
 use crate::sync::{self, Condvar, Mutex};
