@@ -28,6 +28,10 @@
 //!   says), or fewer than a quorum of servers were up (crashed, stalled, or cut off from every
 //!   client).
 //! - **disagreements**: consensus instances in which two decisions differ.
+//! - **unwaited expiries**: leases a lock service took back at their expiry while no live client
+//!   was waiting for the lock. The closed forms assume someone always waits (docs/model.md §4.5):
+//!   where an expiry finds nobody, the next client cannot overlap the holder from that expiry, and
+//!   a rate below the prediction says the assumption failed, not the model.
 //!
 //! The oracle's memory does not grow with the run: it keeps a constant record per client (its
 //! newest section, its flags, and who entered after it: [`Succession`]) and per server, and the
@@ -145,6 +149,11 @@ pub struct LockMetrics {
     pub stuck: u64,
     /// Consensus instances with two different decisions.
     pub disagreements: u64,
+    /// Leases a lock service took back at their expiry (a design whose servers report it).
+    pub expiries: u64,
+    /// Expiries at which no live client was waiting for the lock: there the closed forms'
+    /// contention assumption did not hold.
+    pub unwaited_expiries: u64,
     /// Consensus instances with at least one decision.
     pub instances: u64,
     /// Accepted writes of the counter (increment workload).
@@ -184,6 +193,8 @@ pub struct Rates {
     pub abort: Rate,
     /// Disagreements per decided instance.
     pub disagreement: Rate,
+    /// Unwaited expiries per expiry.
+    pub unwaited_expiry: Rate,
 }
 
 /// Folds a run's events into [`LockMetrics`].
@@ -204,6 +215,8 @@ pub struct LockOracle {
     /// The newest client to enter (the holder, while it is inside).
     holder: Option<usize>,
     aborts: u64,
+    expiries: u64,
+    unwaited_expiries: u64,
     overlaps: u64,
     aborted_overlaps: u64,
     stale_accepted: u64,
@@ -241,6 +254,8 @@ impl LockOracle {
             server_faults: vec![(false, false); cfg.servers],
             holder: None,
             aborts: 0,
+            expiries: 0,
+            unwaited_expiries: 0,
             overlaps: 0,
             aborted_overlaps: 0,
             stale_accepted: 0,
@@ -422,6 +437,8 @@ impl LockOracle {
             blocked,
             stuck,
             disagreements,
+            expiries: self.expiries,
+            unwaited_expiries: self.unwaited_expiries,
             instances,
             accepted_writes: self.accepted_writes,
             effects: self.effects,
@@ -434,6 +451,7 @@ impl LockOracle {
                 stale_effect: Rate::new(stale_effects, self.effects),
                 abort: Rate::new(self.aborts, n),
                 disagreement: Rate::new(disagreements, instances),
+                unwaited_expiry: Rate::new(self.unwaited_expiries, self.expiries),
             },
             acquire_latency_ns: Latency {
                 p50: latency.value_at_quantile(0.5).min(self.longest_wait),
@@ -461,8 +479,17 @@ impl Observer<LockEvent> for LockOracle {
             LockEvent::Requested { client } => {
                 self.waiting_since[client].get_or_insert(at);
             }
-            // What a queueing service says: shown in replays, not judged (see the module docs).
-            LockEvent::Granted { .. } | LockEvent::Freed { .. } => {}
+            // What a queueing service says is shown in replays, never judged (see the module
+            // docs); its expiries only measure the closed forms' contention assumption.
+            LockEvent::Granted { .. } | LockEvent::Freed { expired: false, .. } => {}
+            LockEvent::Freed { expired: true, .. } => {
+                self.expiries += 1;
+                let waits = (0..self.waiting_since.len())
+                    .any(|c| self.waiting_since[c].is_some() && !self.crashed[c]);
+                if !waits {
+                    self.unwaited_expiries += 1;
+                }
+            }
             LockEvent::Entered { client, .. } => {
                 for (other, section) in self.sections.iter_mut().enumerate() {
                     if other != client && section.inside && section.flags & OVERLAP == 0 {
