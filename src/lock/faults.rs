@@ -4,7 +4,7 @@
 //! | flag | form | meaning |
 //! |---|---|---|
 //! | `--crash` | `N`, `client:I@N` | client I (1 if not named) crashes just after its N-th grant, holding the lock |
-//! | `--crash` | `TARGET@TIME` | the node(s) crash at true time TIME |
+//! | `--crash` | `TARGET@TIME` | the node(s) crash at true time TIME (`@0` is the start; a named client's crash at the start is written `@0s`) |
 //! | `--stall` | `TARGET:DUR@TIME` | the node(s) freeze for DUR from true time TIME: no messages, no timers |
 //! | `--clock-jump` | `TARGET:±DUR@TIME` | the node(s)' clocks jump by DUR at true time TIME; their timers follow their clocks |
 //! | `--clock-drift` | `TARGET:RHO` | the node(s)' clocks run at `1 - RHO` (RHO in (-1, 1): negative runs fast) |
@@ -191,6 +191,9 @@ impl NodeFault {
 impl fmt::Display for NodeFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
+            // A bare number after a client's `@` is an acquisition, so a crash at time 0 is
+            // written with a unit.
+            NodeFault::Crash { target, at: 0 } => write!(f, "crash {target}@0s"),
             NodeFault::Crash { target, at } => write!(f, "crash {target}@{}", Exact(at)),
             NodeFault::Stall { target, span, at } => {
                 write!(f, "stall {target}:{}@{}", Exact(span), Exact(at))
@@ -245,9 +248,17 @@ impl Crash {
         let (target, when) = text.rsplit_once('@').ok_or_else(usage)?;
         let target = Target::parse(target)?;
         if when.bytes().all(|b| b.is_ascii_digit()) && !when.is_empty() {
-            return match (target.role, target.index) {
-                (TargetRole::Client, Some(client)) => acquisition(client, when),
-                _ => Err(format!(
+            // Only time 0 needs no unit (the start, whatever the unit); after a named client's
+            // `@`, a bare number is an acquisition.
+            let at_start = when.bytes().all(|b| b == b'0');
+            return match target.index.filter(|_| target.role == TargetRole::Client) {
+                Some(client) if !at_start => acquisition(client, when),
+                Some(_) => Err(format!(
+                    "{}: acquisitions are numbered from 1; for a crash at the start write {target}@0s",
+                    Quoted(text)
+                )),
+                None if at_start => Ok(Crash::Timed(NodeFault::Crash { target, at: 0 })),
+                None => Err(format!(
                     "{}: only a named client crashes at an acquisition; give a time, e.g. {target}@30ms",
                     Quoted(text)
                 )),
@@ -309,6 +320,8 @@ mod tests {
     fn faults_read_back_from_their_text() {
         for text in [
             "crash server:2@30ms",
+            "crash server:2@0s",
+            "crash client:1@0s",
             "stall server:1:50ms@100ms",
             "clock-jump server:1:+5ms@100ms",
             "clock-jump client:*:-1ms@0",
@@ -331,6 +344,8 @@ mod tests {
         assert!(
             matches!(Crash::parse("server:2@30ms"), Ok(Crash::Timed(NodeFault::Crash { at, .. })) if at == 30 * MS)
         );
+        assert!(matches!(Crash::parse("server:2@0"), Ok(Crash::Timed(NodeFault::Crash { at: 0, .. }))));
+        assert!(matches!(Crash::parse("client:*@0"), Ok(Crash::Timed(NodeFault::Crash { at: 0, .. }))));
         for bad in ["server:2@3", "client:0@3", "0", "client:1@0", "disk@3ms", "server:2"] {
             assert!(Crash::parse(bad).is_err(), "{bad}");
         }

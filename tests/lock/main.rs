@@ -5,6 +5,7 @@ mod bounds;
 mod cli;
 mod config_file;
 mod consensus;
+mod crash_forms;
 mod designs;
 mod determinism;
 mod endings;
