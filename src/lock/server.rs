@@ -11,7 +11,9 @@
 //! - a repeat of an attempt the client has released is ignored;
 //! - a repeat of an attempt whose lease *expired* is queued again: the client may never have
 //!   received that grant, and if it did, it releases the unwanted second grant at once;
-//! - a client has at most one place in the queue: a newer attempt takes over the older one's.
+//! - a client has at most one place in the queue: a newer attempt takes over the older one's;
+//! - a release of a queued attempt gives its place up, so the waiters are served in the order
+//!   they are waiting (first come, first served).
 //!
 //! So delay, duplication and reordering without loss can never make the service grant a lock to a
 //! request nobody is waiting for, and can never block a non-preemptive lock. A release or renewal
@@ -61,7 +63,8 @@ struct ClientRecord {
 pub struct LockServer {
     policy: ServerPolicy,
     holder: Option<Holder>,
-    /// Clients in arrival order; a client whose record no longer has a queued attempt is skipped.
+    /// The clients with a queued attempt, in the order they asked (a newer attempt keeps its
+    /// predecessor's place; a cancelled one leaves).
     queue: VecDeque<NodeId>,
     records: Vec<ClientRecord>,
     last_token: Token,
@@ -117,12 +120,8 @@ impl LockServer {
         if self.holder.is_some() || now < self.free_from {
             return;
         }
-        let (client, req) = loop {
-            let Some(client) = self.queue.pop_front() else { return };
-            if let Some(req) = self.records[client].queued.take() {
-                break (client, req);
-            }
-        };
+        let Some(client) = self.queue.pop_front() else { return };
+        let req = self.records[client].queued.take().expect("a client in the queue has an attempt queued");
         self.last_token += 1;
         let token = self.last_token;
         let expires_at = self.policy.lease.map_or(Nanos::MAX, |l| now.saturating_add(l));
@@ -164,9 +163,11 @@ impl Node for LockServer {
             LockMsg::Release { req, token } => {
                 let record = self.record(from);
                 record.released = Some(record.released.map_or(req, |r| r.max(req)));
-                // A client that released attempt `req` waits for nothing up to it.
+                // A client that released attempt `req` waits for nothing up to it, and gives up
+                // its place: asking again queues it behind everyone already waiting.
                 if record.queued.is_some_and(|q| q <= req) {
                     record.queued = None;
+                    self.queue.retain(|&c| c != from);
                 }
                 if self.holder.is_some_and(|h| h.token == token) {
                     self.free(now, false, out);
@@ -236,5 +237,45 @@ mod tests {
         server.on_msg(0, b, LockMsg::Release { req: 2, token: 2 }, &mut out);
         assert_eq!(grants(&mut out), vec![], "a released attempt 1: its late copy is nobody's");
         assert_eq!(server.holder(), None);
+    }
+
+    /// A cancelled place in the queue is given up: a client that cancels a queued attempt and
+    /// asks again queues behind everyone who asked before it asked again (issue 15).
+    #[test]
+    fn a_cancel_gives_up_the_place_in_the_queue() {
+        let policy = ServerPolicy { lease: None, lock_delay: 0 };
+        let mut server = LockServer::new(policy, Topology { servers: 1, clients: 4 });
+        let mut out = Out::default();
+        let (a, b, c, d) = (3, 4, 5, 6);
+        // Grants in order: (client, attempt, token).
+        let mut granted: Vec<(NodeId, u64, Token)> = Vec::new();
+        let mut send = |from: NodeId, msg: LockMsg, granted: &mut Vec<(NodeId, u64, Token)>| {
+            server.on_msg(0, from, msg, &mut out);
+            for command in out.drain() {
+                if let Command::Send { to, msg: LockMsg::Grant { req, token, .. } } = command {
+                    granted.push((to, req, token));
+                }
+            }
+            server.holder()
+        };
+        // A client releases attempt `req`, with the token it was granted for it, if any.
+        let release = |granted: &[(NodeId, u64, Token)], client, req| {
+            let token = granted.iter().find(|g| (g.0, g.1) == (client, req)).map_or(0, |g| g.2);
+            LockMsg::Release { req, token }
+        };
+        send(a, LockMsg::Request { req: 1 }, &mut granted);
+        send(b, LockMsg::Request { req: 1 }, &mut granted);
+        send(c, LockMsg::Request { req: 1 }, &mut granted);
+        send(b, LockMsg::Release { req: 1, token: 0 }, &mut granted);
+        send(b, LockMsg::Request { req: 2 }, &mut granted);
+        send(a, release(&granted, a, 1), &mut granted);
+        send(b, release(&granted, b, 2), &mut granted);
+        send(d, LockMsg::Request { req: 1 }, &mut granted);
+        send(b, LockMsg::Request { req: 3 }, &mut granted);
+        let holder = send(c, release(&granted, c, 1), &mut granted);
+        // b's second attempt came after c's first, and b gave it up before d asked.
+        let order: Vec<NodeId> = granted.iter().map(|g| g.0).collect();
+        assert_eq!(order, vec![a, c, d], "first come, first served");
+        assert_eq!(holder, Some(d));
     }
 }
