@@ -73,8 +73,8 @@ pub struct LockArgs {
     /// When clients start their lease countdown: grant or request [default: grant]
     #[arg(long, value_name = "WHEN", hide_possible_values = true)]
     pub timer_start: Option<TimerStart>,
-    /// Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time; 0 for never [default: 20ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
+    /// Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time up to a cap (retry::MAX_DOUBLINGS); 0 for never [default: 20ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = format!("Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time, up to {} times this; 0 for never [default: 20ms]", 1u64 << crate::lock::retry::MAX_DOUBLINGS))]
     pub retry: Option<Nanos>,
     /// Renew the lease this often while holding it [default: 0]
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = format!("Renew the lease this often while holding it, 0 for never; shorter than L, and at most {MAX_RENEWALS_PER_SECTION} renewals per section [default: 0]"))]

@@ -440,10 +440,10 @@ impl LockConfig {
         if self.renew == 0 { 0 } else { self.per_acquisition().div_ceil(self.renew) }
     }
 
-    /// Re-sends one request may need in a live run: the retry interval doubles each time, so it
-    /// reaches a generous acquisition time after about log2(time / retry) re-sends.
+    /// Re-sends one request may need in a live run: those of a request left unanswered for a
+    /// generous acquisition time.
     fn resends_per_request(&self) -> u64 {
-        self.per_acquisition().checked_div(self.retry).map_or(0, |n| u64::from(64 - n.leading_zeros()))
+        super::retry::Backoff::resends_within(self.retry, self.per_acquisition())
     }
 
     /// The event budget in force: the one given, or else, for every acquisition the workload
