@@ -67,7 +67,8 @@ impl LinkScope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LockConfig {
-    /// The lock design.
+    /// The lock design. To change it, [`with_variant`](Self::with_variant) applies the new
+    /// design's defaults.
     pub variant: Variant,
     /// The engine.
     pub engine: EngineKind,
@@ -270,6 +271,56 @@ impl LockConfig {
             seed: 1,
         };
         variant.design().defaults(&mut cfg);
+        cfg
+    }
+
+    /// This configuration for another design: every setting still at the default the current
+    /// design gives it takes the default `variant` gives it (the lease, and the design's own
+    /// [`defaults`](super::LockDesign::defaults): servers, margin, lock-delay, ...); every
+    /// setting changed from it is kept, and [`validate`](Self::validate) judges the result.
+    /// Assigning [`variant`](Self::variant) alone would keep the old design's defaults: a
+    /// Redlock on one server.
+    pub fn with_variant(&self, variant: Variant) -> LockConfig {
+        let was = LockConfig::new(self.variant, self.engine);
+        let now = LockConfig::new(variant, self.engine);
+        let mut cfg = self.clone();
+        cfg.variant = variant;
+        macro_rules! rebase {
+            ($($field:ident),* $(,)?) => {
+                // Naming every field: a field added to LockConfig is a compile error here until
+                // it is placed.
+                let LockConfig { variant: _, engine: _, $($field: _),* } = self;
+                $(if self.$field == was.$field {
+                    cfg.$field = now.$field.clone();
+                })*
+            };
+        }
+        rebase!(
+            clients,
+            servers,
+            lease,
+            margin,
+            lock_delay,
+            timer_start,
+            retry,
+            renew,
+            work,
+            pause,
+            pause_at,
+            script,
+            partitions,
+            faults,
+            drift,
+            link,
+            links,
+            workload,
+            acquisitions,
+            instances,
+            instance_period,
+            horizon,
+            max_events,
+            seed,
+        );
         cfg
     }
 
@@ -509,5 +560,29 @@ impl LockConfig {
     /// What storage checks.
     pub fn fencing(&self) -> Fencing {
         self.variant.fencing()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Changing the design applies its defaults to what was still at the old design's, and
+    /// keeps what was changed (issue 15: a Redlock built from a lease ran on one server).
+    #[test]
+    fn another_variant_brings_its_defaults() {
+        let lease = LockConfig::new(Variant::LEASE, EngineKind::Sim);
+        assert_eq!(lease.with_variant(Variant::REDLOCK), LockConfig::new(Variant::REDLOCK, EngineKind::Sim));
+        assert_eq!(lease.with_variant(Variant::REDLOCK).servers, 3);
+        let mut changed = lease.clone().consensus(DecideBy::Effect);
+        changed.lease = Some(20 * MS);
+        changed.clients = 5;
+        let delay = changed.with_variant(Variant::LOCK_DELAY);
+        assert_eq!((delay.lease, delay.clients, delay.lock_delay), (Some(20 * MS), 5, 5 * MS));
+        assert_eq!(delay.workload, changed.workload);
+        let held = lease.with_variant(Variant::NON_PREEMPTIVE);
+        assert_eq!(held, LockConfig::new(Variant::NON_PREEMPTIVE, EngineKind::Sim));
+        assert_eq!(held.validate(), Ok(()));
+        assert_eq!(held.with_variant(Variant::LEASE_MARGIN).validate(), Ok(()));
     }
 }

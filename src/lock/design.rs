@@ -98,22 +98,24 @@ pub trait LockDesign: fmt::Debug + Send + Sync + 'static {
     /// One line for `faultline lock --help`.
     fn about(&self) -> &str;
     /// True when the servers take the lock back after a lease (`--lease` and what goes with it
-    /// apply).
+    /// apply). Default: true.
     fn preemptive(&self) -> bool {
         true
     }
-    /// True when the design runs on several lock servers (`--servers` applies).
+    /// True when the design runs on several lock servers (`--servers` applies). Default: false,
+    /// one server.
     fn multi_server(&self) -> bool {
         false
     }
-    /// What storage checks.
+    /// What storage checks. Default: nothing ([`Fencing::None`]).
     fn fencing(&self) -> Fencing {
         Fencing::None
     }
     /// Sets this design's own defaults on a configuration that [`LockConfig::new`] has just
-    /// filled with the common ones.
+    /// filled with the common ones. Default: none, the common ones stand.
     fn defaults(&self, _cfg: &mut LockConfig) {}
-    /// Checks what only this design requires, after the common checks passed.
+    /// Checks what only this design requires, after the common checks passed. Default: nothing
+    /// more.
     fn validate(&self, _cfg: &LockConfig) -> Result<(), ConfigError> {
         Ok(())
     }
@@ -122,17 +124,24 @@ pub trait LockDesign: fmt::Debug + Send + Sync + 'static {
     /// Client `index`'s stub.
     fn stub(&self, cfg: &LockConfig, index: usize, topology: &Topology) -> Box<dyn LockStub>;
     /// Servers that must be up for the lock to be granted at all; fewer, and the oracle counts
-    /// the service as down (unavailable while a client waits).
+    /// the service as down (unavailable while a client waits). Default: a [`majority`] of them.
     fn quorum(&self, servers: usize) -> usize {
-        servers / 2 + 1
+        majority(servers)
     }
     /// What the closed forms need, or `None` if they do not cover this design.
     fn timing(&self, cfg: &LockConfig) -> Option<Timing>;
     /// Engine events a live run may need per acquisition, for the derived event budget; a design
-    /// whose clients poll needs more than one that queues them.
+    /// whose clients poll needs more than one that queues them. Default: 64, what a queueing
+    /// lock needs.
     fn events_per_acquisition(&self, _cfg: &LockConfig) -> u64 {
         64
     }
+}
+
+/// The smallest number of `servers` that outnumbers the rest: `servers / 2 + 1`. Two majorities
+/// always share a server.
+pub fn majority(servers: usize) -> usize {
+    servers / 2 + 1
 }
 
 /// A registered design: what configurations, the command line and sweeps name. Compared, hashed

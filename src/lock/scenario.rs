@@ -360,8 +360,7 @@ impl Cell {
                 (v > 0 && cv == 0, format!("S: {seen} | control ({note}): {}", describe(row, &c)))
             }
             Expect::Fewer => {
-                let mut lease = self.config.clone();
-                lease.variant = Variant::LEASE;
+                let mut lease = self.config.with_variant(Variant::LEASE);
                 lease.lock_delay = 0;
                 let lv = Row::Lease.violations(&metrics(&lease));
                 (v < lv, format!("fewer: {v} vs {lv} under the plain lease"))

@@ -133,8 +133,7 @@ fn redlock_with_fencing_keeps_storage_safe_while_the_sms_repeats() {
     let mut plain = redlock(4);
     plain.retry = MS;
     plain.acquisitions = 4_000;
-    let mut fenced = plain.clone();
-    fenced.variant = Variant::REDLOCK_FENCED;
+    let fenced = plain.with_variant(Variant::REDLOCK_FENCED);
     let (p, f) = (run(&plain).metrics, run(&fenced).metrics);
     println!("plain: {p:?}\nfenced: {f:?}");
     assert!(p.lost_updates > 0 && f.overlaps > 0, "the stalls overlap: {p:?}");
@@ -328,7 +327,7 @@ fn the_oracle_judges_entries_not_tokens() {
             _ => cfg.faults.push(NodeFault::Crash { target: target("client:2"), at: 30 * MS }),
         }
         let lease = run(&cfg).metrics;
-        cfg.variant = scrambled;
+        let cfg = cfg.with_variant(scrambled);
         let other = run(&cfg).metrics;
         assert_eq!(lease, other, "setup {setup}");
         assert!(lease.overlaps > 0 && lease.stale_accepted > 0, "setup {setup}: {lease:?}");

@@ -51,8 +51,7 @@ fn pareto_stalls_follow_their_tail() {
 /// Lock-delay moves the threshold to L + D - w.
 #[test]
 fn lock_delay_moves_the_threshold() {
-    let mut cfg = exp_table(100_000).remove(1).1;
-    cfg.variant = Variant::LOCK_DELAY;
+    let mut cfg = exp_table(100_000).remove(1).1.with_variant(Variant::LOCK_DELAY);
     cfg.lock_delay = 5 * MS;
     cfg.work = MS;
     let c = agree("lock-delay 5ms", &cfg);
@@ -96,9 +95,7 @@ fn margin_with_drift_harms_only_in_the_window_the_drift_opens() {
 /// The non-preemptive lock never overlaps, however long the stalls.
 #[test]
 fn non_preemptive_never_overlaps() {
-    let mut cfg = exp_table(20_000).remove(0).1;
-    cfg.variant = Variant::NON_PREEMPTIVE;
-    cfg.lease = None;
+    let cfg = exp_table(20_000).remove(0).1.with_variant(Variant::NON_PREEMPTIVE);
     let c = agree("non-preemptive", &cfg);
     assert_eq!(c.measured, 0.0);
 }

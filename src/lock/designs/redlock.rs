@@ -25,7 +25,7 @@
 
 use crate::lock::client::TimerStart;
 use crate::lock::config::{ConfigError, LockConfig};
-use crate::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing};
+use crate::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing, majority};
 use crate::lock::msg::{LockEvent, LockMsg, Token};
 use crate::lock::storage::Fencing;
 use crate::lock::topology::Topology;
@@ -235,7 +235,7 @@ impl RedlockStub {
     pub fn new(cfg: &LockConfig, index: usize, topology: &Topology) -> Self {
         RedlockStub {
             servers: topology.servers(),
-            quorum: (topology.servers / 2 + 1) as u32,
+            quorum: majority(topology.servers) as u32,
             ttl: ttl(cfg),
             retry: cfg.retry,
             client_bits: index as Token,
