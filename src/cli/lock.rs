@@ -73,8 +73,8 @@ pub struct LockArgs {
     /// When clients start their lease countdown: grant or request [default: grant]
     #[arg(long, value_name = "WHEN", hide_possible_values = true)]
     pub timer_start: Option<TimerStart>,
-    /// Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time up to a cap (retry::MAX_DOUBLINGS); 0 for never [default: 20ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = format!("Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time, up to {} times this; 0 for never [default: 20ms]", 1u64 << crate::lock::retry::MAX_DOUBLINGS))]
+    /// Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time up to a cap (retry::Backoff::for_run); 0 for never [default: 20ms]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = format!("Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time, up to {} times this or a {}th of the horizon if longer; 0 for never [default: 20ms]", 1u64 << crate::lock::retry::MIN_DOUBLINGS, crate::lock::retry::COPIES_PER_HORIZON))]
     pub retry: Option<Nanos>,
     /// Renew the lease this often while holding it [default: 0]
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = format!("Renew the lease this often while holding it, 0 for never; shorter than L, and at most {MAX_RENEWALS_PER_SECTION} renewals per section [default: 0]"))]
@@ -148,6 +148,9 @@ pub struct LockArgs {
     /// Master seed of every random stream; the same seed replays a sim run exactly [default: 1]
     #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true)]
     pub seed: Option<u64>,
+    /// One of the design's own parameters, NAME=VALUE (a duration or a number), as the designs below list them; repeatable, one parameter each [default: the design's]
+    #[arg(long, value_name = "NAME=VALUE", value_parser = crate::lock::params::ParamSetting::parse)]
+    pub param: Vec<crate::lock::params::ParamSetting>,
     /// Print one JSON object instead of the table
     #[arg(long)]
     pub json: bool,
@@ -224,6 +227,9 @@ impl LockArgs {
         set(&mut cfg.horizon, self.horizon.map(Some));
         set(&mut cfg.max_events, self.max_events.map(Some));
         set(&mut cfg.seed, self.seed);
+        for param in &self.param {
+            cfg.set_param(&param.name, &param.value)?;
+        }
         cfg.validate()?;
         Ok(cfg)
     }

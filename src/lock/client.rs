@@ -90,9 +90,8 @@ pub struct ClientPolicy {
     /// Safety margin `m`: abort when the local clock says less than this is left of the lease
     /// ([`LockStub::time_left`]).
     pub margin: Option<Nanos>,
-    /// Re-send an unanswered storage request after this long, then after twice as long each time
-    /// (0: never).
-    pub retry: Nanos,
+    /// When to re-send an unanswered storage request.
+    pub backoff: Backoff,
     /// Work `w` inside the critical section.
     pub work: Nanos,
     /// The workload.
@@ -156,7 +155,7 @@ impl LockClient {
             stub_out: Out::default(),
             step: Step::Waiting,
             op: 0,
-            backoff: Backoff::new(policy.retry),
+            backoff: policy.backoff,
             token: 0,
             sections: 0,
             completed: 0,

@@ -6,6 +6,7 @@
 use super::client::{DecideBy, TimerStart, Workload};
 pub use super::design::Variant;
 pub use super::faults::{NodeFault, Partition, Scripted, ScriptedFault};
+use super::params::{ParamError, Params};
 use super::storage::Fencing;
 use super::topology::Topology;
 use crate::fault::{Dist, LinkPlan};
@@ -70,6 +71,11 @@ pub struct LockConfig {
     /// The lock design. To change it, [`with_variant`](Self::with_variant) applies the new
     /// design's defaults.
     pub variant: Variant,
+    /// The design's own parameters ([`LockDesign::params`](super::LockDesign::params)), set
+    /// with [`set_param`](Self::set_param). Absent from the JSON of a design without any; a
+    /// parameter a saved configuration lacks takes its default.
+    #[serde(default, skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
     /// The engine.
     pub engine: EngineKind,
     /// Number of clients `p` (at least 2).
@@ -154,9 +160,12 @@ pub enum ConfigError {
     /// A non-preemptive lock was given a lease-only setting.
     #[error("{0} needs a preemptive variant; the non-preemptive lock has no lease")]
     NeedsLease(&'static str),
-    /// A setting the design has no use for.
+    /// A setting the design has no use for (`--param` for a design without parameters).
     #[error("{flag} does not apply to the {design} design")]
     NotForDesign { flag: &'static str, design: String },
+    /// A parameter the design does not declare, or a value of another kind than it declares.
+    #[error("the {design} design {error}")]
+    Param { design: String, error: ParamError },
     /// Several servers for a design that runs on one.
     #[error(
         "--servers {got}: the {design} design runs on one lock server; use a multi-server design such as redlock"
@@ -244,6 +253,7 @@ impl LockConfig {
         let sim = engine == EngineKind::Sim;
         let mut cfg = LockConfig {
             variant,
+            params: Params::defaults(variant.design().params()),
             engine,
             clients: 2,
             servers: 1,
@@ -277,7 +287,8 @@ impl LockConfig {
     /// This configuration for another design: every setting still at the default the current
     /// design gives it takes the default `variant` gives it (the lease, and the design's own
     /// [`defaults`](super::LockDesign::defaults): servers, margin, lock-delay, ...); every
-    /// setting changed from it is kept, and [`validate`](Self::validate) judges the result.
+    /// setting changed from it is kept (a parameter only where the new design declares it), and
+    /// [`validate`](Self::validate) judges the result.
     /// Assigning [`variant`](Self::variant) alone would keep the old design's defaults: a
     /// Redlock on one server.
     pub fn with_variant(&self, variant: Variant) -> LockConfig {
@@ -289,7 +300,7 @@ impl LockConfig {
             ($($field:ident),* $(,)?) => {
                 // Naming every field: a field added to LockConfig is a compile error here until
                 // it is placed.
-                let LockConfig { variant: _, engine: _, $($field: _),* } = self;
+                let LockConfig { variant: _, engine: _, params: _, $($field: _),* } = self;
                 $(if self.$field == was.$field {
                     cfg.$field = now.$field.clone();
                 })*
@@ -321,7 +332,28 @@ impl LockConfig {
             max_events,
             seed,
         );
+        cfg.params = self.params.carry(&was.params, variant.design().params());
         cfg
+    }
+
+    /// Sets the design's parameter `name` from its text (`2ms`, `0.5`), parsed as the design
+    /// declares it.
+    pub fn set_param(&mut self, name: &str, text: &str) -> Result<(), ConfigError> {
+        let declared = self.variant.design().params();
+        if declared.is_empty() {
+            return Err(self.no_params());
+        }
+        let value = super::params::parse(declared, name, text).map_err(|e| self.param_error(e))?;
+        self.params.set(name, value);
+        Ok(())
+    }
+
+    fn no_params(&self) -> ConfigError {
+        ConfigError::NotForDesign { flag: "--param", design: self.variant.name().to_string() }
+    }
+
+    fn param_error(&self, error: ParamError) -> ConfigError {
+        ConfigError::Param { design: self.variant.name().to_string(), error }
     }
 
     /// The consensus workload deciding by `decide_by`.
@@ -363,6 +395,11 @@ impl LockConfig {
                 design: self.variant.name().to_string(),
             });
         }
+        let declared = self.variant.design().params();
+        if declared.is_empty() && !self.params.is_empty() {
+            return Err(self.no_params());
+        }
+        self.params.check(declared).map_err(|e| self.param_error(e))?;
         self.variant.design().validate(self)?;
         if let Some(lease) = self.lease {
             if let Some(margin) = self.margin.filter(|&m| m >= lease) {
@@ -494,7 +531,7 @@ impl LockConfig {
     /// Re-sends one request may need in a live run: those of a request left unanswered for a
     /// generous acquisition time.
     fn resends_per_request(&self) -> u64 {
-        super::retry::Backoff::resends_within(self.retry, self.per_acquisition())
+        super::retry::Backoff::for_run(self).resends_within(self.per_acquisition())
     }
 
     /// The event budget in force: the one given, or else, for every acquisition the workload

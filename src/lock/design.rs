@@ -27,6 +27,7 @@
 
 use super::config::{ConfigError, LockConfig};
 use super::msg::{LockEvent, LockMsg, Token};
+use super::params::Param;
 use super::storage::Fencing;
 use super::topology::Topology;
 use crate::node::{Node, NodeId, Out};
@@ -114,8 +115,14 @@ pub trait LockDesign: fmt::Debug + Send + Sync + 'static {
     /// Sets this design's own defaults on a configuration that [`LockConfig::new`] has just
     /// filled with the common ones. Default: none, the common ones stand.
     fn defaults(&self, _cfg: &mut LockConfig) {}
-    /// Checks what only this design requires, after the common checks passed. Default: nothing
-    /// more.
+    /// The design's own parameters: what `--param NAME=VALUE` sets and the configuration carries
+    /// ([`LockConfig::params`]), read with [`Param::duration_in`] or [`Param::number_in`].
+    /// Default: none.
+    fn params(&self) -> &[Param] {
+        &[]
+    }
+    /// Checks what only this design requires, after the common checks passed (the parameters'
+    /// names and kinds among them). Default: nothing more.
     fn validate(&self, _cfg: &LockConfig) -> Result<(), ConfigError> {
         Ok(())
     }
@@ -266,5 +273,12 @@ pub fn register(design: impl LockDesign) -> Result<Variant, RegisterError> {
 pub fn help() -> String {
     let designs = all();
     let width = designs.iter().map(|v| v.name().len()).max().unwrap_or(0);
-    designs.iter().map(|v| format!("  {:width$}  {}\n", v.name(), v.design().about())).collect()
+    let mut text = String::new();
+    for v in designs {
+        text.push_str(&format!("  {:width$}  {}\n", v.name(), v.design().about()));
+        for param in v.design().params() {
+            text.push_str(&format!("  {:width$}    {}\n", "", param.help()));
+        }
+    }
+    text
 }

@@ -8,6 +8,7 @@ use super::client::{ClientPolicy, ClientTimer, LockClient};
 use super::config::LockConfig;
 use super::design::{DesignTimer, LockService};
 use super::msg::{LockEvent, LockMsg};
+use super::retry::Backoff;
 use super::storage::{Outbox, Storage};
 use crate::node::{Nested, Node, NodeId, Out};
 use crate::time::Nanos;
@@ -48,7 +49,7 @@ pub fn build(cfg: &LockConfig) -> Vec<LockNode> {
         let policy = ClientPolicy {
             index,
             margin: cfg.margin,
-            retry: cfg.retry,
+            backoff: Backoff::for_run(cfg),
             work: cfg.work,
             workload: cfg.workload,
             quota: cfg.quota(index),

@@ -49,8 +49,10 @@ impl Laboratory for LockLab {
         // consensus workload has a decide_by the increment one has not).
         let increment = LockConfig::new(Variant::LEASE, EngineKind::Sim);
         let consensus = increment.clone().consensus(crate::lock::DecideBy::Ack);
+        // Then every registered design, for its own parameters' columns.
+        let designs = crate::lock::design::all().into_iter().map(|v| LockConfig::new(v, EngineKind::Sim));
         let mut columns: Vec<String> = Vec::new();
-        for cfg in [increment, consensus] {
+        for cfg in [increment, consensus].into_iter().chain(designs) {
             let nothing = LockOracle::new(&cfg)
                 .finish(RunEnd { at: 0, ending: Ending::Finished, events: 0 })
                 .expect("an oracle that saw nothing has nothing it cannot place");

@@ -13,6 +13,7 @@ mod endings;
 mod kleppmann;
 mod margin;
 mod outcome_table;
+mod params;
 mod pinned;
 mod plot;
 mod predictions;

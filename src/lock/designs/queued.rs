@@ -94,7 +94,7 @@ impl LockDesign for Queued {
         Box::new(LockServer::new(ServerPolicy { lease: cfg.lease, lock_delay: cfg.lock_delay }, *topology))
     }
     fn stub(&self, cfg: &LockConfig, _index: usize, topology: &Topology) -> Box<dyn LockStub> {
-        Box::new(QueuedStub::new(topology.server(0), cfg.retry, cfg.renew, cfg.timer_start))
+        Box::new(QueuedStub::new(topology.server(0), cfg))
     }
     fn timing(&self, cfg: &LockConfig) -> Option<Timing> {
         Some(Timing { lease: cfg.lease, expiry: cfg.lease, lock_delay: cfg.lock_delay, queued: true })
@@ -133,13 +133,15 @@ pub struct QueuedStub {
 }
 
 impl QueuedStub {
-    /// A stub of `server`, re-sending after `retry` (doubling), renewing every `renew` (0: never).
-    pub fn new(server: NodeId, retry: Nanos, renew: Nanos, timer_start: TimerStart) -> Self {
+    /// A stub of `server` in a run of `cfg`: re-sending as [`Backoff::for_run`] says, renewing
+    /// every [`renew`](LockConfig::renew) (0: never), counting the lease down from
+    /// [`timer_start`](LockConfig::timer_start).
+    pub fn new(server: NodeId, cfg: &LockConfig) -> Self {
         QueuedStub {
             server,
-            renew,
-            timer_start,
-            backoff: Backoff::new(retry),
+            renew: cfg.renew,
+            timer_start: cfg.timer_start,
+            backoff: Backoff::for_run(cfg),
             state: State::Idle,
             req: 0,
             requested_at: 0,
