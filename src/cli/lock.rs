@@ -412,10 +412,10 @@ mod tests {
             ),
             (
                 &["--variant", "lease-margin", "--margin", "20ms"],
-                "--margin (20ms) must be shorter than --lease (10ms)",
+                "the margin (20ms) must be shorter than the lease (10ms)",
             ),
-            (&["--clients", "1"], "--clients must be at least 2"),
-            (&["--lease", "0ms"], "--lease must be greater than 0"),
+            (&["--clients", "1"], "at least 2 clients"),
+            (&["--lease", "0ms"], "the lease must be greater than 0"),
             (&["--partition", "lock:50ms..10ms"], "ends before it starts"),
             (&["--crash", "0"], "acquisitions are numbered from 1"),
             (

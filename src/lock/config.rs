@@ -152,15 +152,17 @@ fn one() -> usize {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
     /// Fewer than two clients: without contention nothing can overlap or block.
-    #[error("--clients must be at least 2 (got {0}): the results need contention")]
+    #[error("a run needs at least 2 clients (got {0}): the results need contention")]
     TooFewClients(usize),
     /// More clients than the engines are built for.
-    #[error("--clients must be at most {max} (got {got})")]
+    #[error("a run has at most {max} clients (got {got})")]
     TooManyClients { got: usize, max: usize },
-    /// A non-preemptive lock was given a lease-only setting.
+    /// A non-preemptive lock was given a lease-only setting. Names the flag, which a sweep
+    /// leaves out of the point.
     #[error("{0} needs a preemptive variant; the non-preemptive lock has no lease")]
     NeedsLease(&'static str),
-    /// A setting the design has no use for (`--param` for a design without parameters).
+    /// A setting the design has no use for (`--param` for a design without parameters). Names
+    /// the flag, which a sweep leaves out of the point.
     #[error("{flag} does not apply to the {design} design")]
     NotForDesign { flag: &'static str, design: String },
     /// A parameter the design does not declare, or a value of another kind than it declares.
@@ -168,61 +170,61 @@ pub enum ConfigError {
     Param { design: String, error: ParamError },
     /// Several servers for a design that runs on one.
     #[error(
-        "--servers {got}: the {design} design runs on one lock server; use a multi-server design such as redlock"
+        "{got} lock servers: the {design} design runs on one lock server; use a multi-server design such as redlock"
     )]
     SingleServer { got: usize, design: String },
     /// No lock server, or more than the engines are built for.
-    #[error("--servers must be between 1 and {max} (got {got})")]
+    #[error("a run has between 1 and {max} lock servers (got {got})")]
     Servers { got: usize, max: usize },
     /// A fault aimed at a node the topology does not have.
     #[error("{0}")]
     BadTarget(String),
     /// A preemptive variant with a zero lease.
-    #[error("--lease must be greater than 0")]
+    #[error("the lease must be greater than 0")]
     ZeroLease,
     /// The lease-margin variant without a margin.
-    #[error("the lease-margin variant needs --margin (0 checks only that the lease has not expired)")]
+    #[error("the lease-margin variant needs a margin (0 checks only that the lease has not expired)")]
     MissingMargin,
     /// The lock-delay variant without a delay.
-    #[error("the lock-delay variant needs --lock-delay greater than 0")]
+    #[error("the lock-delay variant needs a lock-delay greater than 0")]
     MissingLockDelay,
     /// A margin at least as long as the lease would abort every section.
-    #[error("--margin ({margin}) must be shorter than --lease ({lease})")]
+    #[error("the margin ({margin}) must be shorter than the lease ({lease})")]
     MarginTooLarge { margin: String, lease: String },
     /// Renewals no more frequent than the lease cannot keep it.
-    #[error("--renew ({renew}) must be shorter than --lease ({lease})")]
+    #[error("the renewal interval ({renew}) must be shorter than the lease ({lease})")]
     RenewTooSlow { renew: String, lease: String },
     /// Drift outside `[0, 1)`.
-    #[error("--drift must be at least 0 and below 1 (got {0})")]
+    #[error("a clock drift must be at least 0 and below 1 (got {0})")]
     Drift(f64),
     /// A probability outside `[0, 1]`.
-    #[error("{flag} must be a probability between 0 and 1 (got {value})")]
-    Probability { flag: &'static str, value: f64 },
+    #[error("the {what} must be a probability between 0 and 1 (got {value})")]
+    Probability { what: &'static str, value: f64 },
     /// Nothing to do, no time between instances, or no wait between polls.
     #[error("{0} must be greater than 0")]
     ZeroWork(&'static str),
     /// No time to do it in.
-    #[error("--horizon must be greater than 0")]
+    #[error("the horizon must be greater than 0")]
     ZeroHorizon,
     /// A threaded run longer than the engine allows, to keep runs from seeming to hang.
-    #[error("--horizon of a threads run must be at most {max} (got {got})")]
+    #[error("the horizon of a threads run must be at most {max} (got {got})")]
     HorizonTooLong { got: String, max: String },
     /// A partition window that ends before it starts.
     #[error("partition {0} ends before it starts")]
     EmptyPartition(String),
     /// A scripted fault for a client that does not exist, or at acquisition 0.
-    #[error("--crash must name acquisition 1 or later of an existing client")]
+    #[error("a crash at an acquisition must name acquisition 1 or later of an existing client")]
     BadScript,
     /// A workload larger than any run is allowed to be.
-    #[error("{flag} must be at most {max} (got {got}): {why}")]
-    TooLarge { flag: &'static str, got: u64, max: u64, why: &'static str },
+    #[error("the {what} must be at most {max} (got {got}): {why}")]
+    TooLarge { what: &'static str, got: u64, max: u64, why: &'static str },
     /// Renewals so frequent that one section would need more of them than a run can afford.
     #[error(
-        "--renew {renew} would renew about {per_section} times per section (at most {MAX_RENEWALS_PER_SECTION}): renew less often"
+        "renewing every {renew} would renew about {per_section} times per section (at most {MAX_RENEWALS_PER_SECTION}): renew less often"
     )]
     RenewTooOften { renew: String, per_section: u64 },
     /// An event budget of zero, or beyond the largest allowed.
-    #[error("--max-events must be between 1 and {MAX_EVENTS} (got {0})")]
+    #[error("the event budget must be between 1 and {MAX_EVENTS} events (got {0})")]
     EventBudget(u64),
 }
 
@@ -418,41 +420,41 @@ impl LockConfig {
         if !(0.0..1.0).contains(&self.drift) {
             return Err(ConfigError::Drift(self.drift));
         }
-        for (flag, value) in [
-            ("--drop", self.link.drop),
-            ("--duplicate", self.link.duplicate),
-            ("--reorder", self.link.reorder),
+        for (what, value) in [
+            ("drop probability", self.link.drop),
+            ("duplication probability", self.link.duplicate),
+            ("reordering probability", self.link.reorder),
         ] {
             if !(0.0..=1.0).contains(&value) {
-                return Err(ConfigError::Probability { flag, value });
+                return Err(ConfigError::Probability { what, value });
             }
         }
         match self.workload {
             Workload::Increment if self.acquisitions == 0 => {
-                return Err(ConfigError::ZeroWork("--acquisitions"));
+                return Err(ConfigError::ZeroWork("the number of acquisitions"));
             }
             Workload::Consensus { .. } if self.instances == 0 => {
-                return Err(ConfigError::ZeroWork("--instances"));
+                return Err(ConfigError::ZeroWork("the number of instances"));
             }
             _ => {}
         }
         if self.instance_period == Some(0) {
-            return Err(ConfigError::ZeroWork("--instance-period"));
+            return Err(ConfigError::ZeroWork("the instance period"));
         }
         if self.horizon == Some(0) {
             return Err(ConfigError::ZeroHorizon);
         }
-        for (flag, got, max, why) in [
-            ("--acquisitions", self.acquisitions, MAX_ACQUISITIONS, "a larger run would take hours"),
+        for (what, got, max, why) in [
+            ("number of acquisitions", self.acquisitions, MAX_ACQUISITIONS, "a larger run would take hours"),
             (
-                "--instances",
+                "number of instances",
                 self.instances,
                 MAX_INSTANCES,
                 "every instance keeps a register for the whole run",
             ),
         ] {
             if got > max {
-                return Err(ConfigError::TooLarge { flag, got, max, why });
+                return Err(ConfigError::TooLarge { what, got, max, why });
             }
         }
         if let Some(n) = self.max_events.filter(|&n| n == 0 || n > MAX_EVENTS) {

@@ -133,7 +133,7 @@ fn impossible_points_are_skipped_and_the_non_preemptive_lock_runs_once() {
     // A margin longer than the lease cannot exist; the reason is the single run's own.
     let margin = rows_of("lease-margin");
     let long = margin.iter().find(|r| cell(&t, r, "status") == "skipped").expect("a skipped margin point");
-    assert!(cell(&t, long, "reason").contains("must be shorter than --lease"), "{long:?}");
+    assert!(cell(&t, long, "reason").contains("must be shorter than the lease"), "{long:?}");
     // Every run says how to replay it.
     for r in t.rows.iter().filter(|r| cell(&t, r, "status") == "ok") {
         let replay = cell(&t, r, "replay");

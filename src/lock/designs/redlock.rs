@@ -87,7 +87,7 @@ impl LockDesign for Redlock {
         }
         if cfg.retry == 0 {
             // A client that never tries again after a refusal would block at the first one.
-            return Err(ConfigError::ZeroWork("--retry"));
+            return Err(ConfigError::ZeroWork("the retry interval"));
         }
         Ok(())
     }
