@@ -15,9 +15,11 @@
 //! SMS) is different: it goes out right after the write, without waiting for any verdict, because
 //! a generic side effect has nobody to ask.
 //!
-//! Every request is re-sent while unanswered ([`ClientPolicy::retry`]), each time after twice the
-//! previous wait. A waiting client therefore sends at most about 64 copies of one request over any
-//! horizon, however long it waits and however slow the links are, so retries cannot pile up.
+//! Every request is re-sent while unanswered ([`ClientPolicy::backoff`]), each time after twice the
+//! previous wait up to a cap that grows with the horizon. A waiting client therefore sends at most
+//! about a thousand copies of one request over any horizon, however long it waits and however slow
+//! the links are, so retries cannot pile up; and a request lost many times in a row is still
+//! re-sent often enough to get through before the run ends.
 //!
 //! How the lock itself is taken, trusted and given back is the design's business, not the
 //! client's: the client hands those steps to its design's [`LockStub`], so one skeleton serves

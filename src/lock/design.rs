@@ -19,7 +19,9 @@
 //! [`LockDesign`], and add one line to [`designs::BUILT_IN`](super::designs::BUILT_IN). A design
 //! outside the crate calls [`register`] once, before parsing the command line or reading a
 //! configuration; `examples/my_lock_design.rs` does that for a lease with a server-side grace
-//! period.
+//! period. A design's own settings are [`Param`]s it declares ([`LockDesign::params`]): the
+//! configuration carries their values, `--param NAME=VALUE` sets them and sweeps list them, so
+//! one registered design covers every value.
 //!
 //! The messages a design may use are [`LockMsg`]'s lock messages (request, grant, refusal,
 //! release, renewal). A design names its own timers ([`DesignTimer`]), in its servers and its

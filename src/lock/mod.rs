@@ -4,7 +4,8 @@
 //! a client-side stub. The built-in ones ([`designs`]) are the queueing service with a service
 //! policy (non-preemptive, lease, lease with lock-delay), a client policy (safety margin or not)
 //! and a storage policy (plain, fenced, fenced on writes only), and Redlock on `k` servers. The
-//! [`topology`] says who is who, and [`faults`] aims faults at any node by role. [`run()`] runs
+//! [`topology`] says who is who, [`params`] carries a design's own parameters, and [`faults`] aims
+//! faults at any node by role. [`run()`] runs
 //! one [`LockConfig`] and returns its metrics; [`scenario`] names the configurations that
 //! reproduce the outcome table of docs/model.md §5; [`timeline`] replays a run to its first
 //! violation and draws the happenings around it.
