@@ -72,6 +72,9 @@ fn a_parameter_is_set_written_and_read_back() {
     let _ = std::fs::remove_file(&path);
     assert_eq!(code, 0, "{err}");
     assert_eq!(again, json, "the parameter reads back to the same run");
+    let config: LockConfig = serde_json::from_value(report["config"].clone()).unwrap();
+    let toml = toml::to_string(&config).unwrap();
+    assert_eq!(toml::from_str::<LockConfig>(&toml).unwrap(), config, "and through TOML:\n{toml}");
     // The default when not given; and none at all in the JSON of a design without parameters.
     let defaults = LockConfig::new(kept_lease(), EngineKind::Sim);
     assert_eq!(EXTRA.duration_in(&defaults), 0);
