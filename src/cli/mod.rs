@@ -110,7 +110,7 @@ pub enum CliError {
     Config(#[from] ConfigError),
     /// A run the oracle could not judge: a lock design reported what the world does not have.
     #[error(transparent)]
-    Oracle(#[from] crate::check::lock_oracle::OracleError),
+    Oracle(#[from] crate::lock::oracle::OracleError),
     /// A configuration file (`--config`) that cannot be read, or flags beside it.
     #[error("{0}")]
     ConfigFile(String),

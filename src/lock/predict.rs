@@ -106,8 +106,8 @@
 use super::client::{DecideBy, TimerStart, Workload};
 use super::config::{EngineKind, LockConfig};
 use super::storage::Fencing;
-use crate::check::LockMetrics;
 use crate::fault::Dist;
+use crate::lock::LockMetrics;
 use crate::node::PausePoint;
 
 /// Predicted figures of a configuration; a figure the closed forms do not cover is `None`.
@@ -759,7 +759,7 @@ const HISTOGRAM_RESOLUTION: f64 = 1.0 / 2047.0;
 /// whose tolerance is zero, can see them.
 pub fn check_contention(
     cfg: &LockConfig,
-    metrics: &crate::check::LockMetrics,
+    metrics: &crate::lock::LockMetrics,
 ) -> Option<ContentionComparison> {
     let law = HoldLaw::of(cfg)?;
     let mean_wait = law.mean_wait()?;

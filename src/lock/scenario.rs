@@ -19,8 +19,8 @@
 
 use super::config::{LinkScope, LockConfig, Partition, Scripted, ScriptedFault, Variant};
 use super::run::run;
-use crate::check::LockMetrics;
 use crate::fault::Dist;
+use crate::lock::LockMetrics;
 use crate::node::PausePoint;
 use crate::time::{Human, MS, Nanos};
 use std::fmt;

@@ -12,8 +12,9 @@ pub mod mermaid;
 pub mod results;
 pub mod smr;
 
-use crate::check::{LockMetrics, Rate};
+use crate::check::Rate;
 use crate::engine::Ending;
+use crate::lock::LockMetrics;
 use crate::lock::Target;
 use crate::lock::config::ScriptedFault;
 use crate::lock::{LockConfig, LockReport, Workload};

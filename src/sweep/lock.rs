@@ -2,11 +2,11 @@
 
 use super::table::flatten;
 use super::{Laboratory, Refusal};
-use crate::check::{LockMetrics, LockOracle};
 use crate::cli::{CliError, LockArgs};
 use crate::engine::{Ending, RunEnd};
 use crate::lock::predict::comparisons;
 use crate::lock::{ConfigError, EngineKind, LockConfig, Variant};
+use crate::lock::{LockMetrics, LockOracle};
 use clap::{Args, FromArgMatches};
 
 /// `faultline lock`, swept.

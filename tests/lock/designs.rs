@@ -3,12 +3,12 @@
 //! off showing up in `blocked` and `unavailable`, and an oracle that judges any design alike,
 //! whatever its tokens.
 
-use faultline::check::lock_oracle::OracleError;
 use faultline::engine::Ending;
 use faultline::fault::Dist;
 use faultline::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing, register};
 use faultline::lock::designs::redlock::poll_lands_in;
 use faultline::lock::msg::{LockEvent, LockMsg, Token};
+use faultline::lock::oracle::OracleError;
 use faultline::lock::predict::compare;
 use faultline::lock::storage::Fencing;
 use faultline::lock::topology::Topology;
@@ -155,7 +155,7 @@ fn a_crashed_frozen_or_cut_off_server_shows_in_blocked_and_unavailable() {
         cfg.acquisitions = 1_000;
         cfg
     };
-    let unavailable_ns = |m: &faultline::check::LockMetrics| m.unavailable * m.end_ns as f64;
+    let unavailable_ns = |m: &faultline::lock::LockMetrics| m.unavailable * m.end_ns as f64;
 
     let mut crashed = base();
     crashed.horizon = Some(SEC);

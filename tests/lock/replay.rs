@@ -2,9 +2,9 @@
 //! stress experiment's first failing run drawn, and every diagram checked, by the crate's own
 //! grammar check and, when it is installed, by mermaid-cli.
 
-use faultline::check::LockOracle;
 use faultline::engine::{Ending, Observer, RunEnd};
 use faultline::fault::Dist;
+use faultline::lock::LockOracle;
 use faultline::lock::msg::{LockEvent, Op};
 use faultline::lock::run::run_observed;
 use faultline::lock::scenario::{consensus_cases, table};
