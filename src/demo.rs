@@ -7,6 +7,7 @@
 use crate::lock::predict::compare;
 use crate::lock::scenario::{self, Expect, Fault, Row};
 use crate::lock::{Variant, trace};
+use crate::report::timeline;
 use std::io::{self, Write};
 
 fn symbol(expect: &Expect) -> &'static str {
@@ -88,10 +89,11 @@ pub fn print(out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
 
     writeln!(out, "Kleppmann's timeline (lease 10ms, client 1 freezes 30ms after reading):")?;
-    let (fenced, entries) = trace::kleppmann(Variant::FENCED);
-    write!(out, "{}", trace::render(&entries))?;
-    let (plain, entries) = trace::kleppmann(Variant::LEASE);
-    let stale_write = trace::render(&entries)
+    let topology = trace::kleppmann_config(Variant::FENCED).topology();
+    let (fenced, moments) = trace::kleppmann(Variant::FENCED);
+    write!(out, "{}", timeline::plain(&moments, &topology))?;
+    let (plain, moments) = trace::kleppmann(Variant::LEASE);
+    let stale_write = timeline::plain(&moments, &topology)
         .lines()
         .find(|l| l.contains("with token 33") && l.contains("writes"))
         .map(str::to_owned);

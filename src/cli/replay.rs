@@ -118,8 +118,8 @@ fn lock(flags: &[String], context: usize) -> Result<(String, Option<String>), Re
     let replay = timeline::replay(&cfg, context).map_err(|e| ReplayError::Usage(e.to_string()))?;
     let mut text = crate::report::config_summary(&cfg);
     text.push_str("\n\n");
-    text.push_str(&replay.finding.text());
-    Ok((text, replay.finding.mermaid()))
+    text.push_str(&crate::report::timeline::first_text(replay.first.as_ref()));
+    Ok((text, replay.first.as_ref().map(crate::report::timeline::mermaid)))
 }
 
 fn smr(flags: &[String]) -> Result<(String, Option<String>), ReplayError> {

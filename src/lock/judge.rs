@@ -215,7 +215,9 @@ impl FindingKind {
                 "overlaps ended in an abort before touching anything",
             ),
             FindingKind::StaleAccepted => ("stale access accepted", "stale accesses accepted"),
-            FindingKind::StaleRefused => ("stale access refused", "stale accesses refused"),
+            FindingKind::StaleRefused => {
+                ("stale access refused by storage", "stale accesses refused by storage")
+            }
             FindingKind::LostUpdate => ("lost update", "lost updates"),
             FindingKind::DuplicateEffect => ("duplicate effect", "duplicate effects"),
             FindingKind::StaleEffect => ("stale effect", "stale effects"),

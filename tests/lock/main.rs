@@ -8,6 +8,7 @@ mod consensus;
 mod designs;
 mod determinism;
 mod endings;
+mod judge;
 mod kleppmann;
 mod margin;
 mod outcome_table;
