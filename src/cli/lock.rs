@@ -295,7 +295,7 @@ fn set<T>(field: &mut T, value: Option<T>) {
 pub(super) fn run(args: &LockArgs, words: &[String]) -> Result<String, CliError> {
     let cfg = args.config()?;
     let bar = super::progress::bar(cfg.planned_acquisitions(), "acquisitions");
-    let report = crate::lock::run::run_observed(&cfg, &mut super::progress::Acquisitions::new(bar))?;
+    let report = crate::lock::runner::run_observed(&cfg, &mut super::progress::Acquisitions::new(bar))?;
     Ok(if args.json {
         let mut text =
             serde_json::to_string_pretty(&report).expect("a LockReport has only serialisable fields");

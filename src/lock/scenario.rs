@@ -19,7 +19,7 @@
 
 use super::config::{LinkScope, LockConfig, Partition, Scripted, ScriptedFault, Variant};
 use super::judge::FindingKind;
-use super::run::run;
+use super::runner::run;
 use crate::fault::Dist;
 use crate::lock::LockMetrics;
 use crate::node::PausePoint;
@@ -162,7 +162,7 @@ pub struct Cell {
 
 /// The measured outcome of a cell.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Checked {
     /// Whether the claim held.
     pub holds: bool,
     /// What was measured, in a few words.
@@ -342,7 +342,7 @@ fn describe(row: Row, m: &LockMetrics) -> String {
 
 impl Cell {
     /// Runs the cell (and its control or comparison) and judges the claim.
-    pub fn check(&self) -> Outcome {
+    pub fn check(&self) -> Checked {
         let m = metrics(&self.config);
         let row = self.row;
         let v = row.violations(&m);
@@ -373,7 +373,7 @@ impl Cell {
                 (v < lv, format!("fewer: {v} vs {lv} under the plain lease"))
             }
         };
-        Outcome { holds, measured }
+        Checked { holds, measured }
     }
 }
 

@@ -18,7 +18,7 @@
 use super::config::{ConfigError, LockConfig};
 use super::judge::{Finding, Judge, Property};
 use super::msg::LockEvent;
-use super::run::{LockReport, run_observed};
+use super::runner::{LockReport, run_observed};
 use super::topology::Topology;
 use super::trace::{Happening, Moment};
 use crate::engine::{FaultEvent, Observer};
@@ -42,7 +42,7 @@ pub enum TimelineError {
     Config(#[from] ConfigError),
     /// The run could not be judged.
     #[error(transparent)]
-    Run(#[from] crate::lock::run::RunError),
+    Run(#[from] crate::lock::runner::RunError),
     /// More context than [`MAX_CONTEXT`] was asked for.
     #[error("the context must be at most {MAX_CONTEXT} happenings on each side (got {0})")]
     ContextTooLarge(usize),

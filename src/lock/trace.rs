@@ -10,7 +10,7 @@
 
 use super::config::{EngineKind, LockConfig, Scripted, ScriptedFault, Variant};
 use super::msg::{LockEvent, Token};
-use super::run::{LockReport, run_observed};
+use super::runner::{LockReport, run_observed};
 use crate::engine::{FaultEvent, Observer};
 use crate::fault::Dist;
 use crate::node::{NodeId, PausePoint};

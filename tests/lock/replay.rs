@@ -7,7 +7,7 @@ use faultline::fault::Dist;
 use faultline::lock::LockOracle;
 use faultline::lock::judge::Finding;
 use faultline::lock::msg::{LockEvent, Op};
-use faultline::lock::run::run_observed;
+use faultline::lock::runner::run_observed;
 use faultline::lock::scenario::{consensus_cases, table};
 use faultline::lock::timeline::{DEFAULT_CONTEXT, Window, replay};
 use faultline::lock::trace::{Happening, Moment, Trace, kleppmann_config};
