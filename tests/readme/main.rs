@@ -11,8 +11,9 @@
 //! - `(exit N)` in a line's trailing comment: the line must exit with N (bad input is refused
 //!   with exit code 2).
 //! - `<!-- output of: COMMAND -->` on the line before a ```text fence: COMMAND runs as a line
-//!   does, and every non-blank quoted line must be a line of its standard output, in the quoted
-//!   order; a quoted line ending in `...` is abridged and matches a line that starts with the rest.
+//!   does, and every non-blank quoted line must be a line of what it prints (its standard output,
+//!   then its standard error), in the quoted order; a quoted line ending in `...` is abridged and
+//!   matches a line that starts with the rest.
 //! - `<!-- not checked: REASON -->` before a ```text fence: the quote is not checked (figures
 //!   from the threads engine or from timing). A ```text block without one of the two is an error.
 //!
@@ -76,6 +77,7 @@ fn run_lines(lines: &[ShLine], dir: &Path, limit: Duration) -> Report {
 }
 
 /// Runs the command of every checked quote in `dir` and lists the quoted lines it did not print.
+/// Returns how many quotes it checked, and what failed.
 fn check_quotes(readme: &Readme, dir: &Path, limit: Duration) -> (usize, Vec<String>) {
     let mut checked = 0;
     let mut failures = Vec::new();
@@ -92,7 +94,9 @@ fn check_quotes(readme: &Readme, dir: &Path, limit: Duration) -> (usize, Vec<Str
             ));
             continue;
         }
-        let missing = markdown::missing_lines(&quote.lines, &ran.stdout);
+        // A summary a command gives on stderr (a sweep's) can be quoted too, after its stdout.
+        let printed = format!("{}\n{}", ran.stdout, ran.stderr);
+        let missing = markdown::missing_lines(&quote.lines, &printed);
         if !missing.is_empty() {
             failures.push(format!(
                 "text block at line {}: `{command}` no longer prints (in this order):\n{}",
@@ -266,7 +270,8 @@ mod the_test_itself {
 
     #[test]
     fn a_quote_must_appear_in_order_and_may_be_abridged() {
-        let readme = parsed("<!-- output of: printf 'a\\nb c d\\ne\\n' -->\n```text\na\nb c ...\n\ne\n```\n");
+        let readme =
+            parsed("<!-- output of: printf 'a\\nb c d\\n'; echo e >&2 -->\n```text\na\nb c ...\n\ne\n```\n");
         let scratch = Scratch::new("quote");
         assert_eq!(check_quotes(&readme, &scratch.0, shell::TIME_LIMIT), (1, vec![]));
         let quoted = ["e".to_string(), "a".to_string()];
