@@ -17,6 +17,9 @@
 //! - `<!-- not checked: REASON -->` before a ```text fence: the quote is not checked (figures
 //!   from the threads engine or from timing). A ```text block without one of the two is an error.
 //!
+//! Every path into the repository that the README names must exist, so a moved file takes the
+//! README along.
+//!
 //! A line whose program is not installed (GNU `parallel`) is skipped with the rest of its block,
 //! and the test says so on stderr; with `CI=true` (as `.ci/run` sets) a skip fails the test.
 
@@ -186,6 +189,23 @@ fn the_output_the_readme_quotes_is_what_its_command_prints() {
     assert!(checked >= 3, "only {checked} quotes checked");
 }
 
+#[test]
+fn every_path_the_readme_names_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let paths = markdown::repository_paths(README);
+    let missing: Vec<String> = paths
+        .iter()
+        .filter(|(_, path)| !root.join(path).exists())
+        .map(|(at, path)| format!("line {at}: {path}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README.md names paths the repository does not have:\n{}",
+        missing.join("\n")
+    );
+    assert!(paths.len() >= 20, "only {} paths found", paths.len());
+}
+
 /// The extractor and the runner, on README text written to break.
 mod the_test_itself {
     use super::*;
@@ -266,6 +286,20 @@ mod the_test_itself {
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].starts_with("line 2: `cargo` cannot run inside `cargo test`"));
         assert!(errors[1].starts_with("line 5: a text block quotes output"));
+    }
+
+    #[test]
+    fn paths_are_found_in_prose_links_and_blocks() {
+        let text = "See [the model](docs/model.md), `src/lock/design.rs`.\nsrc/cli/   the CLI, and results/grids/...\n";
+        let found = markdown::repository_paths(text);
+        assert_eq!(
+            found,
+            [
+                (1, "docs/model.md".to_string()),
+                (1, "src/lock/design.rs".to_string()),
+                (2, "src/cli/".to_string())
+            ]
+        );
     }
 
     #[test]

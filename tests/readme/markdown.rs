@@ -219,3 +219,21 @@ fn trailing_comment(command: &str) -> Option<&str> {
     }
     None
 }
+
+/// Every path into the repository the README names (`src/lock/design.rs`, a link's target), with
+/// its line: a file moved or renamed must take the README along.
+pub fn repository_paths(markdown: &str) -> Vec<(usize, String)> {
+    const TOP: [&str; 8] =
+        ["src/", "tests/", "results/", "loom_tests/", "benches/", "examples/", "docs/", ".ci/"];
+    let mut paths = Vec::new();
+    for (k, line) in markdown.lines().enumerate() {
+        let words = line.split(|c: char| !(c.is_ascii_alphanumeric() || "_./-".contains(c)));
+        // `results/grids/...` stands for any file there.
+        for word in words.filter(|w| !w.contains("..")).map(|w| w.trim_end_matches(['.', ','])) {
+            if TOP.iter().any(|top| word.starts_with(top)) {
+                paths.push((k + 1, word.to_string()));
+            }
+        }
+    }
+    paths
+}
