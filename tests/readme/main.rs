@@ -4,7 +4,7 @@
 //! Every ```text block is output the README quotes; its lines must appear, in order, in what its
 //! command prints. So a README example cannot break silently.
 //!
-//! Markers, which the reader sees too:
+//! Markers (the `#` ones show on the rendered page too, where they tell the reader why):
 //! - `# not run: REASON` ending a line: the line is not run (a `cargo` line must say so: cargo
 //!   cannot run inside `cargo test`).
 //! - `<!-- not run: REASON -->` on the line before a ```sh fence: no line of the block runs.
@@ -27,9 +27,9 @@ mod markdown;
 mod shell;
 
 use markdown::{Plan, QuoteCheck, Readme, ShLine};
+use shell::Scratch;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::Duration;
 
 const README: &str = include_str!("../../README.md");
@@ -111,33 +111,6 @@ fn check_quotes(readme: &Readme, dir: &Path, limit: Duration) -> (usize, Vec<Str
     (checked, failures)
 }
 
-/// A fresh directory under the system's temporary one, with `results/grids/` copied in, removed
-/// when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        static MADE: AtomicUsize = AtomicUsize::new(0);
-        let k = MADE.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("faultline-readme-{}-{k}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let grids = dir.join("results/grids");
-        std::fs::create_dir_all(&grids).expect("scratch directory");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/grids");
-        for entry in std::fs::read_dir(&source).expect("results/grids") {
-            let path = entry.expect("results/grids entry").path();
-            std::fs::copy(&path, grids.join(path.file_name().expect("a file name"))).expect("copy a grid");
-        }
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn readme() -> Readme {
     markdown::parse(README).unwrap_or_else(|errors| panic!("README.md:\n{}", errors.join("\n")))
 }
@@ -164,7 +137,7 @@ fn judge(report: &Report, ci: bool) -> Result<(), String> {
 fn every_sh_line_of_the_readme_runs() {
     let readme = readme();
     let scratch = Scratch::new("lines");
-    let report = run_lines(&readme.lines, &scratch.0, shell::TIME_LIMIT);
+    let report = run_lines(&readme.lines, scratch.path(), shell::TIME_LIMIT);
     // Past the test harness's capture: a skipped line is said even when the test passes.
     for skip in &report.skipped {
         let _ = writeln!(std::io::stderr(), "README test skipped {skip}");
@@ -184,7 +157,7 @@ fn every_sh_line_of_the_readme_runs() {
 fn the_output_the_readme_quotes_is_what_its_command_prints() {
     let readme = readme();
     let scratch = Scratch::new("quotes");
-    let (checked, failures) = check_quotes(&readme, &scratch.0, shell::TIME_LIMIT);
+    let (checked, failures) = check_quotes(&readme, scratch.path(), shell::TIME_LIMIT);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(checked >= 3, "only {checked} quotes checked");
 }
@@ -216,7 +189,7 @@ mod the_test_itself {
 
     fn run(markdown: &str) -> Report {
         let scratch = Scratch::new("self");
-        run_lines(&parsed(markdown).lines, &scratch.0, shell::TIME_LIMIT)
+        run_lines(&parsed(markdown).lines, scratch.path(), shell::TIME_LIMIT)
     }
 
     #[test]
@@ -246,7 +219,7 @@ mod the_test_itself {
     fn a_line_out_of_time_is_stopped_and_fails() {
         let scratch = Scratch::new("timeout");
         let lines = parsed("```sh\nsleep 30\n```\n").lines;
-        let report = run_lines(&lines, &scratch.0, Duration::from_millis(200));
+        let report = run_lines(&lines, scratch.path(), Duration::from_millis(200));
         assert_eq!(report.failures.len(), 1);
         assert!(report.failures[0].contains("still running"), "{:?}", report.failures);
     }
@@ -307,11 +280,11 @@ mod the_test_itself {
         let readme =
             parsed("<!-- output of: printf 'a\\nb c d\\n'; echo e >&2 -->\n```text\na\nb c ...\n\ne\n```\n");
         let scratch = Scratch::new("quote");
-        assert_eq!(check_quotes(&readme, &scratch.0, shell::TIME_LIMIT), (1, vec![]));
+        assert_eq!(check_quotes(&readme, scratch.path(), shell::TIME_LIMIT), (1, vec![]));
         let quoted = ["e".to_string(), "a".to_string()];
         assert_eq!(markdown::missing_lines(&quoted, "a\ne\n"), ["a"]);
         let changed = parsed("<!-- output of: echo b -->\n```text\na\n```\n");
-        let (_, failures) = check_quotes(&changed, &scratch.0, shell::TIME_LIMIT);
+        let (_, failures) = check_quotes(&changed, scratch.path(), shell::TIME_LIMIT);
         assert_eq!(failures, ["text block at line 2: `echo b` no longer prints (in this order):\na"]);
     }
 }

@@ -5,6 +5,7 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -87,5 +88,36 @@ fn wait(child: &mut Child, limit: Duration) -> (Option<i32>, bool) {
             return (None, true);
         }
         thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A fresh directory under the system's temporary one, with `results/grids/` copied in, removed
+/// when dropped.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        static MADE: AtomicUsize = AtomicUsize::new(0);
+        let k = MADE.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("faultline-readme-{}-{k}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let grids = dir.join("results/grids");
+        std::fs::create_dir_all(&grids).expect("scratch directory");
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/grids");
+        for entry in std::fs::read_dir(&source).expect("results/grids") {
+            let path = entry.expect("results/grids entry").path();
+            std::fs::copy(&path, grids.join(path.file_name().expect("a file name"))).expect("copy a grid");
+        }
+        Scratch(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
