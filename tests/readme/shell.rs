@@ -82,8 +82,10 @@ fn wait(child: &mut Child, limit: Duration) -> (Option<i32>, bool) {
             return (status.code(), false);
         }
         if Instant::now() >= deadline {
+            // bash's own `kill`, which signals a whole group; bash is here, a `kill` binary may not be.
             let group = format!("-{}", child.id());
-            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = Command::new("bash").args(["-c", "kill -KILL -- \"$1\"", "bash", &group]).status();
+            let _ = child.kill();
             let _ = child.wait();
             return (None, true);
         }
