@@ -287,14 +287,7 @@ fn summary(table: &Table, out: &std::path::Path) -> String {
         table.rows.len(),
         if failed > 0 { format!(", {failed} FAILED (see their status)") } else { String::new() }
     );
-    let disagree = table.header.iter().enumerate().filter(|(_, h)| h.starts_with("agrees.")).map(|(i, _)| i);
-    let disagreeing: Vec<usize> = disagree.collect();
-    let off = table.rows.iter().filter(|r| disagreeing.iter().any(|&i| r[i] == "false")).count();
-    if off > 0 {
-        text.push_str(&format!(
-            "{off} rows disagree with their closed form beyond 4 standard errors (columns agrees.*)\n"
-        ));
-    }
+    text.push_str(&crate::sweep::findings(table));
     text.push_str("every row that ran has a replay column: paste it to run that row alone\n");
     text
 }

@@ -110,16 +110,23 @@ pub struct Point {
     pub y: f64,
     /// The 95% interval around `y`, if measured.
     pub band: Option<(f64, f64)>,
-    /// The measurement is further from its closed form than the tolerance of docs/model.md §4.4.
+    /// The data contradict the closed form: the measurement is further from it than the
+    /// allowances of docs/model.md §4.4.
     pub off: bool,
+    /// The measurement is off its closed form where the form's assumption did not hold: leases
+    /// expired with nobody waiting, enough of them to explain the gap (docs/model.md §4.5).
+    pub assumption_fails: bool,
+    /// Some run of the point was cut short before its work was done (by its horizon, quiescence
+    /// or event budget): the figure shows what it did until then.
+    pub unfinished: bool,
     /// A short text beside the point, e.g. the lease it was measured at.
     pub tag: Option<String>,
 }
 
 impl Point {
-    /// A point without band, flag or tag.
+    /// A point without band, flags or tag.
     pub fn at(x: f64, y: f64) -> Point {
-        Point { x, y, band: None, off: false, tag: None }
+        Point { x, y, band: None, off: false, assumption_fails: false, unfinished: false, tag: None }
     }
 }
 

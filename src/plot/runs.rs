@@ -7,6 +7,7 @@
 
 use super::PlotError;
 use crate::check::stats::{tolerance, wilson};
+use crate::sweep::is_unfinished;
 use crate::sweep::table::{POINT, Table};
 use crate::time::{MS, parse_duration};
 use std::collections::{HashMap, HashSet};
@@ -93,6 +94,12 @@ impl<'t> Runs<'t> {
     pub fn any(&self, column: &str, text: &str) -> Option<bool> {
         let i = self.table.column(column)?;
         Some(self.rows.iter().any(|r| r[i] == text))
+    }
+
+    /// True when some run of the point was cut short before its work was done (its `reason`
+    /// says so).
+    pub fn unfinished(&self) -> bool {
+        self.table.column("reason").is_some_and(|i| self.rows.iter().any(|r| is_unfinished(&r[i])))
     }
 
     /// The text of `column` (the same in every run of the point, the seed aside); empty when the

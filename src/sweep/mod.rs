@@ -26,6 +26,7 @@ pub mod lock;
 pub mod smr;
 pub mod table;
 
+use crate::lock::predict::Verdict;
 use crate::rng;
 use grid::Axis;
 use rayon::prelude::*;
@@ -61,6 +62,23 @@ pub trait Laboratory: Sync {
     fn run(&self, job: &Self::Job, seed: u64) -> Vec<(String, String)>;
     /// True for a job that must not run beside others (wall-clock measurements).
     fn alone(&self, job: &Self::Job) -> bool;
+    /// How a run whose `cells` these are ended before its work was done, or `None` if it did
+    /// not. By default a run that reports an `ending` other than `finished` (its horizon,
+    /// quiescence or event budget stopped it) was cut short.
+    fn cut_short(&self, cells: &[(String, String)]) -> Option<String> {
+        let (_, ending) = cells.iter().find(|(column, _)| column == ENDING)?;
+        (ending != "finished").then(|| format!("ended by {ending} before its work was done"))
+    }
+}
+
+/// The column in which a run reports why it stopped.
+const ENDING: &str = "ending";
+/// How the `reason` of a run cut short begins (a finished run's reason is empty).
+pub const UNFINISHED: &str = "unfinished";
+
+/// True when a row's `reason` says its run was cut short before its work was done.
+pub fn is_unfinished(reason: &str) -> bool {
+    reason.starts_with(UNFINISHED)
 }
 
 /// A point's flags and their values.
@@ -205,6 +223,42 @@ impl Sweep {
             self.shard.count
         )
     }
+}
+
+/// What a finished table's rows say beyond their numbers, a line for each kind that occurs: rows
+/// whose data contradict their closed form, rows off their closed form where its assumption did
+/// not hold, and runs cut short before their work was done.
+pub fn findings(table: &Table) -> String {
+    let judged: Vec<usize> =
+        (0..table.header.len()).filter(|&i| table.header[i].starts_with("agrees.")).collect();
+    let with = |verdict: Verdict| {
+        table.rows.iter().filter(|r| judged.iter().any(|&i| r[i] == verdict.cell())).count()
+    };
+    let reason = table.column("reason");
+    let unfinished = table.rows.iter().filter(|r| reason.is_some_and(|i| is_unfinished(&r[i]))).count();
+    let mut text = String::new();
+    let mut line = |count: usize, what: String| {
+        if count > 0 {
+            text.push_str(&format!("{count} {}: {what}\n", if count == 1 { "row" } else { "rows" }));
+        }
+    };
+    line(
+        with(Verdict::Disagrees),
+        format!(
+            "the data contradict the closed form beyond 4 standard errors (agrees.* = {})",
+            Verdict::Disagrees.cell()
+        ),
+    );
+    line(
+        with(Verdict::AssumptionFails),
+        format!(
+            "the closed form's assumption did not hold: leases expired with nobody waiting, enough to \
+             explain the gap (agrees.* = {}; docs/model.md §4.5)",
+            Verdict::AssumptionFails.cell()
+        ),
+    );
+    line(unfinished, format!("the run was cut short before its work was done (reason: {UNFINISHED}: ...)"));
+    text
 }
 
 /// The header of a sweep's table over `lab`.
@@ -372,7 +426,11 @@ fn row<L: Laboratory>(
         Point::Run { job, replay } => {
             cells[2] = seed.to_string();
             cells[3] = "ok".into();
-            for (column, text) in lab.run(job, seed) {
+            let ran = lab.run(job, seed);
+            if let Some(how) = lab.cut_short(&ran) {
+                cells[4] = format!("{UNFINISHED}: {how}");
+            }
+            for (column, text) in ran {
                 match header.iter().position(|h| *h == column) {
                     Some(i) => cells[i] = text,
                     // A laboratory whose columns() misses a cell it reports is a bug, not data

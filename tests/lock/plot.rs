@@ -200,11 +200,18 @@ fn plot_rate_against_clients_shows_where_contention_fails() {
     let plot = lock::rate_vs_clients(&t).unwrap();
     let curve = measured(&plot, 0)[0];
     assert_eq!(curve.points.iter().map(|p| p.x).collect::<Vec<_>>(), [2.0, 4.0, 16.0]);
-    assert!(curve.points[0].off, "two clients leave the closed form: {:?}", curve.points[0]);
-    assert!(!curve.points[2].off, "sixteen keep to it: {:?}", curve.points[2]);
-    assert!(plot.notes[0].contains("§4.5"), "{:?}", plot.notes);
+    // Two clients leave the closed form because leases expire with nobody waiting, which the
+    // runs measure: the form's assumption fails there, the data do not contradict it (issue 15).
+    let two = &curve.points[0];
+    assert!(two.assumption_fails && !two.off, "two clients leave the closed form: {two:?}");
+    assert!(
+        !curve.points[2].off && !curve.points[2].assumption_fails,
+        "sixteen keep to it: {:?}",
+        curve.points[2]
+    );
+    assert!(plot.notes[0].contains("§4.5") && plot.notes[0].contains("triangles"), "{:?}", plot.notes);
     let svg = drawn(&plot, &scratch("clients"));
-    assert!(svg.contains("4 standard errors"), "the legend explains the crosses");
+    assert!(svg.contains("triangle: off the closed"), "the legend explains them");
 }
 
 #[test]
