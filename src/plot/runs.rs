@@ -68,9 +68,6 @@ impl Estimate {
     /// From `count` of `of`.
     pub fn counted(count: u64, of: u64) -> Estimate {
         let [lo, hi] = wilson(count, of);
-        // Rounding leaves the bound at a count of 0 a hair above 0, which a log axis would
-        // dutifully extend to.
-        let lo = if count == 0 { 0.0 } else { lo };
         Estimate { rate: if of == 0 { 0.0 } else { count as f64 / of as f64 }, lo, hi, trials: of }
     }
 
