@@ -309,6 +309,9 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
     if slice_runs > u128::from(MAX_RUNS) {
         return Err(SweepError::TooLarge(slice_runs));
     }
+    if let Some(out) = &options.out {
+        Table::check_target(out)?;
+    }
     let reps = sweep.repetitions;
     // Resolve every point once; a point whose run coincides with an earlier point's is skipped in
     // its favour.

@@ -18,4 +18,5 @@ mod replay;
 mod requests;
 mod results;
 mod sweep;
+mod sweep_marks;
 mod threads;
