@@ -16,7 +16,7 @@ use crate::sweep::grid::{self, GridError, GridFile};
 use crate::sweep::lock::LockLab;
 use crate::sweep::smr::SmrLab;
 use crate::sweep::table::{Table, TableError};
-use crate::sweep::{self, Laboratory, Options, Outcome, Shard, Sweep, SweepError};
+use crate::sweep::{self, Laboratory, Options, Shard, Sweep, SweepEnd, SweepError};
 use clap::{CommandFactory, Parser};
 use std::path::PathBuf;
 
@@ -263,11 +263,11 @@ fn sweep<L: Laboratory>(
     let options =
         Options { out: args.out.clone(), resume: args.resume, stop_after: args.stop_after, progress };
     match sweep::run(lab, &spec, &options)? {
-        Outcome::Stopped { done, total } => Ok(Printed::Report(format!(
+        SweepEnd::Stopped { done, total } => Ok(Printed::Report(format!(
             "stopped after {done} of {total} runs; they are kept in {}.partial: run the same command with --resume to finish\n",
             args.out.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
         ))),
-        Outcome::Done(table) => Ok(Printed::Report(match &args.out {
+        SweepEnd::Done(table) => Ok(Printed::Report(match &args.out {
             None => String::from_utf8(table.csv()).expect("the table is UTF-8"),
             Some(out) => summary(&table, out),
         })),

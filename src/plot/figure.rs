@@ -25,18 +25,19 @@ pub struct Panel {
     /// Shown above the panel when the figure has several.
     pub title: Option<String>,
     /// Horizontal axis.
-    pub x: Axis,
+    pub x: PlotAxis,
     /// Vertical axis.
-    pub y: Axis,
+    pub y: PlotAxis,
     /// Curves and points, drawn in order.
     pub series: Vec<Series>,
     /// Vertical lines at notable x values.
     pub markers: Vec<Marker>,
 }
 
-/// An axis: its label (with the unit) and how values map onto it.
+/// A drawn axis (not a sweep's axis, which is a swept flag): its label (with the unit) and how
+/// values map onto it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Axis {
+pub struct PlotAxis {
     /// E.g. `lease L (ms)`.
     pub label: String,
     /// Linear or logarithmic.
@@ -50,20 +51,20 @@ pub struct Axis {
     pub range: Option<(f64, f64)>,
 }
 
-impl Axis {
+impl PlotAxis {
     /// A linear axis.
-    pub fn linear(label: impl Into<String>) -> Axis {
-        Axis { label: label.into(), scale: Scale::Linear, anchored: false, categories: None, range: None }
+    pub fn linear(label: impl Into<String>) -> PlotAxis {
+        PlotAxis { label: label.into(), scale: Scale::Linear, anchored: false, categories: None, range: None }
     }
 
     /// A rate's axis: linear from 0, or logarithmic over whole decades.
-    pub fn rate(label: impl Into<String>, scale: Scale) -> Axis {
-        Axis { scale, anchored: true, ..Axis::linear(label) }
+    pub fn rate(label: impl Into<String>, scale: Scale) -> PlotAxis {
+        PlotAxis { scale, anchored: true, ..PlotAxis::linear(label) }
     }
 
     /// A logarithmic axis.
-    pub fn log(label: impl Into<String>) -> Axis {
-        Axis { scale: Scale::Log, ..Axis::linear(label) }
+    pub fn log(label: impl Into<String>) -> PlotAxis {
+        PlotAxis { scale: Scale::Log, ..PlotAxis::linear(label) }
     }
 }
 

@@ -6,7 +6,7 @@
 //! mark the panels use (the band, the dashes, the crosses, points clipped to a log axis's floor).
 
 use super::PlotError;
-use super::figure::{Axis, Kind, Panel, Plot, Point, Scale};
+use super::figure::{Kind, Panel, Plot, PlotAxis, Point, Scale};
 use super::ticks;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -124,7 +124,7 @@ impl Ranged for Ticked {
 }
 
 /// The extent and ticks of `axis` over `positions`.
-fn frame(axis: &Axis, positions: &[f64]) -> ((f64, f64), Vec<f64>) {
+fn frame(axis: &PlotAxis, positions: &[f64]) -> ((f64, f64), Vec<f64>) {
     if let Some(names) = &axis.categories {
         let n = names.len().max(1) as f64;
         return ((-0.5, n - 0.5), (0..names.len()).map(|i| i as f64).collect());
@@ -140,7 +140,7 @@ fn frame(axis: &Axis, positions: &[f64]) -> ((f64, f64), Vec<f64>) {
 }
 
 /// A tick's text on `axis`.
-fn tick_text(axis: &Axis, position: f64) -> String {
+fn tick_text(axis: &PlotAxis, position: f64) -> String {
     match &axis.categories {
         Some(names) => {
             let i = position.round();

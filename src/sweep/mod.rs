@@ -280,9 +280,9 @@ pub struct Options {
     pub progress: Option<indicatif::ProgressBar>,
 }
 
-/// The outcome of an invocation: the finished table, or how far an interrupted one got.
+/// How far an invocation of a sweep got: to the finished table, or to a stop part-way.
 #[derive(Debug)]
-pub enum Outcome {
+pub enum SweepEnd {
     /// Every run of the slice is in the table (and in the files, if any).
     Done(Table),
     /// Stopped after `done` of `total` runs; the journal keeps them.
@@ -295,7 +295,7 @@ pub enum Outcome {
 }
 
 /// Runs `sweep` over `lab`.
-pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<Outcome, SweepError> {
+pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<SweepEnd, SweepError> {
     if sweep.repetitions == 0 {
         return Err(SweepError::NoRepetitions);
     }
@@ -390,7 +390,7 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
     }
     let finished = table.rows.len() as u64;
     if finished < slice_total {
-        return Ok(Outcome::Stopped { done: finished, total: slice_total });
+        return Ok(SweepEnd::Stopped { done: finished, total: slice_total });
     }
     table.sort()?;
     if let Some(out) = &options.out {
@@ -399,7 +399,7 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
             let _ = std::fs::remove_file(path);
         }
     }
-    Ok(Outcome::Done(table))
+    Ok(SweepEnd::Done(table))
 }
 
 /// A resolved point.

@@ -9,7 +9,7 @@ use faultline::plot::{self, PlotError, generic, lock, plot_file, standard_plots,
 use faultline::sweep::grid::{Axis, expand};
 use faultline::sweep::lock::LockLab;
 use faultline::sweep::table::Table;
-use faultline::sweep::{Options, Outcome, Shard, Sweep, run};
+use faultline::sweep::{Options, Shard, Sweep, SweepEnd, run};
 use std::path::PathBuf;
 
 fn sweep(axes: &[(&str, &str)]) -> Table {
@@ -17,8 +17,8 @@ fn sweep(axes: &[(&str, &str)]) -> Table {
         axes.iter().map(|(f, v)| Axis { flag: f.to_string(), values: expand(f, v).unwrap() }).collect();
     let sweep = Sweep { axes, repetitions: 1, seed: 3, shard: Shard::ALL };
     match run(&LockLab, &sweep, &Options::default()).unwrap() {
-        Outcome::Done(t) => t,
-        Outcome::Stopped { .. } => unreachable!("a sweep without stop_after runs to its end"),
+        SweepEnd::Done(t) => t,
+        SweepEnd::Stopped { .. } => unreachable!("a sweep without stop_after runs to its end"),
     }
 }
 

@@ -4,8 +4,8 @@
 use super::{CLIENTS, LEASE, OVERLAP, PAUSE, PREDICTED_OVERLAP};
 use crate::plot::PlotError;
 use crate::plot::curves::{Measure, rate_scale, x_scale};
-use crate::plot::figure::{Axis, Kind, Panel, Plot, Point};
-use crate::plot::runs::{RateColumns, Runs, Sweep, group, keys, must_vary, varying};
+use crate::plot::figure::{Kind, Panel, Plot, PlotAxis, Point};
+use crate::plot::runs::{FinishedRuns, RateColumns, Runs, group, keys, must_vary, varying};
 use crate::sweep::table::Table;
 
 const NAME: &str = "rate against clients";
@@ -15,11 +15,11 @@ const NAME: &str = "rate against clients";
 /// a point off it where the runs saw the assumption that someone is always waiting fail (leases
 /// expired with nobody waiting), a cross one that contradicts it. Needs a sweep over `--clients`.
 pub fn rate_vs_clients(table: &Table) -> Result<Plot, PlotError> {
-    let sweep = Sweep::read(table)?;
+    let finished = FinishedRuns::read(table)?;
     let overlap = RateColumns::prefix(OVERLAP);
-    sweep.require(NAME, &[CLIENTS])?;
-    sweep.require(NAME, &overlap.required())?;
-    let points: Vec<&Runs<'_>> = sweep.points.iter().collect();
+    finished.require(NAME, &[CLIENTS])?;
+    finished.require(NAME, &overlap.required())?;
+    let points: Vec<&Runs<'_>> = finished.points.iter().collect();
     must_vary(NAME, &points, CLIENTS)?;
     let measure = Measure {
         x: &|p: &Runs<'_>| p.number(CLIENTS),
@@ -58,8 +58,8 @@ pub fn rate_vs_clients(table: &Table) -> Result<Plot, PlotError> {
     let scale = rate_scale(&series);
     let panel = Panel {
         title: None,
-        x: Axis { scale: x_scale(&series), ..Axis::linear("clients p") },
-        y: Axis::rate("overlaps per acquisition", scale),
+        x: PlotAxis { scale: x_scale(&series), ..PlotAxis::linear("clients p") },
+        y: PlotAxis::rate("overlaps per acquisition", scale),
         series,
         markers: Vec::new(),
     };
