@@ -33,8 +33,11 @@ Swept flags:
 
 Output:
   One row per grid point and repetition: the configuration (config.*), every metric with its 95%
-  interval, the closed form's prediction and whether it agrees, and the command that replays the
-  run. Written to --out FILE.csv and FILE.json beside it, atomically; without --out, the CSV goes
+  interval, the closed form's prediction and whether it agrees (true, false, or assumption-fails
+  where leases expired with nobody waiting, which the closed form assumes never happens), and the
+  command that replays the run. A threads-engine row's replay reruns its configuration, not the
+  run (wall-clock runs are not reproducible); a run cut short by its horizon, quiescence or event
+  budget says so in reason. Written to --out FILE.csv and FILE.json beside it, atomically; without --out, the CSV goes
   to stdout. Finished rows are journalled in FILE.csv.partial; --resume continues from it.
 
 Examples:
@@ -64,6 +67,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub out: Option<PathBuf>,
     /// Run only slice K of N (runs whose index is K-1 modulo N); `faultline merge` joins slices
+    /// into the unsharded sweep's bytes (simulator rows; threads rows are measured anew)
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
     /// Continue the interrupted sweep whose finished rows are in OUT.partial
@@ -305,7 +309,7 @@ pub fn merge(args: &MergeArgs) -> Result<String, SweepCliError> {
         args.out.display(),
         crate::sweep::table::json_path(&args.out).display(),
         merged.rows.len()
-    ))
+    ) + &crate::sweep::findings(&merged))
 }
 
 /// Runs `faultline plot`.

@@ -9,13 +9,15 @@
 //! workload (a lease for the non-preemptive lock) is left out of that point, and points that then
 //! coincide run once: the non-preemptive lock in a lease sweep is the reference at infinite lease.
 //!
-//! Runs are deterministic and independent of scheduling: run `r` of point `p` is seeded from
-//! (master seed, `p`, `r`) through a hash ([`crate::rng::derive`]), simulator runs go through
-//! rayon in any order, and the rows are sorted before they are written. So 1 thread and 16 give
-//! the same bytes, a sweep split into shards (`--shard K/N`, a deterministic slice of the runs)
-//! and merged gives the bytes of the unsplit sweep, and an interrupted sweep resumed gives the
-//! bytes of an uninterrupted one. Runs on the threads engine measure wall-clock behaviour, so
-//! they run one at a time, never beside each other.
+//! Simulator runs are deterministic and independent of scheduling: run `r` of point `p` is seeded
+//! from (master seed, `p`, `r`) through a hash ([`crate::rng::derive`]), they go through rayon in
+//! any order, and the rows are sorted before they are written. So 1 thread and 16 give the same
+//! bytes, a sweep split into shards (`--shard K/N`, a deterministic slice of the runs) and merged
+//! gives the bytes of the unsplit sweep, and an interrupted sweep resumed gives the bytes of an
+//! uninterrupted one. Runs on the threads engine measure wall-clock behaviour: they run one at a
+//! time, never beside each other, and none of this holds for them. Their seed fixes the
+//! configuration's random draws, not the operating system's scheduling, so their replay command
+//! reruns the configuration, not the run; their `reason` says so ([`NOT_REPRODUCIBLE`]).
 //!
 //! While a sweep runs, each finished row is appended to a journal beside the output
 //! (`OUT.partial`); the output itself ([`table`]) is written atomically at the end, and the
@@ -62,6 +64,12 @@ pub trait Laboratory: Sync {
     fn run(&self, job: &Self::Job, seed: u64) -> Vec<(String, String)>;
     /// True for a job that must not run beside others (wall-clock measurements).
     fn alone(&self, job: &Self::Job) -> bool;
+    /// True when a run of `job` is reproducible: its seed gives the same run, so its replay
+    /// command reruns that very run and shards merge to the unsharded sweep's bytes. A wall-clock
+    /// measurement (a job that runs alone) is not: its replay reruns the configuration.
+    fn reproducible(&self, job: &Self::Job) -> bool {
+        !self.alone(job)
+    }
     /// How a run whose `cells` these are ended before its work was done, or `None` if it did
     /// not. By default a run that reports an `ending` other than `finished` (its horizon,
     /// quiescence or event budget stopped it) was cut short.
@@ -73,12 +81,21 @@ pub trait Laboratory: Sync {
 
 /// The column in which a run reports why it stopped.
 const ENDING: &str = "ending";
-/// How the `reason` of a run cut short begins (a finished run's reason is empty).
+/// How the `reason` of a run cut short says so (a finished, reproducible run's reason is empty).
 pub const UNFINISHED: &str = "unfinished";
+/// How the `reason` of a run that is not reproducible says so.
+pub const NOT_REPRODUCIBLE: &str = "not reproducible";
+/// What separates the parts of a run's `reason`.
+const REASONS: &str = "; ";
 
 /// True when a row's `reason` says its run was cut short before its work was done.
 pub fn is_unfinished(reason: &str) -> bool {
-    reason.starts_with(UNFINISHED)
+    reason.split(REASONS).any(|part| part.starts_with(UNFINISHED))
+}
+
+/// True when a row's `reason` says its run cannot be reproduced from its seed.
+pub fn is_not_reproducible(reason: &str) -> bool {
+    reason.split(REASONS).any(|part| part.starts_with(NOT_REPRODUCIBLE))
 }
 
 /// A point's flags and their values.
@@ -235,7 +252,8 @@ pub fn findings(table: &Table) -> String {
         table.rows.iter().filter(|r| judged.iter().any(|&i| r[i] == verdict.cell())).count()
     };
     let reason = table.column("reason");
-    let unfinished = table.rows.iter().filter(|r| reason.is_some_and(|i| is_unfinished(&r[i]))).count();
+    let rows_whose =
+        |says: fn(&str) -> bool| table.rows.iter().filter(|r| reason.is_some_and(|i| says(&r[i]))).count();
     let mut text = String::new();
     let mut line = |count: usize, what: String| {
         if count > 0 {
@@ -257,7 +275,18 @@ pub fn findings(table: &Table) -> String {
             Verdict::AssumptionFails.cell()
         ),
     );
-    line(unfinished, format!("the run was cut short before its work was done (reason: {UNFINISHED}: ...)"));
+    line(
+        rows_whose(is_unfinished),
+        format!("the run was cut short before its work was done (reason: {UNFINISHED}: ...)"),
+    );
+    line(
+        rows_whose(is_not_reproducible),
+        format!(
+            "the run measured wall-clock time (the threads engine): its replay reruns the configuration, not \
+             the run, and merged shards match the unsharded sweep byte for byte only in simulator rows \
+             (reason: {NOT_REPRODUCIBLE}: ...)"
+        ),
+    );
     text
 }
 
@@ -430,9 +459,14 @@ fn row<L: Laboratory>(
             cells[2] = seed.to_string();
             cells[3] = "ok".into();
             let ran = lab.run(job, seed);
-            if let Some(how) = lab.cut_short(&ran) {
-                cells[4] = format!("{UNFINISHED}: {how}");
+            let mut reasons: Vec<String> =
+                lab.cut_short(&ran).map(|how| format!("{UNFINISHED}: {how}")).into_iter().collect();
+            if !lab.reproducible(job) {
+                reasons.push(format!(
+                    "{NOT_REPRODUCIBLE}: a wall-clock run; the replay command reruns its configuration, not this run"
+                ));
             }
+            cells[4] = reasons.join(REASONS);
             for (column, text) in ran {
                 match header.iter().position(|h| *h == column) {
                     Some(i) => cells[i] = text,

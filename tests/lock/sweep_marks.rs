@@ -111,3 +111,20 @@ fn bad_output_paths_are_refused_before_anything_runs() {
         }
     }
 }
+
+/// A threads-engine row's replay reruns its configuration, not its run: its reason says so, the
+/// summary and the merge say so, and simulator rows say nothing of the kind.
+#[test]
+fn threads_rows_say_their_replay_reruns_the_configuration() {
+    let dir = scratch("threads");
+    let axes = ["--engine", "sim,threads", "--clients", "2", "--acquisitions", "20"];
+    let (summary, t) = sweep_to(&dir, "t.csv", &axes);
+    for (engine, reason) in cells(&t, "config.engine").into_iter().zip(cells(&t, "reason")) {
+        let says = reason.contains("not reproducible") && reason.contains("reruns its configuration");
+        assert_eq!(says, engine == "threads", "{engine}: {reason}");
+    }
+    assert!(summary.contains("1 row: the run measured wall-clock time"), "{summary}");
+    assert!(summary.contains("byte for byte only in simulator rows"), "{summary}");
+    let out = faultline_in(&dir, &["merge", "t.csv", "--out", "merged.csv"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("its replay reruns the configuration"));
+}
