@@ -61,7 +61,7 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// A measured rate next to its prediction.
+/// A measured figure next to its prediction.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Comparison {
     /// The closed form's value.
@@ -127,9 +127,10 @@ fn rate_comparison(
     rate: Rate,
     needs: Needs,
 ) -> Comparison {
-    let assumption = match needs {
-        _ if m.unwaited_expiries == 0 || needs == Needs::Nothing => Assumption::Held,
-        _ => Assumption::FailedBelow(m.unwaited_expiries as f64 / rate.of.max(1) as f64),
+    let assumption = if needs == Needs::Nothing || m.unwaited_expiries == 0 {
+        Assumption::Held
+    } else {
+        Assumption::FailedBelow(m.unwaited_expiries as f64 / rate.of.max(1) as f64)
     };
     Comparison {
         predicted,
