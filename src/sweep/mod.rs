@@ -19,6 +19,12 @@
 //! configuration's random draws, not the operating system's scheduling, so their replay command
 //! reruns the configuration, not the run; their `reason` says so ([`NOT_REPRODUCIBLE`]).
 //!
+//! Every row starts with the point, repetition, seed, status and reason. The reason says why a
+//! point was skipped; for a run, that it was cut short before its work was done ([`UNFINISHED`])
+//! or cannot be reproduced from its seed ([`NOT_REPRODUCIBLE`]), and is empty otherwise.
+//! [`findings`] counts these, and the rows whose data contradict a closed form or where its
+//! assumption failed, for the lines printed after a sweep.
+//!
 //! While a sweep runs, each finished row is appended to a journal beside the output
 //! (`OUT.partial`); the output itself ([`table`]) is written atomically at the end, and the
 //! journal removed. `--resume` continues from the journal.

@@ -1,8 +1,8 @@
 //! A run's figures next to their closed forms ([`super::closed_form`]): each [`Comparison`] is
-//! built by [`rate_comparison`] or [`contention_comparison`], and judged by [`Comparison::verdict`]:
-//! the run agrees with its closed form, the data contradict it, or the closed form's contention
-//! assumption (someone waits whenever a lease expires, docs/model.md §4.5) did not hold in the
-//! run, as the oracle measured it (`unwaited_expiries`).
+//! built here once (one rule for rates, one for the contention figures) and judged by
+//! [`Comparison::verdict`]: the run agrees with its closed form, the data contradict it, or the
+//! closed form's contention assumption (someone waits whenever a lease expires, docs/model.md
+//! §4.5) did not hold in the run, as the oracle measured it (`unwaited_expiries`).
 
 use super::closed_form::{HoldLaw, predict};
 use crate::check::{LockMetrics, Rate};
