@@ -37,8 +37,9 @@ Output:
   where leases expired with nobody waiting, which the closed form assumes never happens), and the
   command that replays the run. A threads-engine row's replay reruns its configuration, not the
   run (wall-clock runs are not reproducible); a run cut short by its horizon, quiescence or event
-  budget says so in reason. Written to --out FILE.csv and FILE.json beside it, atomically; without --out, the CSV goes
-  to stdout. Finished rows are journalled in FILE.csv.partial; --resume continues from it.
+  budget says so in reason. Written to --out FILE.csv and FILE.json beside it, atomically;
+  without --out, the CSV goes to stdout. Finished rows are journalled in FILE.csv.partial;
+  --resume continues from it.
 
 Examples:
   faultline sweep lock --lease 1ms..64ms:16 --pause exp:5ms,pareto:1.5:2ms --clients 16 --out curves.csv
