@@ -16,7 +16,7 @@ use crate::sweep::grid::{self, GridError, GridFile};
 use crate::sweep::lock::LockLab;
 use crate::sweep::smr::SmrLab;
 use crate::sweep::table::{Table, TableError};
-use crate::sweep::{self, Laboratory, Options, Outcome, Shard, Sweep, SweepError};
+use crate::sweep::{self, Laboratory, Options, Shard, Sweep, SweepEnd, SweepError};
 use clap::{CommandFactory, Parser};
 use std::path::PathBuf;
 
@@ -33,9 +33,13 @@ Swept flags:
 
 Output:
   One row per grid point and repetition: the configuration (config.*), every metric with its 95%
-  interval, the closed form's prediction and whether it agrees, and the command that replays the
-  run. Written to --out FILE.csv and FILE.json beside it, atomically; without --out, the CSV goes
-  to stdout. Finished rows are journalled in FILE.csv.partial; --resume continues from it.
+  interval, the closed form's prediction and whether it agrees (true, false, or assumption-fails
+  where leases expired with nobody waiting, which the closed form assumes never happens), and the
+  command that replays the run. A threads-engine row's replay reruns its configuration, not the
+  run (wall-clock runs are not reproducible); a run cut short by its horizon, quiescence or event
+  budget says so in reason. Written to --out FILE.csv and FILE.json beside it, atomically;
+  without --out, the CSV goes to stdout. Finished rows are journalled in FILE.csv.partial;
+  --resume continues from it.
 
 Examples:
   faultline sweep lock --lease 1ms..64ms:16 --pause exp:5ms,pareto:1.5:2ms --clients 16 --out curves.csv
@@ -64,6 +68,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub out: Option<PathBuf>,
     /// Run only slice K of N (runs whose index is K-1 modulo N); `faultline merge` joins slices
+    /// into the unsharded sweep's bytes (simulator rows; threads rows are measured anew)
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
     /// Continue the interrupted sweep whose finished rows are in OUT.partial
@@ -263,11 +268,11 @@ fn sweep<L: Laboratory>(
     let options =
         Options { out: args.out.clone(), resume: args.resume, stop_after: args.stop_after, progress };
     match sweep::run(lab, &spec, &options)? {
-        Outcome::Stopped { done, total } => Ok(Printed::Report(format!(
+        SweepEnd::Stopped { done, total } => Ok(Printed::Report(format!(
             "stopped after {done} of {total} runs; they are kept in {}.partial: run the same command with --resume to finish\n",
             args.out.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
         ))),
-        Outcome::Done(table) => Ok(Printed::Report(match &args.out {
+        SweepEnd::Done(table) => Ok(Printed::Report(match &args.out {
             None => String::from_utf8(table.csv()).expect("the table is UTF-8"),
             Some(out) => summary(&table, out),
         })),
@@ -287,14 +292,7 @@ fn summary(table: &Table, out: &std::path::Path) -> String {
         table.rows.len(),
         if failed > 0 { format!(", {failed} FAILED (see their status)") } else { String::new() }
     );
-    let disagree = table.header.iter().enumerate().filter(|(_, h)| h.starts_with("agrees.")).map(|(i, _)| i);
-    let disagreeing: Vec<usize> = disagree.collect();
-    let off = table.rows.iter().filter(|r| disagreeing.iter().any(|&i| r[i] == "false")).count();
-    if off > 0 {
-        text.push_str(&format!(
-            "{off} rows disagree with their closed form beyond 4 standard errors (columns agrees.*)\n"
-        ));
-    }
+    text.push_str(&crate::sweep::findings(table));
     text.push_str("every row that ran has a replay column: paste it to run that row alone\n");
     text
 }
@@ -312,7 +310,7 @@ pub fn merge(args: &MergeArgs) -> Result<String, SweepCliError> {
         args.out.display(),
         crate::sweep::table::json_path(&args.out).display(),
         merged.rows.len()
-    ))
+    ) + &crate::sweep::findings(&merged))
 }
 
 /// Runs `faultline plot`.

@@ -42,7 +42,9 @@ fn redlock_under_stalls_overlaps_at_the_lease_closed_form() {
     let c = compare(&cfg).expect("the lease forms cover redlock").unwrap();
     println!("redlock, 16 clients: {c:?}");
     assert!(c.agrees(), "{c:?}");
-    assert!((c.predicted - (-9.0f64 / 5.0).exp()).abs() < 1e-12, "P(S >= 9 ms) for exp(5 ms): {c:?}");
+    // P(S >= 9 ms) for exp(5 ms), less the little the first poll after the expiry takes.
+    let lease = (-9.0f64 / 5.0).exp();
+    assert!(c.predicted < lease && c.predicted > 0.99 * lease, "{c:?}");
 }
 
 /// A majority of three survives one crashed server; two crashed servers leave no majority, and

@@ -19,4 +19,5 @@ mod replay;
 mod requests;
 mod results;
 mod sweep;
+mod sweep_marks;
 mod threads;
