@@ -28,13 +28,10 @@ pub mod progress;
 pub mod replay;
 mod smr;
 pub mod sweep;
-mod values;
 
-pub use lock::LockArgs;
-pub use smr::StressPoint;
-pub(crate) use smr::{DEFAULT_QS, DEFAULT_TAUS};
-pub use smr::{SmrArgs, SmrError};
+pub use smr::SmrError;
 
+use crate::flags::{LockArgs, LockFlagError, SmrArgs, first_line};
 use crate::input::{Quoted, no_whitespace};
 use crate::lock::ConfigError;
 use clap::{Parser, Subcommand};
@@ -102,18 +99,15 @@ pub enum Command {
 /// Everything that can stop a command before it produces its report.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// A flag that belongs to the other workload.
-    #[error("{flag} goes with --workload {workload}; {hint}")]
-    WrongWorkload { flag: &'static str, workload: &'static str, hint: &'static str },
-    /// The configuration the flags describe is invalid.
+    /// The lock laboratory's flags describe no configuration.
+    #[error(transparent)]
+    LockFlags(#[from] LockFlagError),
+    /// The configuration a run was given is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// A run the oracle could not judge: a lock design reported what the world does not have.
     #[error(transparent)]
     Oracle(#[from] crate::check::lock_oracle::OracleError),
-    /// A configuration file (`--config`) that cannot be read, or flags beside it.
-    #[error("{0}")]
-    ConfigFile(String),
     /// The replication laboratory's flags describe nothing it can run.
     #[error(transparent)]
     Smr(#[from] SmrError),
@@ -259,12 +253,6 @@ fn one_line(e: &clap::Error) -> String {
         }
     }
     first_line(&rendered).to_string()
-}
-
-/// The first non-empty line of a clap error, without clap's `error: ` prefix.
-pub(crate) fn first_line(rendered: &str) -> &str {
-    let line = rendered.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid arguments");
-    line.strip_prefix("error:").map(str::trim_start).unwrap_or(line)
 }
 
 fn fail(stderr: &mut dyn Write, code: u8, what: &dyn std::fmt::Display) -> u8 {
@@ -422,14 +410,5 @@ mod tests {
             let err = String::from_utf8(err).unwrap();
             assert_eq!(err, format!("faultline: cannot write the {what}: No space left on device\n"));
         }
-    }
-
-    #[test]
-    fn the_first_line_loses_the_error_prefix() {
-        assert_eq!(
-            first_line("error: unexpected argument '--x' found\n\n  tip: ..."),
-            "unexpected argument '--x' found"
-        );
-        assert_eq!(first_line("\nplain"), "plain");
     }
 }

@@ -18,6 +18,8 @@ use crate::smr::Protocol;
 use crate::smr::adversary::FaultModel;
 use crate::smr::model::{CLIENTS, Cluster, Pid, Round};
 use crate::smr::run::{Driver, Outcome};
+use crate::smr::search::SearchReport;
+use crate::smr::spec::Response;
 use crate::smr::stress::{StressConfig, StressResult};
 use crate::smr::theorem::{Dichotomy, Horn};
 use crate::smr::view::Difference;
@@ -701,6 +703,111 @@ pub fn stress_table(rows: &[StressRow]) -> String {
          invalid:       runs in which a client was told a command nobody wrote (Validity violated)\n",
     );
     out
+}
+
+fn response_text(r: &Option<Response>) -> String {
+    r.map_or("no response".into(), |r| format!("{} in round {}", r.cmd, r.round))
+}
+
+/// The report as `faultline smr --search` prints it.
+pub fn search_text(r: &SearchReport) -> String {
+    let mut s = String::new();
+    let tau = r.tau.map_or(String::new(), |t| format!(", tau={t}"));
+    let _ = writeln!(s, "exhaustive omission search: {}{tau}", r.protocol);
+    let _ = writeln!(
+        s,
+        "cluster: n={} servers, f={} | clients: {} | rounds: {} (0..{})",
+        r.servers,
+        r.faults,
+        r.options
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(j, i)| i.map_or(format!("c{} silent", j + 1), |c| format!("c{} writes {c}", j + 1)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        r.rounds,
+        r.rounds.saturating_sub(1)
+    );
+    let clients = if r.options.clients_may_fail {
+        "any message to or from a faulty server, or between a client and a correct server (the client is then faulty)"
+    } else {
+        "any message to or from a faulty server; clients are correct"
+    };
+    let _ =
+        writeln!(s, "adversary: {} faulty server sets of {}; may lose {clients}", r.server_sets, r.faults);
+    let _ = writeln!(
+        s,
+        "explored: {} omission patterns, {} distinct states, {} transitions",
+        r.patterns, r.states, r.transitions
+    );
+    let v = r.violating;
+    let _ = writeln!(
+        s,
+        "violating patterns: agreement {}, validity {}, termination {}, any {}",
+        v.agreement, v.validity, v.termination, v.any
+    );
+    if r.safe_and_live() {
+        let _ = writeln!(s, "verdict: SAFE AND LIVE over every omission pattern of {} rounds", r.rounds);
+        return s;
+    }
+    let broken: Vec<String> = r.witnesses.iter().map(|w| w.property.to_string()).collect();
+    let _ = writeln!(s, "verdict: VIOLATED: {}", broken.join(", "));
+    for w in &r.witnesses {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "{} violated with {} lost messages (the fewest):", w.property, w.dropped.len());
+        let _ = writeln!(s, "  faulty: {{{}}}", w.faulty.join(", "));
+        for d in &w.dropped {
+            let _ = writeln!(s, "  round {:>3}  {} -> {}  {}  DROPPED", d.round, d.from, d.to, d.msg);
+        }
+        if w.dropped.is_empty() {
+            let _ = writeln!(s, "  nothing lost");
+        }
+        let _ = writeln!(
+            s,
+            "  responses: c1: {}, c2: {}",
+            response_text(&w.responses[0]),
+            response_text(&w.responses[1])
+        );
+        let _ = writeln!(
+            s,
+            "  verdict: termination {}, agreement {}, validity {}",
+            yes_no(w.verdict.termination),
+            yes_no(w.verdict.agreement),
+            yes_no(w.verdict.validity)
+        );
+        match &w.world_c {
+            Some(m) => {
+                let renaming = if m.renaming.is_empty() {
+                    "world C itself".to_string()
+                } else {
+                    format!("world C with the servers renamed {}", m.renaming.join(", "))
+                };
+                let views = match &m.first_difference {
+                    None => "every process sees exactly what it sees there".to_string(),
+                    Some(d) => format!(
+                        "views first differ at {} in round {}: {} here, {} there",
+                        d.process,
+                        d.round.map_or("-".into(), |r| r.to_string()),
+                        d.first,
+                        d.second
+                    ),
+                };
+                let _ = writeln!(
+                    s,
+                    "  world: C up to symmetry ({renaming}): every lost message is on a link it cuts, it tells the clients the same; {views}"
+                );
+            }
+            None => {
+                let _ = writeln!(s, "  world: not world C up to a renaming of the servers");
+            }
+        }
+    }
+    if let Some(replay) = &r.replay {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "replay world C: {replay}");
+    }
+    s
 }
 
 #[cfg(test)]

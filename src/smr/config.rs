@@ -3,7 +3,7 @@
 //! and `q` (`faultline smr --stress`).
 //!
 //! Each has a constructor with documented defaults (the command line's), a `validate` that says
-//! what is wrong with a [`ConfigError`], a `run` for the built-in protocols it names, and a
+//! what is wrong with a [`SmrConfigError`], a `run` for the built-in protocols it names, and a
 //! `run_with` for any [`Protocol`], a user's own included. They return the report types of
 //! [`crate::report::smr`]: an [`SmrReport`] for the worlds, one [`StressRow`] per row of a sweep.
 //! The command line only parses its flags into these types, calls them and renders what they
@@ -89,7 +89,7 @@ pub const DEFAULT_TAUS: [Round; 3] = [1, 3, 6];
 /// What is wrong with a configuration, found before anything runs. The messages name the flags of
 /// `faultline smr`, which sets the fields of the same names.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ConfigError {
+pub enum SmrConfigError {
     /// The cluster cannot be run (no faults, or as many faults as servers), or for the worlds split.
     #[error(transparent)]
     World(#[from] WorldError),
@@ -166,7 +166,7 @@ pub enum ConfigError {
 pub enum LabError {
     /// The configuration was refused before anything ran.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] SmrConfigError),
     /// A process failed in one of worlds A, B and C (omission faults).
     #[error(transparent)]
     Dichotomy(#[from] DichotomyError),
@@ -222,20 +222,20 @@ impl SearchConfig {
     }
 
     /// The rounds every run lasts: [`rounds`](Self::rounds), or [`derived_rounds`].
-    pub fn horizon(&self) -> Result<Round, ConfigError> {
+    pub fn horizon(&self) -> Result<Round, SmrConfigError> {
         horizon(self.rounds, self.tau, self.cluster.faults)
     }
 
     /// Checks every field before anything runs.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), SmrConfigError> {
         check_tau(self.tau)?;
         check_rounds(self.rounds)?;
         let (n, f) = (self.cluster.servers, self.cluster.faults);
         if n < 2 {
-            return Err(ConfigError::TooFewServers(n));
+            return Err(SmrConfigError::TooFewServers(n));
         }
         if n > MAX_SEARCH_SERVERS {
-            return Err(ConfigError::SearchTooManyServers(n));
+            return Err(SmrConfigError::SearchTooManyServers(n));
         }
         if f == 0 {
             return Err(WorldError::NoFaults.into());
@@ -244,7 +244,7 @@ impl SearchConfig {
             return Err(WorldError::TooManyFaults { servers: n, faults: f }.into());
         }
         if self.max_states == 0 {
-            return Err(ConfigError::NoStates);
+            return Err(SmrConfigError::NoStates);
         }
         self.horizon()?;
         Ok(())
@@ -354,17 +354,17 @@ impl WorldsConfig {
 
     /// The rounds each world runs: [`rounds`](Self::rounds), or [`derived_rounds`] if that is
     /// within [`MAX_ROUNDS`].
-    pub fn horizon(&self) -> Result<Round, ConfigError> {
+    pub fn horizon(&self) -> Result<Round, SmrConfigError> {
         horizon(self.rounds, self.tau, self.cluster.faults)
     }
 
     /// Checks every field and combination, and every limit, in the order `faultline smr` reports
     /// them; the error says what to change.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), SmrConfigError> {
         check_tau(self.tau)?;
         check_rounds(self.rounds)?;
         if self.cluster.servers > MAX_SERVERS {
-            return Err(ConfigError::TooManyServers(self.cluster.servers));
+            return Err(SmrConfigError::TooManyServers(self.cluster.servers));
         }
         // Building is cheap and says exactly what is wrong (n > 2f, or C under crashes) before
         // anything runs.
@@ -374,7 +374,7 @@ impl WorldsConfig {
         let rounds = self.horizon()?;
         let slots = u64::from(rounds) * slots_per_round(self.cluster.servers);
         if slots > MAX_WORLD_SLOTS {
-            return Err(ConfigError::WorldTooLarge { servers: self.cluster.servers, rounds, slots });
+            return Err(SmrConfigError::WorldTooLarge { servers: self.cluster.servers, rounds, slots });
         }
         Ok(())
     }
@@ -399,7 +399,7 @@ impl WorldsConfig {
                 let mut report = SmrReport::new(protocol, self.cluster, self.model, rounds, self.driver);
                 for name in show {
                     let world =
-                        world::build(self.cluster, name, FaultModel::Crash).map_err(ConfigError::from)?;
+                        world::build(self.cluster, name, FaultModel::Crash).map_err(SmrConfigError::from)?;
                     report.add(world_report(&world, &run_world(protocol, &world, rounds, self.driver)?));
                 }
                 report.c_impossible = self.c_impossible();
@@ -496,36 +496,36 @@ impl StressSweepConfig {
 
     /// Checks every field and combination, and every limit, in the order `faultline smr --stress`
     /// reports them; the error says what to change.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), SmrConfigError> {
         self.check_common()?;
         if self.protocols.is_empty() {
-            return Err(ConfigError::Empty("--protocol"));
+            return Err(SmrConfigError::Empty("--protocol"));
         }
         // The longest wait decides the longest run; refuse before running anything.
         horizon(self.rounds, self.longest_tau(), self.cluster.faults)?;
         let rows = self.row_count();
         if rows > MAX_ROWS {
-            return Err(ConfigError::TooManyRows(rows));
+            return Err(SmrConfigError::TooManyRows(rows));
         }
         let slots = self.slots(&self.list_rows());
         if slots > MAX_SWEEP_SLOTS {
-            return Err(ConfigError::SweepTooLarge(slots));
+            return Err(SmrConfigError::SweepTooLarge(slots));
         }
         Ok(())
     }
 
     /// What every sweep needs, whichever protocols it runs: `q` only with omission faults, a
     /// cluster the drivers run, every value within its limits.
-    fn check_common(&self) -> Result<(), ConfigError> {
+    fn check_common(&self) -> Result<(), SmrConfigError> {
         if self.model == FaultModel::Crash && !self.qs.is_empty() {
-            return Err(ConfigError::QWithCrash);
+            return Err(SmrConfigError::QWithCrash);
         }
         let (n, f) = (self.cluster.servers, self.cluster.faults);
         if n > MAX_SERVERS {
-            return Err(ConfigError::TooManyServers(n));
+            return Err(SmrConfigError::TooManyServers(n));
         }
         if n < 2 {
-            return Err(ConfigError::TooFewServers(n));
+            return Err(SmrConfigError::TooFewServers(n));
         }
         if f == 0 {
             return Err(WorldError::NoFaults.into());
@@ -534,20 +534,20 @@ impl StressSweepConfig {
             return Err(WorldError::TooManyFaults { servers: n, faults: f }.into());
         }
         if self.taus.is_empty() {
-            return Err(ConfigError::Empty("--tau"));
+            return Err(SmrConfigError::Empty("--tau"));
         }
         if self.model == FaultModel::Omission && self.qs.is_empty() {
-            return Err(ConfigError::Empty("--q"));
+            return Err(SmrConfigError::Empty("--q"));
         }
         for &tau in &self.taus {
             check_tau(tau)?;
         }
         check_rounds(self.rounds)?;
         if !(1..=MAX_RUNS).contains(&self.runs) {
-            return Err(ConfigError::RunsOutOfRange(self.runs));
+            return Err(SmrConfigError::RunsOutOfRange(self.runs));
         }
         if let Some(&q) = self.qs.iter().find(|q| !(0.0..=1.0).contains(*q)) {
-            return Err(ConfigError::Probability(q));
+            return Err(SmrConfigError::Probability(q));
         }
         Ok(())
     }
@@ -579,7 +579,7 @@ impl StressSweepConfig {
     }
 
     /// Validates, then lists every row in the order of the table.
-    pub fn rows(&self) -> Result<Vec<SweepRow>, ConfigError> {
+    pub fn rows(&self) -> Result<Vec<SweepRow>, SmrConfigError> {
         self.validate()?;
         Ok(self.list_rows())
     }
@@ -676,12 +676,12 @@ impl StressSweepConfig {
         let rounds = horizon(self.rounds, protocol.tau().unwrap_or(self.longest_tau()), self.cluster.faults)?;
         let qs = self.q_values();
         if qs.len() > MAX_ROWS {
-            return Err(ConfigError::TooManyRows(qs.len()).into());
+            return Err(SmrConfigError::TooManyRows(qs.len()).into());
         }
         let per_row = self.runs.saturating_mul(slots_per_run(rounds, self.cluster.servers));
         let slots = (qs.len() as u64).saturating_mul(per_row);
         if slots > MAX_SWEEP_SLOTS {
-            return Err(ConfigError::SweepTooLarge(slots).into());
+            return Err(SmrConfigError::SweepTooLarge(slots).into());
         }
         qs.into_iter()
             .map(|q| {
@@ -698,24 +698,24 @@ fn uses_tau(kind: ProtocolKind) -> bool {
     crate::with_protocol!(kind, 1, |p| p.tau().is_some())
 }
 
-fn check_tau(tau: Round) -> Result<(), ConfigError> {
-    if (1..=MAX_TAU).contains(&tau) { Ok(()) } else { Err(ConfigError::TauOutOfRange(tau)) }
+fn check_tau(tau: Round) -> Result<(), SmrConfigError> {
+    if (1..=MAX_TAU).contains(&tau) { Ok(()) } else { Err(SmrConfigError::TauOutOfRange(tau)) }
 }
 
-fn check_rounds(rounds: Option<Round>) -> Result<(), ConfigError> {
+fn check_rounds(rounds: Option<Round>) -> Result<(), SmrConfigError> {
     match rounds {
-        Some(r) if !(1..=MAX_ROUNDS).contains(&r) => Err(ConfigError::RoundsOutOfRange(r)),
+        Some(r) if !(1..=MAX_ROUNDS).contains(&r) => Err(SmrConfigError::RoundsOutOfRange(r)),
         _ => Ok(()),
     }
 }
 
 /// The rounds to run: the ones given, or [`derived_rounds`] if within [`MAX_ROUNDS`].
-fn horizon(given: Option<Round>, tau: Round, faults: usize) -> Result<Round, ConfigError> {
+fn horizon(given: Option<Round>, tau: Round, faults: usize) -> Result<Round, SmrConfigError> {
     if let Some(r) = given {
         return Ok(r);
     }
     let needed = derived_rounds(tau, faults);
-    Round::try_from(needed).ok().filter(|&r| r <= MAX_ROUNDS).ok_or(ConfigError::TooManyRounds {
+    Round::try_from(needed).ok().filter(|&r| r <= MAX_ROUNDS).ok_or(SmrConfigError::TooManyRounds {
         tau,
         faults,
         needed,
@@ -765,17 +765,17 @@ mod tests {
                 WorldsConfig { cluster: Cluster::new(3, 1), ..new() },
                 WorldError::NoSplit { servers: 3, faults: 1 }.into(),
             ),
-            (WorldsConfig { cluster: Cluster::new(33, 17), ..new() }, ConfigError::TooManyServers(33)),
-            (WorldsConfig { tau: 0, ..new() }, ConfigError::TauOutOfRange(0)),
-            (WorldsConfig { tau: MAX_TAU + 1, ..new() }, ConfigError::TauOutOfRange(MAX_TAU + 1)),
-            (WorldsConfig { rounds: Some(0), ..new() }, ConfigError::RoundsOutOfRange(0)),
+            (WorldsConfig { cluster: Cluster::new(33, 17), ..new() }, SmrConfigError::TooManyServers(33)),
+            (WorldsConfig { tau: 0, ..new() }, SmrConfigError::TauOutOfRange(0)),
+            (WorldsConfig { tau: MAX_TAU + 1, ..new() }, SmrConfigError::TauOutOfRange(MAX_TAU + 1)),
+            (WorldsConfig { rounds: Some(0), ..new() }, SmrConfigError::RoundsOutOfRange(0)),
             (
                 WorldsConfig { model: FaultModel::Crash, world: Some(WorldName::C), ..new() },
                 WorldError::CrashCannotBuildC.into(),
             ),
             (
                 WorldsConfig { cluster: Cluster::new(8, 4), tau: MAX_TAU, ..new() },
-                ConfigError::TooManyRounds { tau: MAX_TAU, faults: 4, needed: 10_019 },
+                SmrConfigError::TooManyRounds { tau: MAX_TAU, faults: 4, needed: 10_019 },
             ),
         ] {
             assert_eq!(cfg.validate(), Err(expect.clone()), "{cfg:?}");
@@ -787,7 +787,7 @@ mod tests {
         assert_eq!(big(edge).validate(), Ok(()));
         assert_eq!(
             big(edge + 1).validate(),
-            Err(ConfigError::WorldTooLarge {
+            Err(SmrConfigError::WorldTooLarge {
                 servers: 32,
                 rounds: edge + 1,
                 slots: u64::from(edge + 1) * 34 * 34
@@ -803,30 +803,30 @@ mod tests {
     fn a_sweep_says_what_is_wrong() {
         let new = StressSweepConfig::default;
         for (cfg, expect) in [
-            (StressSweepConfig { model: FaultModel::Crash, ..new() }, ConfigError::QWithCrash),
-            (StressSweepConfig { cluster: Cluster::new(1, 1), ..new() }, ConfigError::TooFewServers(1)),
+            (StressSweepConfig { model: FaultModel::Crash, ..new() }, SmrConfigError::QWithCrash),
+            (StressSweepConfig { cluster: Cluster::new(1, 1), ..new() }, SmrConfigError::TooFewServers(1)),
             (StressSweepConfig { cluster: Cluster::new(3, 0), ..new() }, WorldError::NoFaults.into()),
             (
                 StressSweepConfig { cluster: Cluster::new(3, 3), ..new() },
                 WorldError::TooManyFaults { servers: 3, faults: 3 }.into(),
             ),
-            (StressSweepConfig { protocols: vec![], ..new() }, ConfigError::Empty("--protocol")),
-            (StressSweepConfig { taus: vec![], ..new() }, ConfigError::Empty("--tau")),
-            (StressSweepConfig { qs: vec![], ..new() }, ConfigError::Empty("--q")),
-            (StressSweepConfig { taus: vec![3, 0], ..new() }, ConfigError::TauOutOfRange(0)),
+            (StressSweepConfig { protocols: vec![], ..new() }, SmrConfigError::Empty("--protocol")),
+            (StressSweepConfig { taus: vec![], ..new() }, SmrConfigError::Empty("--tau")),
+            (StressSweepConfig { qs: vec![], ..new() }, SmrConfigError::Empty("--q")),
+            (StressSweepConfig { taus: vec![3, 0], ..new() }, SmrConfigError::TauOutOfRange(0)),
             (
                 StressSweepConfig { rounds: Some(MAX_ROUNDS + 1), ..new() },
-                ConfigError::RoundsOutOfRange(MAX_ROUNDS + 1),
+                SmrConfigError::RoundsOutOfRange(MAX_ROUNDS + 1),
             ),
-            (StressSweepConfig { runs: 0, ..new() }, ConfigError::RunsOutOfRange(0)),
-            (StressSweepConfig { qs: vec![0.5, 1.5], ..new() }, ConfigError::Probability(1.5)),
+            (StressSweepConfig { runs: 0, ..new() }, SmrConfigError::RunsOutOfRange(0)),
+            (StressSweepConfig { qs: vec![0.5, 1.5], ..new() }, SmrConfigError::Probability(1.5)),
             // 8 rows per q: wait-all and majority once, the other two once per tau.
-            (StressSweepConfig { qs: vec![0.5; 126], ..new() }, ConfigError::TooManyRows(8 * 126)),
+            (StressSweepConfig { qs: vec![0.5; 126], ..new() }, SmrConfigError::TooManyRows(8 * 126)),
             (
                 StressSweepConfig { runs: MAX_RUNS, cluster: Cluster::new(8, 2), ..new() },
                 // (n+2)^2 = 100 slots a round; with f = 2, 16 rounds for tau 1, 22 for tau 3, 32 for
                 // tau 6 and for the protocols that do not wait; one round more to set up each run.
-                ConfigError::SweepTooLarge(MAX_RUNS * 4 * 100 * (2 * 33 + 2 * (17 + 23 + 33))),
+                SmrConfigError::SweepTooLarge(MAX_RUNS * 4 * 100 * (2 * 33 + 2 * (17 + 23 + 33))),
             ),
         ] {
             assert_eq!(cfg.validate(), Err(expect.clone()), "{cfg:?}");
@@ -837,9 +837,9 @@ mod tests {
         // `run_with` checks what does not depend on the built-in protocols, and its own rows.
         let majority = Vote::new(CommitRule::Majority);
         let cfg = StressSweepConfig { protocols: vec![], qs: vec![0.5; MAX_ROWS + 1], runs: 1, ..new() };
-        assert_eq!(cfg.run_with(&majority).unwrap_err(), ConfigError::TooManyRows(MAX_ROWS + 1).into());
+        assert_eq!(cfg.run_with(&majority).unwrap_err(), SmrConfigError::TooManyRows(MAX_ROWS + 1).into());
         let cfg = StressSweepConfig { model: FaultModel::Crash, ..new() };
-        assert_eq!(cfg.run_with(&majority).unwrap_err(), ConfigError::QWithCrash.into());
+        assert_eq!(cfg.run_with(&majority).unwrap_err(), SmrConfigError::QWithCrash.into());
     }
 
     /// A protocol given to `run_with` is reported exactly as the built-in one `run` builds.

@@ -23,15 +23,17 @@
 //! [`WorldsConfig`] (one protocol in worlds A, B and C, into an
 //! [`SmrReport`](crate::report::smr::SmrReport)) and [`StressSweepConfig`] (violation rates over
 //! protocols, `τ` and `q`, into [`StressRow`](crate::report::smr::StressRow)s). Each has `new`,
-//! `validate` (a [`ConfigError`]), `run` for the built-in protocols and `run_with` for any
+//! `validate` (a [`SmrConfigError`]), `run` for the built-in protocols and `run_with` for any
 //! [`Protocol`]; the command line only parses flags into them and renders what they return.
 
 pub mod adversary;
 pub mod config;
 pub mod model;
+pub mod point;
 pub mod protocol;
 pub mod protocols;
 pub mod replay;
+pub mod rounds;
 pub mod run;
 pub mod search;
 pub mod spec;
@@ -41,9 +43,10 @@ pub mod view;
 pub mod world;
 
 pub use config::{
-    ConfigError, LabError, SearchConfig, StressSweepConfig, SweepProgress, SweepRow, WorldsConfig,
+    LabError, SearchConfig, SmrConfigError, StressSweepConfig, SweepProgress, SweepRow, WorldsConfig,
 };
 pub use model::{Cluster, Cmd, Pid, Round};
+pub use point::{PointError, StressPoint};
 pub use protocol::{Process, Protocol, RegisterClient};
 pub use run::{Driver, RunError};
 pub use search::{SearchError, SearchOptions, SearchReport, search};

@@ -13,9 +13,9 @@ use super::run::{Driver, Outcome, run};
 use super::spec::Verdict;
 use super::stress::{StressConfig, plan};
 use super::world::World;
-use crate::engine::rounds::Sent;
 use crate::report::mermaid::{Arrow, Diagram};
 use crate::report::smr::{Folded, fold_rounds};
+use crate::smr::rounds::Sent;
 use std::fmt;
 
 /// What both clients write in every stress run, as [`super::stress::stress`] has them.

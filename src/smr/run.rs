@@ -5,7 +5,7 @@ use super::protocol::{Process, Protocol, RegisterClient};
 use super::spec::{self, Response, Verdict};
 use super::view::View;
 use super::world::World;
-use crate::engine::rounds::{self, Adversary, Sent, StepError, Transcript};
+use crate::smr::rounds::{self, Adversary, Sent, StepError, Transcript};
 use serde::Serialize;
 
 /// Why a protocol's run stopped before its last round: a fault of one of its processes, named as
