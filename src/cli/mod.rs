@@ -252,7 +252,14 @@ fn one_line(e: &clap::Error) -> String {
             rendered = rendered.replace(&format!("'{s}'"), &Quoted(s).to_string());
         }
     }
-    first_line(&rendered).to_string()
+    let line = first_line(&rendered).to_string();
+    // Clap lists the valid values of an enum on a line of their own, which one line would lose.
+    match e.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(valid)) if e.kind() == ErrorKind::InvalidValue && !valid.is_empty() => {
+            format!("{line}: expected one of {}", valid.join(", "))
+        }
+        _ => line,
+    }
 }
 
 fn fail(stderr: &mut dyn Write, code: u8, what: &dyn std::fmt::Display) -> u8 {
@@ -307,6 +314,28 @@ mod tests {
         }
         let (_, help, _) = call(&["lock", "--help"]);
         assert!(help.contains("Examples:"), "{help}");
+    }
+
+    #[test]
+    fn a_bad_choice_lists_the_valid_ones() {
+        assert!(refused(&["lock", "--engine", "gpu"]).ends_with(": expected one of sim, threads\n"));
+        let err = refused(&["smr", "--world", "D"]);
+        assert!(err.ends_with(": expected one of A, B, C, all\n"), "{err}");
+    }
+
+    #[test]
+    fn replay_help_is_help() {
+        for (args, needle) in [
+            (&["replay", "--help"][..], "What to replay:"),
+            (&["replay", "-h"], "What to replay:"),
+            (&["replay", "lock", "--help"], "--lease"),
+            (&["replay", "smr", "--help"], "--protocol"),
+        ] {
+            let (code, out, err) = call(args);
+            assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
+            assert!(out.contains(needle), "{args:?}: {out}");
+            assert!(!out.contains("Flags of") && !out.contains("LockConfig::new"), "{args:?}: {out}");
+        }
     }
 
     /// `faultline` with `args`, as a script sees it: the one stderr line, after checking the rest

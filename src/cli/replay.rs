@@ -21,12 +21,26 @@ use crate::smr::theorem;
 use crate::smr::world::{self, WorldName};
 use crate::smr::{PointError, StressPoint};
 use crate::sweep::table::{Table, atomic_write};
-use clap::{FromArgMatches, Parser};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use std::path::{Path, PathBuf};
+
+/// What `faultline replay --help` lists after the options.
+const WHAT: &str = "\
+What to replay:
+  faultline replay lock [FLAGS | --config FILE]   a lock run: the window around its first violation
+  faultline replay FILE.json|FILE.toml            the same, for a configuration file (--config)
+  faultline replay SWEEP.csv --row N              the run of row N (from 0) of a sweep's table
+  faultline replay smr [FLAGS]                    world C of a replication protocol
+  faultline replay smr --stress [FLAGS]           the first failing run of one stress row
+`faultline replay lock --help` and `faultline replay smr --help` list the runs' flags.";
 
 /// The replay's own options (the run's flags come on the same command line).
 #[derive(Debug, Clone, Default, Parser)]
-#[command(name = "faultline replay")]
+#[command(
+    name = "faultline replay",
+    about = "Replay one run and show the timeline around its first violation, as text and as a Mermaid sequence diagram.",
+    after_help = WHAT
+)]
 struct ReplayOptions {
     /// Write the Mermaid diagram here (a .md file gets a fenced block GitHub renders)
     #[arg(long, value_name = "FILE")]
@@ -58,6 +72,9 @@ pub enum ReplayError {
 
 /// Runs `faultline replay` on its tokens; the text for stdout.
 pub fn run(tokens: &[String]) -> Result<String, ReplayError> {
+    if matches!(tokens.first().map(String::as_str), Some("--help" | "-h")) {
+        return Ok(ReplayOptions::command().render_help().to_string());
+    }
     let (own, rest) = split(tokens);
     let options = ReplayOptions::try_parse_from(std::iter::once("replay".to_string()).chain(own))
         .map_err(|e| ReplayError::Usage(first_line(&e.render().to_string()).to_string()))?;
@@ -115,11 +132,25 @@ fn split(tokens: &[String]) -> (Vec<String>, Vec<String>) {
     (own, rest)
 }
 
+/// The matches of `flags` against `command`; `Err(Ok(help))` when they ask for help.
+fn parse(command: clap::Command, flags: &[String]) -> Result<clap::ArgMatches, Result<String, ReplayError>> {
+    let name = command.get_name().to_string();
+    command.try_get_matches_from(std::iter::once(name).chain(flags.iter().cloned())).map_err(|e| {
+        if e.kind() == clap::error::ErrorKind::DisplayHelp {
+            Ok(e.render().to_string())
+        } else {
+            Err(ReplayError::Usage(first_line(&e.render().to_string()).to_string()))
+        }
+    })
+}
+
 fn lock(flags: &[String], context: usize) -> Result<(String, Option<String>), ReplayError> {
-    let command = <LockArgs as clap::Args>::augment_args(clap::Command::new("lock"));
-    let matches = command
-        .try_get_matches_from(std::iter::once("lock".to_string()).chain(flags.iter().cloned()))
-        .map_err(|e| ReplayError::Usage(first_line(&e.render().to_string()).to_string()))?;
+    let command = <LockArgs as clap::Args>::augment_args(clap::Command::new("faultline replay lock"))
+        .about("Replay one lock run: its configuration, then the events around its first violation.");
+    let matches = match parse(command, flags) {
+        Ok(matches) => matches,
+        Err(help) => return help.map(|text| (text, None)),
+    };
     let args = LockArgs::from_arg_matches(&matches).map_err(|e| ReplayError::Usage(e.to_string()))?;
     let cfg = args.config().map_err(CliError::from)?;
     let replay = timeline::replay(&cfg, context).map_err(|e| ReplayError::Usage(e.to_string()))?;
@@ -130,10 +161,13 @@ fn lock(flags: &[String], context: usize) -> Result<(String, Option<String>), Re
 }
 
 fn smr(flags: &[String]) -> Result<(String, Option<String>), ReplayError> {
-    let command = <SmrArgs as clap::Args>::augment_args(clap::Command::new("smr"));
-    let matches = command
-        .try_get_matches_from(std::iter::once("smr".to_string()).chain(flags.iter().cloned()))
-        .map_err(|e| ReplayError::Usage(first_line(&e.render().to_string()).to_string()))?;
+    let command = <SmrArgs as clap::Args>::augment_args(clap::Command::new("faultline replay smr")).about(
+        "Replay world C of a replication protocol, or with --stress the first failing run of one stress row.",
+    );
+    let matches = match parse(command, flags) {
+        Ok(matches) => matches,
+        Err(help) => return help.map(|text| (text, None)),
+    };
     let args = SmrArgs::from_arg_matches(&matches).map_err(|e| ReplayError::Usage(e.to_string()))?;
     Ok(smr_replay(&args)?)
 }
@@ -165,7 +199,7 @@ fn smr_replay(args: &SmrArgs) -> Result<(String, Option<String>), CliError> {
         let d = theorem::dichotomy(&p, cfg.cluster, rounds, cfg.driver).map_err(SmrError::from)?;
         let c = d.worlds.iter().position(|w| w.name == WorldName::C).expect("the dichotomy runs world C");
         let text = worlds_text(&cfg.run_with(&p).map_err(SmrError::from)?);
-        Ok::<_, SmrError>((text, crate::smr::replay::world_mermaid(&d.worlds[c], &d.outcomes[c])))
+        Ok::<_, SmrError>((text, crate::report::smr::diagram::world_mermaid(&d.worlds[c], &d.outcomes[c])))
     })?;
     Ok((text, Some(mermaid)))
 }
@@ -190,7 +224,7 @@ fn first_failure(point: &StressPoint, seed: u64) -> Result<(String, Option<Strin
                     yes(f.verdict.agreement),
                     yes(f.verdict.validity),
                 );
-                (text, Some(crate::smr::replay::failure_mermaid(&cfg, &f)))
+                (text, Some(crate::report::smr::diagram::failure_mermaid(&cfg, &f)))
             }
         })
     })

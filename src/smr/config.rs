@@ -46,6 +46,7 @@ use super::adversary::FaultModel;
 use super::model::{CLIENTS, Cluster, Round};
 use super::protocol::Protocol;
 use super::protocols::ProtocolKind;
+use super::reports::{SmrReport, StressRow, report, world_report};
 use super::run::{Driver, RunError, run_world};
 use super::search::{
     DEFAULT_MAX_STATES, MAX_SEARCH_SERVERS, SearchError, SearchOptions, SearchReport, search,
@@ -53,7 +54,6 @@ use super::search::{
 use super::stress::{StressConfig, StressError, stress_with_progress};
 use super::theorem::{DichotomyError, derived_rounds, dichotomy};
 use super::world::{self, WorldError, WorldName};
-use crate::report::smr::{SmrReport, StressRow, report, world_report};
 
 /// Longest `τ` accepted.
 pub const MAX_TAU: Round = 2_000;
@@ -737,7 +737,6 @@ fn slots_per_run(rounds: Round, servers: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::smr::worlds_text;
     use crate::smr::protocols::{CommitRule, Vote};
 
     #[test]
@@ -852,7 +851,8 @@ mod tests {
         };
         let by_kind = worlds.run().unwrap();
         let by_value = worlds.run_with(&Vote::new(CommitRule::All)).unwrap();
-        assert_eq!(worlds_text(&by_kind), worlds_text(&by_value));
+        let json = |r: &SmrReport| serde_json::to_string(r).unwrap();
+        assert_eq!(json(&by_kind), json(&by_value));
         assert_eq!(by_kind.worlds.keys().collect::<Vec<_>>(), ["A"]);
 
         let sweep = StressSweepConfig {

@@ -33,6 +33,7 @@ pub mod point;
 pub mod protocol;
 pub mod protocols;
 pub mod replay;
+pub mod reports;
 pub mod rounds;
 pub mod run;
 pub mod search;

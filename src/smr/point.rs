@@ -2,7 +2,7 @@
 //! what `faultline replay smr --stress` looks into.
 
 use super::config::{SmrConfigError, StressSweepConfig, SweepRow};
-use crate::report::smr::StressRow;
+use super::reports::StressRow;
 
 /// A stress sweep of exactly one row.
 #[derive(Debug, Clone)]

@@ -12,10 +12,11 @@ use faultline::lock::timeline::{DEFAULT_CONTEXT, Finding, Violation, Window, rep
 use faultline::lock::trace::{Entry, Happening, Trace, kleppmann_config};
 use faultline::lock::{EngineKind, LockConfig, Variant};
 use faultline::report::mermaid;
+use faultline::report::smr::diagram::{failure_mermaid, world_mermaid};
 use faultline::smr::adversary::FaultModel;
 use faultline::smr::model::{Cluster, Cmd};
 use faultline::smr::protocols::{CommitRule, PrimaryBackup, Vote};
-use faultline::smr::replay::{failure_mermaid, first_failure, rerun, world_mermaid};
+use faultline::smr::replay::{first_failure, rerun};
 use faultline::smr::run::Driver;
 use faultline::smr::stress::{StressConfig, stress};
 use faultline::smr::theorem::dichotomy;
