@@ -14,7 +14,7 @@ use crate::lock::config::{
 use crate::lock::faults::Crash;
 use crate::lock::{ConfigError, DecideBy, EngineKind, LockConfig, TimerStart, Variant};
 use crate::node::PausePoint;
-use crate::time::{Nanos, parse_duration};
+use crate::time::{Exact, Nanos, parse_duration};
 
 const EXAMPLES: &str = "\
 Faults name their target: server:N, server:*, client:N, client:*, storage, outbox (numbered from 1).
@@ -58,7 +58,72 @@ fn after_help() -> String {
 
 fn variant_help() -> String {
     let names: Vec<&str> = crate::lock::design::all().iter().map(|v| v.name()).collect();
-    format!("Lock design: {} (listed below) [default: lease]", names.join(", "))
+    format!("Lock design: {} (listed below) [default: {}]", names.join(", "), Variant::LEASE.name())
+}
+
+/// A choice as its flag writes it.
+fn choice<T: clap::ValueEnum>(value: &T) -> String {
+    value.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string())
+}
+
+/// The default of a field over every design, read from [`LockConfig::new`] (simulator) and
+/// written as the flag takes it: one value when the designs agree, else `X for a, b; else Y`.
+/// Designs for which `field` gives `None` (the field means nothing to them) are left out.
+fn by_design(field: impl Fn(&LockConfig) -> Option<String>) -> String {
+    let mut values: Vec<(String, Vec<&'static str>)> = Vec::new();
+    for variant in crate::lock::design::all() {
+        let Some(value) = field(&LockConfig::new(variant, EngineKind::Sim)) else { continue };
+        match values.iter_mut().find(|(v, _)| *v == value) {
+            Some((_, names)) => names.push(variant.name()),
+            None => values.push((value, vec![variant.name()])),
+        }
+    }
+    // The value most designs share is the "else"; ties go to the first design's.
+    let Some(common) = (0..values.len()).rev().max_by_key(|&i| values[i].1.len()) else {
+        return String::new();
+    };
+    let (usual, _) = values.remove(common);
+    if values.is_empty() {
+        return usual;
+    }
+    let special: Vec<String> =
+        values.iter().map(|(v, names)| format!("{v} for {}", names.join(", "))).collect();
+    format!("{}; else {usual}", special.join("; "))
+}
+
+/// The default of a field on each engine, read from [`LockConfig::new`] for the default design.
+fn by_engine(field: impl Fn(&LockConfig) -> String) -> String {
+    let [sim, threads] =
+        [EngineKind::Sim, EngineKind::Threads].map(|engine| field(&LockConfig::new(Variant::LEASE, engine)));
+    if sim == threads { sim } else { format!("{sim} sim, {threads} threads") }
+}
+
+/// The default of a field that no design or engine changes, read from [`LockConfig::new`].
+fn default_of(field: impl Fn(&LockConfig) -> String) -> String {
+    field(&LockConfig::new(Variant::LEASE, EngineKind::Sim))
+}
+
+/// A flag's help with its default.
+fn with_default(what: &str, default: String) -> String {
+    format!("{what} [default: {default}]")
+}
+
+/// A duration as a flag takes it.
+fn duration(nanos: Nanos) -> String {
+    Exact(nanos).to_string()
+}
+
+/// The event budget's rule, with its numbers from the configuration and the default design.
+fn event_budget_help() -> String {
+    let cfg = LockConfig::new(Variant::LEASE, EngineKind::Sim);
+    let per = cfg.variant.design().events_per_acquisition(&cfg);
+    // A run of one acquisition asks for less than the floor, so its budget is the floor.
+    let floor = LockConfig { acquisitions: 1, ..cfg }.event_budget();
+    format!(
+        "for every planned acquisition what the design says a live one may need ({per} for the {}), \
+         plus the events of its renewals and re-sends; at least {floor}: far beyond what a live lock needs",
+        Variant::LEASE.name()
+    )
 }
 
 /// Flags of `faultline lock`. Defaults depend on the variant and the engine; see
@@ -69,44 +134,44 @@ pub struct LockArgs {
     /// Run exactly the configuration and seed in FILE (JSON or TOML): what --json printed, or its "config" alone; no other flag but --json
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
-    /// Lock design (see below) [default: lease]
+    /// Lock design (see below)
     #[arg(long, value_name = "VARIANT", value_parser = Variant::parse, help = variant_help())]
     pub variant: Option<Variant>,
-    /// Engine: sim (deterministic virtual time) or threads (one OS thread per node) [default: sim]
-    #[arg(long, value_name = "ENGINE", hide_possible_values = true)]
+    /// Engine: sim (deterministic virtual time) or threads (one OS thread per node)
+    #[arg(long, value_name = "ENGINE", hide_possible_values = true, help = with_default("Engine: sim (deterministic virtual time) or threads (one OS thread per node)", choice(&EngineKind::Sim)))]
     pub engine: Option<EngineKind>,
-    /// Number of clients competing for the lock [default: 2]
-    #[arg(long, value_name = "N", value_parser = whole::<usize>, allow_negative_numbers = true, help = range_help("Number of clients competing for the lock", 2, MAX_CLIENTS as u64, "2"))]
+    /// Number of clients competing for the lock
+    #[arg(long, value_name = "N", value_parser = whole::<usize>, allow_negative_numbers = true, help = range_help("Number of clients competing for the lock", 2, MAX_CLIENTS as u64, by_design(|c| Some(c.clients.to_string()))))]
     pub clients: Option<usize>,
-    /// Lock servers, for multi-server designs [default: the design's, 3 for redlock]
-    #[arg(long, value_name = "K", value_parser = whole::<usize>, allow_negative_numbers = true, help = range_help("Lock servers, for multi-server designs", 1, MAX_SERVERS as u64, "the design's: 3 for redlock, else 1"))]
+    /// Lock servers, for multi-server designs
+    #[arg(long, value_name = "K", value_parser = whole::<usize>, allow_negative_numbers = true, help = range_help("Lock servers, for multi-server designs", 1, MAX_SERVERS as u64, format!("the design's: {}", by_design(|c| Some(c.servers.to_string())))))]
     pub servers: Option<usize>,
-    /// Lease L, e.g. 10ms; preemptive variants only [default: 10ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
+    /// Lease L, e.g. 10ms; preemptive variants only
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = with_default("Lease L, e.g. 10ms; preemptive variants only", by_design(|c| c.lease.map(duration))))]
     pub lease: Option<Nanos>,
-    /// Safety margin m checked before touching storage, shorter than L [default: 2ms for lease-margin, else none]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
+    /// Safety margin m checked before touching storage, shorter than L
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = with_default("Safety margin m checked before touching storage, shorter than L", by_design(|c| c.variant.preemptive().then(|| c.margin.map_or("none".into(), duration)))))]
     pub margin: Option<Nanos>,
-    /// Lock-delay D: the service keeps an expired lock free-but-closed this long [default: 5ms for lock-delay, else 0]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
+    /// Lock-delay D: the service keeps an expired lock free-but-closed this long
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = with_default("Lock-delay D: the service keeps an expired lock free-but-closed this long", by_design(|c| c.variant.preemptive().then(|| duration(c.lock_delay)))))]
     pub lock_delay: Option<Nanos>,
-    /// When clients start their lease countdown: grant or request [default: grant]
-    #[arg(long, value_name = "WHEN", hide_possible_values = true)]
+    /// When clients start their lease countdown: grant or request
+    #[arg(long, value_name = "WHEN", hide_possible_values = true, help = with_default("When clients start their lease countdown: grant or request", by_design(|c| c.variant.preemptive().then(|| choice(&c.timer_start)))))]
     pub timer_start: Option<TimerStart>,
-    /// Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time; 0 for never [default: 20ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
+    /// Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time; 0 for never
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = with_default("Re-send an unanswered request (to the lock service or to storage) after this long, then after twice as long each time; 0 for never", by_design(|c| Some(duration(c.retry)))))]
     pub retry: Option<Nanos>,
-    /// Renew the lease this often while holding it [default: 0]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = format!("Renew the lease this often while holding it, 0 for never; shorter than L, and at most {MAX_RENEWALS_PER_SECTION} renewals per section [default: 0]"))]
+    /// Renew the lease this often while holding it
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = with_default(&format!("Renew the lease this often while holding it, 0 for never; shorter than L, and at most {MAX_RENEWALS_PER_SECTION} renewals per section"), by_design(|c| c.variant.preemptive().then(|| duration(c.renew)))))]
     pub renew: Option<Nanos>,
-    /// Work w inside the critical section, between the read and the write [default: 1ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
+    /// Work w inside the critical section, between the read and the write
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = with_default("Work w inside the critical section, between the read and the write", by_design(|c| Some(duration(c.work)))))]
     pub work: Option<Nanos>,
-    /// Stall distribution: none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, each optionally @PROB [default: exp:5ms]
-    #[arg(long, value_name = "DIST", value_parser = Dist::parse, allow_hyphen_values = true)]
+    /// Stall distribution: none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, each optionally @PROB
+    #[arg(long, value_name = "DIST", value_parser = Dist::parse, allow_hyphen_values = true, help = with_default("Stall distribution: none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, each optionally @PROB", by_design(|c| Some(c.pause.to_string()))))]
     pub pause: Option<Dist>,
-    /// Where stalls happen: p1 (after the grant, before the margin check) or p2 (after the last check) [default: p2]
-    #[arg(long, value_name = "POINT", hide_possible_values = true)]
+    /// Where stalls happen: p1 (after the grant, before the margin check) or p2 (after the last check)
+    #[arg(long, value_name = "POINT", hide_possible_values = true, help = with_default("Where stalls happen: p1 (after the grant, before the margin check) or p2 (after the last check)", by_design(|c| Some(choice(&PauseAt::from(c.pause_at))))))]
     pub pause_at: Option<PauseAt>,
     /// A crash: N (client 1 just after its N-th grant, holding the lock), client:I@N, or TARGET@TIME (e.g. server:2@30ms); repeatable [default: none]
     #[arg(long, value_name = "WHAT", value_parser = Crash::parse, allow_hyphen_values = true)]
@@ -123,23 +188,23 @@ pub struct LockArgs {
     /// Lose every message between two groups of nodes in a true-time window: A|B:FROM..UNTIL (e.g. client:1|server:*:10ms..200ms), or lock:FROM..UNTIL / storage:FROM..UNTIL for client 1; repeatable [default: none]
     #[arg(long, value_name = "A|B:FROM..UNTIL", value_parser = Partition::parse)]
     pub partition: Vec<Partition>,
-    /// Client clock drift: clocks run at 1 - RHO, e.g. 0.1 for 10% slow [default: 0]
-    #[arg(long, value_name = "RHO", value_parser = drift, allow_negative_numbers = true)]
+    /// Client clock drift: clocks run at 1 - RHO, e.g. 0.1 for 10% slow
+    #[arg(long, value_name = "RHO", value_parser = drift, allow_negative_numbers = true, help = with_default("Client clock drift: clocks run at 1 - RHO, e.g. 0.1 for 10% slow", default_of(|c| c.drift.to_string())))]
     pub drift: Option<f64>,
-    /// Probability that a message is lost, 0 to 1 [default: 0]
-    #[arg(long = "drop", value_name = "P", value_parser = probability, allow_negative_numbers = true)]
+    /// Probability that a message is lost, 0 to 1
+    #[arg(long = "drop", value_name = "P", value_parser = probability, allow_negative_numbers = true, help = with_default("Probability that a message is lost, 0 to 1", default_of(|c| c.link.drop.to_string())))]
     pub drop_p: Option<f64>,
-    /// One-way message delay distribution, same forms as --pause [default: none]
-    #[arg(long, value_name = "DIST", value_parser = Dist::parse, allow_hyphen_values = true)]
+    /// One-way message delay distribution, same forms as --pause
+    #[arg(long, value_name = "DIST", value_parser = Dist::parse, allow_hyphen_values = true, help = with_default("One-way message delay distribution, same forms as --pause", default_of(|c| c.link.delay.to_string())))]
     pub delay: Option<Dist>,
-    /// Probability that a message is delivered twice, 0 to 1 [default: 0]
-    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
+    /// Probability that a message is delivered twice, 0 to 1
+    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true, help = with_default("Probability that a message is delivered twice, 0 to 1", default_of(|c| c.link.duplicate.to_string())))]
     pub duplicate: Option<f64>,
-    /// Probability that a message is held back so later ones overtake it, 0 to 1 [default: 0]
-    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
+    /// Probability that a message is held back so later ones overtake it, 0 to 1
+    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true, help = with_default("Probability that a message is held back so later ones overtake it, 0 to 1", default_of(|c| c.link.reorder.to_string())))]
     pub reorder: Option<f64>,
-    /// Longest extra delay of a reordered message [default: 1ms]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
+    /// Longest extra delay of a reordered message
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = with_default("Longest extra delay of a reordered message", default_of(|c| duration(c.link.reorder_window))))]
     pub reorder_window: Option<Nanos>,
     /// Links that --drop/--delay/--duplicate/--reorder affect: all, or a list of lock,storage,effect [default: all]
     #[arg(long, value_name = "LINKS", value_parser = LinkScope::parse)]
@@ -150,11 +215,11 @@ pub struct LockArgs {
     /// Consensus only: decide on storage's ack, or announce the decision as a side effect [default: ack]
     #[arg(long, value_name = "ack|effect", hide_possible_values = true)]
     pub decide_by: Option<DecideBy>,
-    /// Increment only: acquisitions in the run, split as evenly as they go between clients [default: 10000 sim, 500 threads]
-    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = range_help("Increment only: acquisitions in the run, split as evenly as they go between clients", 1, MAX_ACQUISITIONS, "10000 sim, 500 threads"))]
+    /// Increment only: acquisitions in the run, split as evenly as they go between clients
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = range_help("Increment only: acquisitions in the run, split as evenly as they go between clients", 1, MAX_ACQUISITIONS, by_engine(|c| c.acquisitions.to_string())))]
     pub acquisitions: Option<u64>,
-    /// Consensus only: instances each client decides [default: 1000 sim, 100 threads]
-    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = range_help("Consensus only: instances each client decides", 1, MAX_INSTANCES, "1000 sim, 100 threads"))]
+    /// Consensus only: instances each client decides
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = range_help("Consensus only: instances each client decides", 1, MAX_INSTANCES, by_engine(|c| c.instances.to_string())))]
     pub instances: Option<u64>,
     /// Consensus only: time between the starts of two instances [default: room for every client to take the lock once]
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
@@ -162,11 +227,11 @@ pub struct LockArgs {
     /// Stop the run at this true time whatever happens; waiting clients then count as blocked [default: derived from the workload, far beyond what a live lock needs]
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub horizon: Option<Nanos>,
-    /// Stop the run after this many engine events whatever happens, reporting the figures so far [default: 64 per planned acquisition, at least 1000000; far beyond what a live lock needs]
-    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = range_help("Stop the run after this many engine events whatever happens, reporting the figures so far", 1, MAX_EVENTS, "64 per planned acquisition, at least 1000000: far beyond what a live lock needs"))]
+    /// Stop the run after this many engine events whatever happens, reporting the figures so far
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = range_help("Stop the run after this many engine events whatever happens, reporting the figures so far", 1, MAX_EVENTS, event_budget_help()))]
     pub max_events: Option<u64>,
-    /// Master seed of every random stream; the same seed replays a sim run exactly [default: 1]
-    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true)]
+    /// Master seed of every random stream; the same seed replays a sim run exactly
+    #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = with_default("Master seed of every random stream; the same seed replays a sim run exactly", default_of(|c| c.seed.to_string())))]
     pub seed: Option<u64>,
     /// Print one JSON object instead of the table
     #[arg(long)]
@@ -298,7 +363,7 @@ fn read_config(path: &std::path::Path) -> Result<LockConfig, LockFlagError> {
 
 /// A flag's help with its range and default, the numbers taken from the limits themselves so that
 /// help and validation cannot disagree.
-fn range_help(what: &str, min: u64, max: u64, default: &str) -> String {
+fn range_help(what: &str, min: u64, max: u64, default: String) -> String {
     format!("{what}, {min} to {max} [default: {default}]")
 }
 
@@ -416,5 +481,78 @@ mod tests {
             let err = config(args).expect_err(expect);
             assert!(err.contains(expect), "{args:?}: {err}");
         }
+    }
+
+    /// The `[default: ...]` of `flag` in the help.
+    fn default_in_help(help: &str, flag: &str) -> String {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{flag} ")))
+            .unwrap_or_else(|| panic!("{flag} is not in the help"));
+        let start = line.find("[default: ").unwrap_or_else(|| panic!("{flag} has no default: {line}")) + 10;
+        line[start..line.len() - 1].to_string()
+    }
+
+    /// Every flag whose default is a field of the configuration says in its help what
+    /// `LockConfig::new` puts there, for the default design on the simulator, and names the designs
+    /// and engines that differ.
+    #[test]
+    fn help_defaults_are_the_configuration_s() {
+        use crate::fault::LinkPlan;
+        use crate::lock::config::LinkScope;
+        use clap::CommandFactory;
+        let help = Wrap::command().render_help().to_string();
+        let sim = LockConfig::new(Variant::LEASE, EngineKind::Sim);
+        let threads = LockConfig::new(Variant::LEASE, EngineKind::Threads);
+        let margin = LockConfig::new(Variant::LEASE_MARGIN, EngineKind::Sim);
+        let delay = LockConfig::new(Variant::LOCK_DELAY, EngineKind::Sim);
+        let redlock = LockConfig::new(Variant::REDLOCK, EngineKind::Sim);
+        let exact = |n: Nanos| crate::time::Exact(n).to_string();
+        assert_eq!((sim.margin, sim.lock_delay, sim.servers), (None, 0, 1), "the usual values below");
+        for (flag, expected) in [
+            ("--clients", sim.clients.to_string()),
+            (
+                "--servers",
+                format!(
+                    "the design's: {} for redlock, redlock-fenced; else {}",
+                    redlock.servers, sim.servers
+                ),
+            ),
+            ("--lease", exact(sim.lease.unwrap())),
+            ("--margin", format!("{} for lease-margin; else none", exact(margin.margin.unwrap()))),
+            ("--lock-delay", format!("{} for lock-delay; else 0", exact(delay.lock_delay))),
+            ("--timer-start", "grant".into()),
+            ("--retry", exact(sim.retry)),
+            ("--renew", exact(sim.renew)),
+            ("--work", exact(sim.work)),
+            ("--pause", sim.pause.to_string()),
+            ("--pause-at", "p2".into()),
+            ("--drift", sim.drift.to_string()),
+            ("--drop", sim.link.drop.to_string()),
+            ("--delay", sim.link.delay.to_string()),
+            ("--duplicate", sim.link.duplicate.to_string()),
+            ("--reorder", sim.link.reorder.to_string()),
+            ("--reorder-window", exact(sim.link.reorder_window)),
+            ("--acquisitions", format!("{} sim, {} threads", sim.acquisitions, threads.acquisitions)),
+            ("--instances", format!("{} sim, {} threads", sim.instances, threads.instances)),
+            ("--seed", sim.seed.to_string()),
+        ] {
+            assert_eq!(default_in_help(&help, flag), expected, "{flag}");
+        }
+        assert_eq!((sim.timer_start, sim.pause_at), (TimerStart::Grant, PausePoint::P2));
+        assert_eq!((sim.links, &sim.link), (LinkScope::ALL, &LinkPlan::PERFECT));
+        assert_eq!(default_in_help(&help, "--links"), "all");
+        // The budget's rule names the design's own figure and the floor, and counts more than
+        // acquisitions: a run of one acquisition gets the floor, a run with renewals more than
+        // one without.
+        let budget = default_in_help(&help, "--max-events");
+        let per = sim.variant.design().events_per_acquisition(&sim);
+        let floor = LockConfig { acquisitions: 1, ..sim.clone() }.event_budget();
+        assert!(budget.contains(&format!("({per} for the lease)")), "{budget}");
+        assert!(budget.contains(&format!("at least {floor}")), "{budget}");
+        assert!(budget.contains("renewals and re-sends"), "{budget}");
+        let big = LockConfig { acquisitions: 1_000_000, ..sim.clone() };
+        let renewing = LockConfig { renew: 2 * crate::time::MS, ..big.clone() };
+        assert!(renewing.event_budget() > big.event_budget());
     }
 }
