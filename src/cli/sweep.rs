@@ -332,4 +332,27 @@ mod tests {
         let expected = format!("(every protocol, tau {}, q {})", taus.join(","), qs.join(","));
         assert!(help.contains(&expected), "{expected} missing from\n{help}");
     }
+
+    /// A set-valued flag written with `+` is one point of a sweep, with every link in it.
+    #[test]
+    fn a_set_joined_by_plus_is_one_point() {
+        let tokens: Vec<String> =
+            ["lock", "--links", "lock+storage", "--acquisitions", "50", "--quiet"].map(String::from).to_vec();
+        let Ok(Printed::Report(csv)) = run(&tokens) else { panic!("the sweep ran") };
+        let table = crate::sweep::table::Table::parse(csv.as_bytes()).expect("a table");
+        assert_eq!(table.rows.len(), 1, "{csv}");
+        let cell = |c: &str| table.rows[0][table.column(c).expect(c)].clone();
+        let links = [cell("config.links.lock"), cell("config.links.storage"), cell("config.links.effect")];
+        assert_eq!(links, ["true", "true", "false"]);
+    }
+
+    #[test]
+    fn a_replication_sweep_writes_its_seed_once() {
+        let tokens: Vec<String> = ["smr", "--protocol", "majority", "--q", "0.5", "--runs", "5", "--quiet"]
+            .map(String::from)
+            .to_vec();
+        let Ok(Printed::Report(csv)) = run(&tokens) else { panic!("the sweep ran") };
+        let header: Vec<&str> = csv.lines().next().expect("a header").split(',').collect();
+        assert_eq!(header.iter().filter(|c| **c == "seed").count(), 1, "{header:?}");
+    }
 }

@@ -206,7 +206,7 @@ pub struct LockArgs {
     /// Longest extra delay of a reordered message
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = with_default("Longest extra delay of a reordered message", default_of(|c| duration(c.link.reorder_window))))]
     pub reorder_window: Option<Nanos>,
-    /// Links that --drop/--delay/--duplicate/--reorder affect: all, or a list of lock,storage,effect [default: all]
+    /// Links that --drop/--delay/--duplicate/--reorder affect: all, or some of lock, storage, effect joined by + (lock+storage: one value in a sweep too, where commas separate values; a comma also joins them here) [default: all]
     #[arg(long, value_name = "LINKS", value_parser = LinkScope::parse)]
     pub links: Option<LinkScope>,
     /// What clients do in the critical section: increment (a shared counter) or consensus [default: increment]

@@ -90,5 +90,19 @@ fn cells(point: &StressPoint, seed: u64) -> Vec<(String, String)> {
     let row = serde_json::to_value(point.run(seed)).expect("a stress row serialises");
     let mut out = Vec::new();
     flatten("", &row, &mut out);
+    // The row's master seed is the run's, which the sweep's own `seed` column already holds.
+    out.retain(|(column, _)| column != "seed");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_is_one_column() {
+        let columns = SmrLab.columns();
+        assert!(!columns.iter().any(|c| c == "seed"), "{columns:?}");
+        assert!(columns.iter().any(|c| c == "runs"), "{columns:?}");
+    }
 }
