@@ -18,8 +18,8 @@
 use super::values::{probability, whole, whole_in};
 use crate::smr::adversary::FaultModel;
 use crate::smr::config::{
-    MAX_ROUNDS, MAX_ROWS, MAX_RUNS, MAX_SERVERS, MAX_SWEEP_SLOTS, MAX_TAU, MAX_WORLD_SLOTS, SearchConfig,
-    SmrConfigError, StressSweepConfig, WorldsConfig,
+    MAX_CLUSTER_SERVERS, MAX_ROUNDS, MAX_ROWS, MAX_RUNS, MAX_SWEEP_SLOTS, MAX_TAU, MAX_WORLD_SLOTS,
+    SearchConfig, SmrConfigError, StressSweepConfig, WorldsConfig,
 };
 use crate::smr::model::{Cluster, Round};
 use crate::smr::protocols::ProtocolKind;
@@ -58,7 +58,7 @@ fn list<T: ToString>(items: &[T]) -> String {
 fn servers_help() -> String {
     let (worlds, sweep) = (WorldsConfig::new(), StressSweepConfig::default());
     format!(
-        "Servers n, 2 to {MAX_SERVERS}; worlds A, B, C need n <= 2f [default: {}; {} with --stress]",
+        "Servers n, 2 to {MAX_CLUSTER_SERVERS}; worlds A, B, C need n <= 2f [default: {}; {} with --stress]",
         worlds.cluster.servers, sweep.cluster.servers
     )
 }
@@ -112,6 +112,15 @@ fn max_states_help() -> String {
     format!(
         "With --search: stop, and say so, after exploring this many distinct states [default: {}]",
         SearchConfig::new().max_states
+    )
+}
+
+fn max_bytes_help() -> String {
+    let bytes = SearchConfig::new().max_bytes;
+    format!(
+        "With --search: stop, and say so, once the states kept take this many bytes, as estimated \
+         from their sizes [default: {bytes} ({} MiB)]",
+        bytes >> 20
     )
 }
 
@@ -177,6 +186,9 @@ pub struct SmrArgs {
     /// With --search: the bound on distinct states.
     #[arg(long, value_name = "N", help = max_states_help(), value_parser = whole::<u64>, allow_negative_numbers = true)]
     pub max_states: Option<u64>,
+    /// With --search: the bound on memory, in bytes.
+    #[arg(long, value_name = "BYTES", help = max_bytes_help(), value_parser = bytes, allow_negative_numbers = true)]
+    pub max_bytes: Option<u64>,
     /// With --search: clients are correct, only the faulty servers' links lose messages (by
     /// default the adversary may also make clients faulty, as world C does)
     #[arg(long)]
@@ -251,6 +263,10 @@ fn rounds(text: &str) -> Result<Round, String> {
     whole_in(text, 1..=MAX_ROUNDS, "rounds")
 }
 
+fn bytes(text: &str) -> Result<u64, String> {
+    whole_in(text, 1..=u64::MAX, "bytes")
+}
+
 fn runs(text: &str) -> Result<u64, String> {
     whole_in(text, 1..=MAX_RUNS, "runs")
 }
@@ -284,9 +300,11 @@ impl SmrArgs {
         if self.search {
             return self.search_config().map(Plan::Search);
         }
-        for (flag, given) in
-            [("--max-states", self.max_states.is_some()), ("--reliable-clients", self.reliable_clients)]
-        {
+        for (flag, given) in [
+            ("--max-states", self.max_states.is_some()),
+            ("--max-bytes", self.max_bytes.is_some()),
+            ("--reliable-clients", self.reliable_clients),
+        ] {
             if given {
                 return Err(SmrFlagError::NeedsSearch {
                     flag,
@@ -369,6 +387,7 @@ impl SmrArgs {
         cfg.rounds = self.rounds;
         cfg.clients_may_fail = !self.reliable_clients;
         cfg.max_states = self.max_states.unwrap_or(cfg.max_states);
+        cfg.max_bytes = self.max_bytes.unwrap_or(cfg.max_bytes);
         cfg.validate()?;
         Ok(cfg)
     }
@@ -550,8 +569,10 @@ mod tests {
         assert!(tau(&MAX_TAU.to_string()).is_ok() && tau(&(MAX_TAU + 1).to_string()).is_err());
         assert!(rounds(&MAX_ROUNDS.to_string()).is_ok() && rounds(&(MAX_ROUNDS + 1).to_string()).is_err());
         let servers = |n: usize| plan(&["--servers", &n.to_string(), "--faults", &(n / 2).to_string()]);
-        assert!(servers(MAX_SERVERS).is_ok());
-        assert!(servers(MAX_SERVERS + 1).unwrap_err().contains(&format!("at most {MAX_SERVERS}")));
+        assert!(servers(MAX_CLUSTER_SERVERS).is_ok());
+        assert!(
+            servers(MAX_CLUSTER_SERVERS + 1).unwrap_err().contains(&format!("at most {MAX_CLUSTER_SERVERS}"))
+        );
     }
 
     #[test]
@@ -586,7 +607,7 @@ mod tests {
         use clap::CommandFactory;
         let help = Wrap::command().render_long_help().to_string();
         for needle in [
-            format!("2 to {MAX_SERVERS}"),
+            format!("2 to {MAX_CLUSTER_SERVERS}"),
             format!("1 to {MAX_TAU}"),
             format!("1 to {MAX_ROUNDS}"),
             format!("1 to {MAX_RUNS}"),

@@ -49,7 +49,8 @@ use super::protocols::ProtocolKind;
 use super::reports::{SmrReport, StressRow, report, world_report};
 use super::run::{Driver, RunError, run_world};
 use super::search::{
-    DEFAULT_MAX_STATES, MAX_SEARCH_SERVERS, SearchError, SearchOptions, SearchReport, search,
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, MAX_SEARCH_SERVERS, SearchError, SearchOptions, SearchReport,
+    search,
 };
 use super::stress::{StressConfig, StressError, stress_with_progress};
 use super::theorem::{DichotomyError, derived_rounds, dichotomy};
@@ -58,11 +59,11 @@ use super::world::{self, WorldError, WorldName};
 /// Longest `τ` accepted.
 pub const MAX_TAU: Round = 2_000;
 /// Longest run accepted. A run keeps every round's inbox; one run of a sweep this long on
-/// [`MAX_SERVERS`] servers peaks at about 50 MB.
+/// [`MAX_CLUSTER_SERVERS`] servers peaks at about 50 MB.
 pub const MAX_ROUNDS: Round = 10_000;
 /// Most servers accepted: the threaded driver runs one thread per process, and every server may
 /// message every other in every round.
-pub const MAX_SERVERS: usize = 32;
+pub const MAX_CLUSTER_SERVERS: usize = 32;
 /// Most messages one world can carry, rounds * (n+2)^2 (every process may message every process
 /// in every round). The worlds keep every message for the view comparison and print them all; at
 /// this limit primary-backup, the chattiest protocol, peaks at about 150 MB (170 MB on the threads
@@ -96,8 +97,8 @@ pub enum SmrConfigError {
     /// Fewer than two servers in a sweep.
     #[error("--servers must be at least 2 (got {0})")]
     TooFewServers(usize),
-    /// More servers than the drivers are built for ([`MAX_SERVERS`]).
-    #[error("--servers must be at most {MAX_SERVERS} (got {0})")]
+    /// More servers than the drivers are built for ([`MAX_CLUSTER_SERVERS`]).
+    #[error("--servers must be at most {MAX_CLUSTER_SERVERS} (got {0})")]
     TooManyServers(usize),
     /// A `τ` of 0 or above [`MAX_TAU`].
     #[error("--tau must be from 1 to {MAX_TAU} (got {0})")]
@@ -154,6 +155,9 @@ pub enum SmrConfigError {
     /// A state bound of 0.
     #[error("--max-states must be at least 1")]
     NoStates,
+    /// A memory bound of 0.
+    #[error("the search's memory bound must be at least 1 byte")]
+    NoBytes,
     /// A sweep that would run for hours ([`MAX_SWEEP_SLOTS`]).
     #[error(
         "the sweep would simulate {0} message slots, runs * (rounds + 1) * (n+2)^2 over all rows, more than the {MAX_SWEEP_SLOTS} allowed: lower --runs, --servers, --rounds or --tau, or give fewer --tau or --q values"
@@ -199,6 +203,8 @@ pub struct SearchConfig {
     pub clients_may_fail: bool,
     /// The bound on distinct states explored (default: [`DEFAULT_MAX_STATES`]).
     pub max_states: u64,
+    /// The bound on the bytes the explored states take, estimated (default: [`DEFAULT_MAX_BYTES`]).
+    pub max_bytes: u64,
 }
 
 impl Default for SearchConfig {
@@ -209,7 +215,7 @@ impl Default for SearchConfig {
 
 impl SearchConfig {
     /// The defaults of `faultline smr --search`: commit-alone with `τ = 3` on `n = 2`, `f = 1`,
-    /// the derived rounds (20), clients that may fail, [`DEFAULT_MAX_STATES`].
+    /// the derived rounds (20), clients that may fail, [`DEFAULT_MAX_STATES`], [`DEFAULT_MAX_BYTES`].
     pub fn new() -> Self {
         SearchConfig {
             protocol: ProtocolKind::CommitAlone,
@@ -218,6 +224,7 @@ impl SearchConfig {
             rounds: None,
             clients_may_fail: true,
             max_states: DEFAULT_MAX_STATES,
+            max_bytes: DEFAULT_MAX_BYTES,
         }
     }
 
@@ -246,6 +253,9 @@ impl SearchConfig {
         if self.max_states == 0 {
             return Err(SmrConfigError::NoStates);
         }
+        if self.max_bytes == 0 {
+            return Err(SmrConfigError::NoBytes);
+        }
         self.horizon()?;
         Ok(())
     }
@@ -255,6 +265,7 @@ impl SearchConfig {
         SearchOptions {
             clients_may_fail: self.clients_may_fail,
             max_states: self.max_states,
+            max_bytes: self.max_bytes,
             ..SearchOptions::new()
         }
     }
@@ -363,7 +374,7 @@ impl WorldsConfig {
     pub fn validate(&self) -> Result<(), SmrConfigError> {
         check_tau(self.tau)?;
         check_rounds(self.rounds)?;
-        if self.cluster.servers > MAX_SERVERS {
+        if self.cluster.servers > MAX_CLUSTER_SERVERS {
             return Err(SmrConfigError::TooManyServers(self.cluster.servers));
         }
         // Building is cheap and says exactly what is wrong (n > 2f, or C under crashes) before
@@ -521,7 +532,7 @@ impl StressSweepConfig {
             return Err(SmrConfigError::QWithCrash);
         }
         let (n, f) = (self.cluster.servers, self.cluster.faults);
-        if n > MAX_SERVERS {
+        if n > MAX_CLUSTER_SERVERS {
             return Err(SmrConfigError::TooManyServers(n));
         }
         if n < 2 {

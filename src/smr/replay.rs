@@ -9,7 +9,7 @@
 use super::adversary::Plan;
 use super::model::{CLIENTS, Cmd};
 use super::protocol::Protocol;
-use super::run::{Driver, Outcome, run};
+use super::run::{Driver, RunRecord, run};
 use super::spec::Verdict;
 use super::stress::{StressConfig, plan};
 
@@ -48,7 +48,7 @@ pub struct Failure<M> {
     /// Which properties failed.
     pub verdict: Verdict,
     /// The run itself, to draw.
-    pub outcome: Outcome<M>,
+    pub outcome: RunRecord<M>,
 }
 
 /// Re-runs run `run` of the experiment `cfg` alone, with the loop driver as the experiment does.
@@ -56,7 +56,7 @@ pub fn rerun<P: Protocol>(
     protocol: &P,
     cfg: &StressConfig,
     run_index: u64,
-) -> Result<(Plan, Outcome<P::Msg>), StressReplayError> {
+) -> Result<(Plan, RunRecord<P::Msg>), StressReplayError> {
     if run_index >= cfg.runs {
         return Err(StressReplayError::NoSuchRun { run: run_index, runs: cfg.runs });
     }

@@ -10,7 +10,7 @@
 use super::Protocol;
 use super::adversary::FaultModel;
 use super::model::{CLIENTS, Cluster, Pid, Round};
-use super::run::{Driver, Outcome};
+use super::run::{Driver, RunRecord};
 use super::stress::{StressConfig, StressResult};
 use super::theorem::{Dichotomy, Horn};
 use super::view::Difference;
@@ -281,7 +281,7 @@ pub fn report<P: Protocol>(
 }
 
 /// The report of `outcome`, the run of some protocol in `world`.
-pub fn world_report<M: fmt::Display>(world: &World, outcome: &Outcome<M>) -> WorldReport {
+pub fn world_report<M: fmt::Display>(world: &World, outcome: &RunRecord<M>) -> WorldReport {
     let cluster = world.cluster;
     let names = |ps: &mut dyn Iterator<Item = &Pid>| ps.map(|&p| cluster.name(p)).collect::<Vec<_>>();
     let rounds = outcome

@@ -13,7 +13,7 @@
 use super::adversary::FaultModel;
 use super::model::{Cluster, Cmd, Round};
 use super::protocol::Protocol;
-use super::run::{Driver, Outcome, RunError, run_world};
+use super::run::{Driver, RunError, RunRecord, run_world};
 use super::view::{Difference, compare};
 use super::world::{World, WorldError, WorldName, build};
 use serde::Serialize;
@@ -68,7 +68,7 @@ pub struct Dichotomy<M> {
     /// The worlds, A, B, C.
     pub worlds: [World; 3],
     /// Their outcomes, A, B, C.
-    pub outcomes: [Outcome<M>; 3],
+    pub outcomes: [RunRecord<M>; 3],
     /// First difference between the views of `G1 ∪ {c1}` in A and in C (`None`: equal).
     pub ac_difference: Option<Difference>,
     /// First difference between the views of `G2 ∪ {c2}` in B and in C (`None`: equal).
@@ -148,7 +148,7 @@ pub fn dichotomy<P: Protocol>(
 /// the worlds' construction, disagreement in C.
 fn classify<M>(
     worlds: &[World; 3],
-    outcomes: &[Outcome<M>; 3],
+    outcomes: &[RunRecord<M>; 3],
     rerun_difference: Option<(WorldName, Difference)>,
     views_equal: bool,
 ) -> Horn {

@@ -7,13 +7,13 @@ use crate::smr::adversary::{FaultModel, Plan};
 use crate::smr::model::{CLIENTS, Cluster, Cmd, Pid, Round};
 use crate::smr::replay::{Failure, STRESS_INPUTS};
 use crate::smr::rounds::Sent;
-use crate::smr::run::Outcome;
+use crate::smr::run::RunRecord;
 use crate::smr::stress::StressConfig;
 use crate::smr::world::World;
 use std::fmt;
 
 /// The rounds a run lasted: every process is handed an inbox every round, even an empty one.
-fn rounds_of<M>(outcome: &Outcome<M>) -> Round {
+fn rounds_of<M>(outcome: &RunRecord<M>) -> Round {
     outcome.views.first().map_or(0, |v| v.inbox.len() as Round)
 }
 
@@ -29,7 +29,7 @@ type Line = (String, String, Arrow, String);
 /// was told and the verdict. As in the text report, rounds in which nothing is sent are left out
 /// and a run of rounds repeating the one before (heartbeats) is one note, so that a long run stays
 /// readable.
-pub fn outcome_mermaid<M: fmt::Display>(heading: &str, plan: &Plan, outcome: &Outcome<M>) -> String {
+pub fn outcome_mermaid<M: fmt::Display>(heading: &str, plan: &Plan, outcome: &RunRecord<M>) -> String {
     let cluster = outcome.cluster;
     let rounds = rounds_of(outcome);
     let mut d = Diagram::new();
@@ -112,7 +112,7 @@ fn inputs_text(cluster: Cluster, inputs: &[Option<Cmd>; CLIENTS]) -> String {
 }
 
 /// World `world` (A, B or C) and the run of a protocol in it, as a Mermaid sequence diagram.
-pub fn world_mermaid<M: fmt::Display>(world: &World, outcome: &Outcome<M>) -> String {
+pub fn world_mermaid<M: fmt::Display>(world: &World, outcome: &RunRecord<M>) -> String {
     let cluster = world.cluster;
     let heading = format!(
         "world {}, n={} f={}, G1={} G2={}, faulty {}, {}",
