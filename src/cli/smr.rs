@@ -26,6 +26,7 @@
 //! stderr ([`super::progress`]); stdout is the same either way.
 
 use super::CliError;
+use crate::flags::smr::flagged;
 use crate::flags::{Plan, SmrArgs, SmrFlagError};
 use crate::report::smr::{StressRow, search_text, stress_table, worlds_text};
 use crate::smr::config::{LabError, StressSweepConfig};
@@ -39,10 +40,10 @@ pub enum SmrError {
     #[error(transparent)]
     Flags(#[from] SmrFlagError),
     /// The worlds cannot be built for this cluster or fault model.
-    #[error(transparent)]
+    #[error("{}", flagged(&.0.to_string()))]
     World(#[from] WorldError),
     /// What the flags describe could not be run.
-    #[error(transparent)]
+    #[error("{}", flagged(&.0.to_string()))]
     Lab(#[from] LabError),
     /// The dichotomy of a replayed world C could not be run.
     #[error(transparent)]

@@ -212,6 +212,29 @@ pub enum WorldChoice {
     All,
 }
 
+/// The quantities the replication laboratory's errors name, and the flags that set them: the one
+/// place that ties the library's words to the command line's.
+const FLAGS: [(&str, &str); 9] = [
+    ("servers n", "--servers"),
+    ("faults f", "--faults"),
+    ("τ", "--tau"),
+    ("rounds per run", "--rounds"),
+    ("runs per row", "--runs"),
+    ("loss probability q", "--q"),
+    ("fault model", "--model"),
+    ("state bound", "--max-states"),
+    ("memory bound", "--max-bytes"),
+];
+
+/// A library error's message with the flags in place of the quantities it names.
+pub fn flagged(message: &str) -> String {
+    let mut text = message.to_string();
+    for (quantity, flag) in FLAGS {
+        text = text.replace(quantity, flag);
+    }
+    text.replace("protocol list", "--protocol")
+}
+
 /// Combinations of flags `faultline smr` refuses.
 #[derive(Debug, thiserror::Error)]
 pub enum SmrFlagError {
@@ -235,7 +258,7 @@ pub enum SmrFlagError {
     #[error("--tau takes one value without --stress (got {0}); lists are for sweeps")]
     OneTau(String),
     /// The configuration the flags describe is refused by the library.
-    #[error(transparent)]
+    #[error("{}", flagged(&.0.to_string()))]
     Config(#[from] SmrConfigError),
     /// A flag that only means something for a search.
     #[error("{flag} goes with --search; {why}")]
@@ -636,5 +659,19 @@ mod tests {
         ] {
             assert!(help.contains(&needle), "{needle} missing from\n{help}");
         }
+    }
+
+    /// The command line says its flags where the library names quantities.
+    #[test]
+    fn library_errors_are_told_in_flags() {
+        let e = SmrConfigError::TooManyRounds { tau: 100, faults: 16, needed: 20_000 };
+        assert_eq!(
+            flagged(&e.to_string()),
+            format!(
+                "--tau 100 with --faults 16 needs 20000 rounds, more than the {MAX_ROUNDS} allowed: lower --tau or --faults, or set --rounds"
+            )
+        );
+        let e = SmrConfigError::Empty("protocol list");
+        assert_eq!(flagged(&e.to_string()), "--protocol needs at least one value");
     }
 }

@@ -87,40 +87,43 @@ pub const DEFAULT_QS: [f64; 4] = [0.1, 0.3, 0.5, 0.9];
 /// The `τ` values a sweep tries by default.
 pub const DEFAULT_TAUS: [Round; 3] = [1, 3, 6];
 
-/// What is wrong with a configuration, found before anything runs. The messages name the flags of
-/// `faultline smr`, which sets the fields of the same names.
+/// What is wrong with a configuration, found before anything runs. The messages name the
+/// quantities (`servers n`, `τ`, `rounds per run`); the command line says its flags instead
+/// ([`crate::flags::smr::flagged`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SmrConfigError {
     /// The cluster cannot be run (no faults, or as many faults as servers), or for the worlds split.
     #[error(transparent)]
     World(#[from] WorldError),
     /// Fewer than two servers in a sweep.
-    #[error("--servers must be at least 2 (got {0})")]
+    #[error("servers n must be at least 2 (got {0})")]
     TooFewServers(usize),
     /// More servers than the drivers are built for ([`MAX_CLUSTER_SERVERS`]).
-    #[error("--servers must be at most {MAX_CLUSTER_SERVERS} (got {0})")]
+    #[error("servers n must be at most {MAX_CLUSTER_SERVERS} (got {0})")]
     TooManyServers(usize),
     /// A `τ` of 0 or above [`MAX_TAU`].
-    #[error("--tau must be from 1 to {MAX_TAU} (got {0})")]
+    #[error("τ must be from 1 to {MAX_TAU} (got {0})")]
     TauOutOfRange(Round),
     /// Rounds given as 0 or above [`MAX_ROUNDS`].
-    #[error("--rounds must be from 1 to {MAX_ROUNDS} (got {0})")]
+    #[error("rounds per run must be from 1 to {MAX_ROUNDS} (got {0})")]
     RoundsOutOfRange(Round),
     /// Runs per row of 0 or above [`MAX_RUNS`].
-    #[error("--runs must be from 1 to {MAX_RUNS} (got {0})")]
+    #[error("runs per row must be from 1 to {MAX_RUNS} (got {0})")]
     RunsOutOfRange(u64),
     /// A loss probability outside `[0, 1]`.
-    #[error("--q must be a probability between 0 and 1 (got {0})")]
+    #[error("loss probability q must be between 0 and 1 (got {0})")]
     Probability(f64),
     /// A sweep's list (protocols, `τ` values, or `q` values under omission faults) is empty.
     #[error("{0} needs at least one value")]
     Empty(&'static str),
     /// Loss probabilities with crash faults, which lose nothing at random.
-    #[error("--q goes with --model omission; a crashed server stops, it does not lose messages at random")]
+    #[error(
+        "loss probability q goes with fault model omission; a crashed server stops, it does not lose messages at random"
+    )]
     QWithCrash,
     /// The derived number of rounds would exceed [`MAX_ROUNDS`].
     #[error(
-        "--tau {tau} with --faults {faults} needs {needed} rounds, more than the {MAX_ROUNDS} allowed: lower --tau or --faults, or give --rounds"
+        "τ {tau} with faults f {faults} needs {needed} rounds, more than the {MAX_ROUNDS} allowed: lower τ or faults f, or set rounds per run"
     )]
     TooManyRounds {
         /// τ.
@@ -132,7 +135,7 @@ pub enum SmrConfigError {
     },
     /// A world that could carry more messages than are worth keeping and printing ([`MAX_WORLD_SLOTS`]).
     #[error(
-        "a world of {servers} servers over {rounds} rounds can carry {slots} messages, rounds * (n+2)^2, more than the {MAX_WORLD_SLOTS} allowed: lower --rounds, --tau or --servers"
+        "a world of {servers} servers over {rounds} rounds can carry {slots} messages, rounds * (n+2)^2, more than the {MAX_WORLD_SLOTS} allowed: lower rounds per run, τ or servers n"
     )]
     WorldTooLarge {
         /// n.
@@ -144,23 +147,23 @@ pub enum SmrConfigError {
     },
     /// A sweep with more rows than a table is for ([`MAX_ROWS`]).
     #[error(
-        "the sweep has {0} rows (protocols * tau values * q values), more than the {MAX_ROWS} allowed: give fewer --tau or --q values, or one --protocol"
+        "the sweep has {0} rows (protocols * tau values * q values), more than the {MAX_ROWS} allowed: give fewer τ or loss probability q values, or name one protocol"
     )]
     TooManyRows(usize),
     /// A search on more servers than it accepts ([`MAX_SEARCH_SERVERS`]).
     #[error(
-        "--servers must be at most {MAX_SEARCH_SERVERS} with --search (got {0}): no exhaustive search of more ends"
+        "servers n must be at most {MAX_SEARCH_SERVERS} for a search (got {0}): no exhaustive search of more ends"
     )]
     SearchTooManyServers(usize),
     /// A state bound of 0.
-    #[error("--max-states must be at least 1")]
+    #[error("state bound must be at least 1")]
     NoStates,
     /// A memory bound of 0.
-    #[error("the search's memory bound must be at least 1 byte")]
+    #[error("memory bound must be at least 1 byte")]
     NoBytes,
     /// A sweep that would run for hours ([`MAX_SWEEP_SLOTS`]).
     #[error(
-        "the sweep would simulate {0} message slots, runs * (rounds + 1) * (n+2)^2 over all rows, more than the {MAX_SWEEP_SLOTS} allowed: lower --runs, --servers, --rounds or --tau, or give fewer --tau or --q values"
+        "the sweep would simulate {0} message slots, runs * (rounds + 1) * (n+2)^2 over all rows, more than the {MAX_SWEEP_SLOTS} allowed: lower runs per row, servers n, rounds per run or τ, or give fewer τ or loss probability q values"
     )]
     SweepTooLarge(u64),
 }
@@ -510,7 +513,7 @@ impl StressSweepConfig {
     pub fn validate(&self) -> Result<(), SmrConfigError> {
         self.check_common()?;
         if self.protocols.is_empty() {
-            return Err(SmrConfigError::Empty("--protocol"));
+            return Err(SmrConfigError::Empty("protocol list"));
         }
         // The longest wait decides the longest run; refuse before running anything.
         horizon(self.rounds, self.longest_tau(), self.cluster.faults)?;
@@ -545,10 +548,10 @@ impl StressSweepConfig {
             return Err(WorldError::TooManyFaults { servers: n, faults: f }.into());
         }
         if self.taus.is_empty() {
-            return Err(SmrConfigError::Empty("--tau"));
+            return Err(SmrConfigError::Empty("τ"));
         }
         if self.model == FaultModel::Omission && self.qs.is_empty() {
-            return Err(SmrConfigError::Empty("--q"));
+            return Err(SmrConfigError::Empty("loss probability q"));
         }
         for &tau in &self.taus {
             check_tau(tau)?;
@@ -820,9 +823,9 @@ mod tests {
                 StressSweepConfig { cluster: Cluster::new(3, 3), ..new() },
                 WorldError::TooManyFaults { servers: 3, faults: 3 }.into(),
             ),
-            (StressSweepConfig { protocols: vec![], ..new() }, SmrConfigError::Empty("--protocol")),
-            (StressSweepConfig { taus: vec![], ..new() }, SmrConfigError::Empty("--tau")),
-            (StressSweepConfig { qs: vec![], ..new() }, SmrConfigError::Empty("--q")),
+            (StressSweepConfig { protocols: vec![], ..new() }, SmrConfigError::Empty("protocol list")),
+            (StressSweepConfig { taus: vec![], ..new() }, SmrConfigError::Empty("τ")),
+            (StressSweepConfig { qs: vec![], ..new() }, SmrConfigError::Empty("loss probability q")),
             (StressSweepConfig { taus: vec![3, 0], ..new() }, SmrConfigError::TauOutOfRange(0)),
             (
                 StressSweepConfig { rounds: Some(MAX_ROUNDS + 1), ..new() },
@@ -881,5 +884,33 @@ mod tests {
             rows.iter().map(|r| (r.tau, r.q, r.rounds)).collect::<Vec<_>>(),
             [(Some(2), Some(0.3), 16), (Some(2), Some(0.9), 16)]
         );
+    }
+
+    /// The library names quantities; only the command line names its flags.
+    #[test]
+    fn errors_name_no_flag() {
+        let errors = [
+            SmrConfigError::TooFewServers(1),
+            SmrConfigError::TooManyServers(99),
+            SmrConfigError::TauOutOfRange(0),
+            SmrConfigError::RoundsOutOfRange(0),
+            SmrConfigError::RunsOutOfRange(0),
+            SmrConfigError::Probability(2.0),
+            SmrConfigError::Empty("τ"),
+            SmrConfigError::QWithCrash,
+            SmrConfigError::TooManyRounds { tau: 100, faults: 16, needed: 20_000 },
+            SmrConfigError::WorldTooLarge { servers: 32, rounds: 1000, slots: 1 << 30 },
+            SmrConfigError::TooManyRows(2000),
+            SmrConfigError::SearchTooManyServers(9),
+            SmrConfigError::NoStates,
+            SmrConfigError::NoBytes,
+            SmrConfigError::SweepTooLarge(u64::MAX),
+            WorldError::TooFewServers(1).into(),
+            WorldError::NoFaults.into(),
+            WorldError::TooManyFaults { servers: 2, faults: 2 }.into(),
+        ];
+        for e in errors {
+            assert!(!e.to_string().contains("--"), "{e}");
+        }
     }
 }

@@ -448,12 +448,12 @@ where
     let (n, f) = (cluster.servers, cluster.faults);
     if n == 0 || n > MAX_SEARCH_SERVERS {
         return Err(SearchError::Cluster(format!(
-            "--servers must be from 1 to {MAX_SEARCH_SERVERS} for a search (got {n})"
+            "servers n must be from 1 to {MAX_SEARCH_SERVERS} for a search (got {n})"
         )));
     }
     if f == 0 || f >= n {
         return Err(SearchError::Cluster(format!(
-            "--faults must be from 1 to n-1 = {} for a search (got {f})",
+            "faults f must be from 1 to n-1 = {} for a search (got {f})",
             n - 1
         )));
     }

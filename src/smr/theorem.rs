@@ -62,6 +62,13 @@ pub enum Horn {
     },
 }
 
+impl std::fmt::Display for Horn {
+    /// The horn in a line, as the reports write it (commands as `C1`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        super::reports::HornReport::from(self).fmt(f)
+    }
+}
+
 /// The three runs and what they show.
 #[derive(Debug, Clone)]
 pub struct Dichotomy<M> {
@@ -189,5 +196,18 @@ fn classify<M>(
                 r2.map(|r| r.cmd)
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_horn_reads_as_a_line() {
+        let horn = Horn::Disagrees { c1: Cmd(1), c2: Cmd(2) };
+        assert_eq!(horn.to_string(), "disagrees: in world C c1 is told C1 and c2 is told C2");
+        let horn = Horn::NotLive { world: WorldName::A, client: 2 };
+        assert_eq!(horn.to_string(), "not live: c2 gets no response in world A");
     }
 }

@@ -3,6 +3,7 @@
 
 use super::table::flatten;
 use super::{Laboratory, Refusal};
+use crate::flags::smr::flagged;
 use crate::flags::{SmrArgs, SmrFlagError, first_line};
 use crate::smr::protocols::ProtocolKind;
 use crate::smr::{PointError, SmrConfigError, StressPoint, StressSweepConfig};
@@ -69,7 +70,7 @@ impl Laboratory for SmrLab {
             PointError::NotOneRow(rows) => Refusal::Impossible(format!(
                 "this point is {rows} stress rows: give one --protocol, --tau and --q per point"
             )),
-            other => Refusal::Impossible(other.to_string()),
+            PointError::Config(e) => Refusal::Impossible(flagged(&e.to_string())),
         })?;
         if !point.uses_tau() && settings.iter().any(|(f, _)| f == "tau") {
             return Err(Refusal::Inapplicable("--tau".into()));
