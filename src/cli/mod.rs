@@ -8,9 +8,12 @@
 //!                            horn a protocol is on, or --stress for violation rates
 //! ```
 //!
-//! `faultline lock` starts from [`LockConfig::new`](crate::lock::LockConfig::new) for the chosen
-//! variant and engine and overrides only the flags that were given, so the defaults live in one
-//! place (the configuration) and the help text can name them without repeating the logic.
+//! The flags of the laboratories are parsed below this module, in [`crate::flags`], where the
+//! sweeps resolve their points through them too; this module runs what they describe and renders
+//! it ([`crate::report`]). `faultline lock` starts from
+//! [`LockConfig::new`](crate::lock::LockConfig::new) for the chosen variant and engine and
+//! overrides only the flags that were given, so the defaults live in one place (the
+//! configuration), and the help text is generated from it.
 //!
 //! Output contract, relied on by scripts and by `tests/cli.rs`:
 //! - success: the report on stdout, exit 0;

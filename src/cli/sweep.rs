@@ -10,7 +10,7 @@
 //! The sweep's own options and the laboratory's swept flags share one command line, so the
 //! tokens are split first: a token naming one of [`SweepArgs`]' options goes to clap with its
 //! value, every other `--flag VALUES` pair is an axis, checked against the laboratory's flags by
-//! [`grid::axes`].
+//! [`grid::axes`](crate::sweep::grid::axes).
 
 use crate::flags::first_line;
 use crate::smr::StressSweepConfig;

@@ -5,7 +5,8 @@
 //! Each has a constructor with documented defaults (the command line's), a `validate` that says
 //! what is wrong with a [`SmrConfigError`], a `run` for the built-in protocols it names, and a
 //! `run_with` for any [`Protocol`], a user's own included. They return the report types of
-//! [`crate::report::smr`]: an [`SmrReport`] for the worlds, one [`StressRow`] per row of a sweep.
+//! [`super::reports`]: an [`SmrReport`] for the worlds, one [`StressRow`] per row of a sweep, which
+//! [`crate::report::smr`] renders.
 //! The command line only parses its flags into these types, calls them and renders what they
 //! return, so that a program gets exactly what `faultline smr` prints.
 //!
