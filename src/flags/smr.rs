@@ -656,6 +656,11 @@ mod tests {
             "[default: 0.1,0.3,0.5,0.9]".to_string(),
             format!("row, 1 to {MAX_RUNS} [default: {}]", sweep.runs),
             format!("same table [default: {}]", sweep.seed),
+            format!(
+                "[default: {} ({} MiB)]",
+                SearchConfig::new().max_bytes,
+                SearchConfig::new().max_bytes >> 20
+            ),
         ] {
             assert!(help.contains(&needle), "{needle} missing from\n{help}");
         }
