@@ -31,7 +31,7 @@
 //! - [`engine::interleave`], the same nodes with every step an event whose order the scheduler
 //!   picks: under loom (the `loom_tests/` models) every order is tried, through the [`sync`]
 //!   facade, and each execution is judged by the same oracle;
-//! - [`engine::rounds`], the lock-step rounds of the replication model, as a plain loop or as one
+//! - [`smr::rounds`], the lock-step rounds of the replication model, as a plain loop or as one
 //!   thread per process with a barrier per round; both record identical views.
 //!
 //! Faults live in the engines, never in the protocols: the [`engine::Env`] decides how long a node
@@ -120,7 +120,10 @@
 //!      node          fault  the sans-IO node interface; stall laws, clocks, links
 //!        └──────┬──────┘
 //!               ▼
-//!   time, rng, sync, input  integer time, seeded streams, the loom seam, input checks
+//!     time, rng, sync       integer time, seeded streams, the loom seam
+//!               │
+//!               ▼
+//!             input         the words every value parser shares
 //! ```
 //!
 //! ## Caveats
@@ -139,6 +142,7 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod fault;
+pub mod flags;
 pub mod input;
 pub mod lock;
 pub mod node;

@@ -2,8 +2,8 @@
 
 use super::table::flatten;
 use super::{Laboratory, Refusal};
-use crate::cli::{CliError, LockArgs};
 use crate::engine::{Ending, RunEnd};
+use crate::flags::{LockArgs, LockFlagError, first_line};
 use crate::lock::predict::comparisons;
 use crate::lock::{ConfigError, EngineKind, LockConfig, Variant};
 use crate::lock::{LockMetrics, LockOracle};
@@ -71,14 +71,13 @@ impl Laboratory for LockLab {
     fn resolve(&self, settings: &[(String, String)]) -> Result<LockConfig, Refusal> {
         let argv = std::iter::once("lock".to_string())
             .chain(settings.iter().flat_map(|(f, v)| [format!("--{f}"), v.clone()]));
-        let impossible =
-            |e: clap::Error| Refusal::Impossible(crate::cli::first_line(&e.to_string()).to_string());
+        let impossible = |e: clap::Error| Refusal::Impossible(first_line(&e.to_string()).to_string());
         let matches = self.command().try_get_matches_from(argv).map_err(impossible)?;
         let args = LockArgs::from_arg_matches(&matches).map_err(impossible)?;
         // The lock's own refusal names a flag that does not apply to the variant or workload.
         args.config().map_err(|e| match e {
-            CliError::WrongWorkload { flag, .. }
-            | CliError::Config(ConfigError::NeedsLease(flag) | ConfigError::NotForDesign { flag, .. }) => {
+            LockFlagError::WrongWorkload { flag, .. }
+            | LockFlagError::Config(ConfigError::NeedsLease(flag) | ConfigError::NotForDesign { flag, .. }) => {
                 Refusal::Inapplicable(flag.to_string())
             }
             other => Refusal::Impossible(other.to_string()),

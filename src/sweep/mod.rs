@@ -30,6 +30,7 @@
 //! journal removed. `--resume` continues from the journal.
 
 pub mod grid;
+pub mod labs;
 pub mod lock;
 pub mod smr;
 pub mod table;
