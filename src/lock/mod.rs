@@ -11,7 +11,7 @@
 //! (overlaps, stale accesses, lost updates, stale and duplicate effects, disagreements, aborts,
 //! blocked and stuck clients), and everything else listens: the [`oracle`] counts them into
 //! [`LockMetrics`], [`timeline`] keeps the happenings around the first violation,
-//! `report::Verdict` says which property broke, and [`scenario`] judges each cell of the outcome
+//! `report::LockVerdict` says which property broke, and [`scenario`] judges each cell of the outcome
 //! table of docs/model.md §5 on the kinds its row promises.
 
 pub mod client;

@@ -185,19 +185,19 @@ fn faults(cfg: &LockConfig) -> String {
 
 /// True when the verdict reports safety or liveness violated.
 pub fn violated(cfg: &LockConfig, m: &LockMetrics) -> bool {
-    Verdict::of(cfg, m).violated()
+    LockVerdict::of(cfg, m).violated()
 }
 
 /// The verdict lines: which safety metrics were violated, whether anyone was left blocked or
 /// stuck, and whether the run was cut short before its workload was done.
 pub fn verdict(cfg: &LockConfig, m: &LockMetrics) -> Vec<String> {
-    Verdict::of(cfg, m).lines()
+    LockVerdict::of(cfg, m).lines()
 }
 
 /// What a run's findings, counted, say about it: each kind of finding with its count, sorted by
 /// the property it breaks ([`FindingKind::breaks`], the judge's rule), and how the run ended.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verdict {
+pub struct LockVerdict {
     /// Kinds that break safety, with their counts (none zero).
     pub safety: Vec<(FindingKind, u64)>,
     /// Kinds that break liveness, with their counts (none zero).
@@ -215,7 +215,7 @@ pub struct Verdict {
     pub events: u64,
 }
 
-impl Verdict {
+impl LockVerdict {
     /// The verdict on metrics `m` of a run of `cfg`.
     pub fn of(cfg: &LockConfig, m: &LockMetrics) -> Self {
         let counted = |property: Option<Property>| {
@@ -226,7 +226,7 @@ impl Verdict {
                 .filter(|&(_, n)| n > 0)
                 .collect()
         };
-        Verdict {
+        LockVerdict {
             safety: counted(Some(Property::Safety)),
             liveness: counted(Some(Property::Liveness)),
             harmless: counted(None),

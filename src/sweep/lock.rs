@@ -22,7 +22,7 @@ fn cells(cfg: &LockConfig, metrics: &LockMetrics) -> Vec<(String, String)> {
     flatten("", &metrics_json, &mut out);
     for (name, c) in comparisons(cfg, metrics) {
         let (predicted, tolerance, agrees) = match c {
-            Some(c) => (c.predicted.to_string(), c.tolerance.to_string(), c.verdict().to_string()),
+            Some(c) => (c.predicted.to_string(), c.tolerance.to_string(), c.fit().to_string()),
             None => Default::default(),
         };
         out.push((format!("predicted.{name}"), predicted));

@@ -35,7 +35,7 @@ pub mod lock;
 pub mod smr;
 pub mod table;
 
-use crate::lock::predict::Verdict;
+use crate::lock::predict::Fit;
 use crate::rng;
 use grid::Axis;
 use rayon::prelude::*;
@@ -255,9 +255,8 @@ impl Sweep {
 pub fn findings(table: &Table) -> String {
     let judged: Vec<usize> =
         (0..table.header.len()).filter(|&i| table.header[i].starts_with("agrees.")).collect();
-    let with = |verdict: Verdict| {
-        table.rows.iter().filter(|r| judged.iter().any(|&i| r[i] == verdict.cell())).count()
-    };
+    let with =
+        |verdict: Fit| table.rows.iter().filter(|r| judged.iter().any(|&i| r[i] == verdict.cell())).count();
     let reason = table.column("reason");
     let rows_whose =
         |says: fn(&str) -> bool| table.rows.iter().filter(|r| reason.is_some_and(|i| says(&r[i]))).count();
@@ -268,18 +267,18 @@ pub fn findings(table: &Table) -> String {
         }
     };
     line(
-        with(Verdict::Disagrees),
+        with(Fit::Disagrees),
         format!(
             "the data contradict the closed form beyond 4 standard errors (agrees.* = {})",
-            Verdict::Disagrees.cell()
+            Fit::Disagrees.cell()
         ),
     );
     line(
-        with(Verdict::AssumptionFails),
+        with(Fit::AssumptionFails),
         format!(
             "the closed form's assumption did not hold: leases expired with nobody waiting, enough to \
              explain the gap (agrees.* = {}; docs/model.md §4.5)",
-            Verdict::AssumptionFails.cell()
+            Fit::AssumptionFails.cell()
         ),
     );
     line(

@@ -7,7 +7,7 @@ use faultline::lock::msg::{Exit, LockEvent, Op};
 use faultline::lock::timeline::Recorder;
 use faultline::lock::{EngineKind, LockConfig, LockOracle, Variant};
 use faultline::node::NodeId;
-use faultline::report::Verdict;
+use faultline::report::LockVerdict;
 
 /// The one-server world's numbering: server, storage, outbox, then the clients.
 const SERVER: NodeId = 0;
@@ -126,7 +126,7 @@ fn the_oracle_the_recorder_and_the_verdict_report_the_judges_findings() {
     assert_eq!(window.violation, harmful_overlap);
 
     // The verdict names the same kinds, with the same counts.
-    let verdict = Verdict::of(&cfg, &m);
+    let verdict = LockVerdict::of(&cfg, &m);
     let safety: Vec<_> = verdict.safety.iter().map(|&(k, n)| (k, n as i64)).collect();
     let expected: Vec<_> = FindingKind::ALL
         .into_iter()

@@ -12,7 +12,7 @@ use faultline::lock::scenario::{consensus_cases, table};
 use faultline::lock::timeline::{DEFAULT_CONTEXT, Window, replay};
 use faultline::lock::trace::{Happening, Moment, Trace, kleppmann_config};
 use faultline::lock::{EngineKind, LockConfig, Variant};
-use faultline::report::Verdict;
+use faultline::report::LockVerdict;
 use faultline::report::mermaid;
 use faultline::report::smr::diagram::{failure_mermaid, world_mermaid};
 use faultline::report::timeline as render;
@@ -183,7 +183,7 @@ fn the_replay_agrees_with_the_verdict_on_every_scenario() {
     for (name, cfg) in configs {
         let r = replay(&cfg, 5).unwrap();
         let m = &r.report.metrics;
-        let verdict = Verdict::of(&cfg, m);
+        let verdict = LockVerdict::of(&cfg, m);
         let at_an_event: Vec<FindingKind> =
             verdict.safety.iter().map(|&(k, _)| k).filter(|&k| k != FindingKind::LostUpdate).collect();
         match &r.first {

@@ -1,6 +1,6 @@
 //! A run's figures next to their closed forms ([`super::closed_form`]): each [`Comparison`] is
 //! built here once (one rule for rates, one for the contention figures) and judged by
-//! [`Comparison::verdict`]: the run agrees with its closed form, the data contradict it, or the
+//! [`Comparison::fit`]: the run agrees with its closed form, the data contradict it, or the
 //! closed form's contention assumption (someone waits whenever a lease expires, docs/model.md
 //! §4.5) did not hold in the run, as the oracle measured it (`unwaited_expiries`).
 
@@ -25,9 +25,9 @@ pub enum Assumption {
     Failed,
 }
 
-/// What a comparison says about the closed form at one point.
+/// How a closed form fits a run at one point: what a comparison concludes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Fit {
     /// The estimate is within the allowances of docs/model.md §4.4.
     Agrees,
     /// The data contradict the closed form.
@@ -37,26 +37,26 @@ pub enum Verdict {
     AssumptionFails,
 }
 
-impl Verdict {
-    /// Every verdict, in the order of [`Verdict::cell`]'s documentation.
-    pub const ALL: [Verdict; 3] = [Verdict::Agrees, Verdict::Disagrees, Verdict::AssumptionFails];
+impl Fit {
+    /// Every verdict, in the order of [`Fit::cell`]'s documentation.
+    pub const ALL: [Fit; 3] = [Fit::Agrees, Fit::Disagrees, Fit::AssumptionFails];
 
     /// The verdict as a sweep's `agrees.*` cell: `true`, `false`, or `assumption-fails`.
     pub fn cell(self) -> &'static str {
         match self {
-            Verdict::Agrees => "true",
-            Verdict::Disagrees => "false",
-            Verdict::AssumptionFails => "assumption-fails",
+            Fit::Agrees => "true",
+            Fit::Disagrees => "false",
+            Fit::AssumptionFails => "assumption-fails",
         }
     }
 
     /// The verdict an `agrees.*` cell holds; `None` for an empty cell (no closed form applies).
-    pub fn from_cell(text: &str) -> Option<Verdict> {
-        Verdict::ALL.into_iter().find(|v| v.cell() == text)
+    pub fn from_cell(text: &str) -> Option<Fit> {
+        Fit::ALL.into_iter().find(|v| v.cell() == text)
     }
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for Fit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.cell())
     }
@@ -94,9 +94,9 @@ impl Comparison {
     }
 
     /// Agrees, or else whether the run's failed assumption explains the distance.
-    pub fn verdict(&self) -> Verdict {
+    pub fn fit(&self) -> Fit {
         if self.agrees() {
-            return Verdict::Agrees;
+            return Fit::Agrees;
         }
         let d = self.measured - self.predicted;
         let explained = match self.assumption {
@@ -104,7 +104,7 @@ impl Comparison {
             Assumption::FailedBelow(most) => -self.tolerance - self.shortfall - most <= d && d <= 0.0,
             Assumption::Failed => true,
         };
-        if explained { Verdict::AssumptionFails } else { Verdict::Disagrees }
+        if explained { Fit::AssumptionFails } else { Fit::Disagrees }
     }
 }
 
@@ -343,25 +343,25 @@ mod tests {
 
     #[test]
     fn unwaited_expiries_explain_a_shortfall_they_can_account_for_and_no_more() {
-        assert_eq!(shortest_lease(Assumption::Held).verdict(), Verdict::Disagrees);
-        assert_eq!(shortest_lease(Assumption::FailedBelow(65e-5)).verdict(), Verdict::AssumptionFails);
+        assert_eq!(shortest_lease(Assumption::Held).fit(), Fit::Disagrees);
+        assert_eq!(shortest_lease(Assumption::FailedBelow(65e-5)).fit(), Fit::AssumptionFails);
         // 10 expiries could have cost at most 10 overlaps, not 32.
-        assert_eq!(shortest_lease(Assumption::FailedBelow(10e-5)).verdict(), Verdict::Disagrees);
+        assert_eq!(shortest_lease(Assumption::FailedBelow(10e-5)).fit(), Fit::Disagrees);
         // Unwaited expiries only take overlaps away: a rate above its form is not theirs.
         let above = Comparison { measured: 1.01, ..shortest_lease(Assumption::FailedBelow(1.0)) };
-        assert_eq!(above.verdict(), Verdict::Disagrees);
+        assert_eq!(above.fit(), Fit::Disagrees);
         let agrees = Comparison { measured: 1.0, ..shortest_lease(Assumption::FailedBelow(1.0)) };
-        assert_eq!(agrees.verdict(), Verdict::Agrees);
+        assert_eq!(agrees.fit(), Fit::Agrees);
         let idle = Comparison { measured: 1.01, ..shortest_lease(Assumption::Failed) };
-        assert_eq!(idle.verdict(), Verdict::AssumptionFails);
+        assert_eq!(idle.fit(), Fit::AssumptionFails);
     }
 
     #[test]
     fn verdicts_read_back_from_their_cells() {
-        for v in Verdict::ALL {
-            assert_eq!(Verdict::from_cell(v.cell()), Some(v));
+        for v in Fit::ALL {
+            assert_eq!(Fit::from_cell(v.cell()), Some(v));
         }
-        assert_eq!(Verdict::from_cell(""), None);
-        assert_eq!(Verdict::Agrees.to_string(), "true", "a table's old cells keep their meaning");
+        assert_eq!(Fit::from_cell(""), None);
+        assert_eq!(Fit::Agrees.to_string(), "true", "a table's old cells keep their meaning");
     }
 }

@@ -6,6 +6,6 @@ pub mod comparison;
 
 pub use closed_form::{Prediction, predict};
 pub use comparison::{
-    Assumption, Comparison, ContentionComparison, PREDICTED, Verdict, check_contention, compare,
+    Assumption, Comparison, ContentionComparison, Fit, PREDICTED, check_contention, compare,
     compare_contention, comparisons,
 };
