@@ -205,7 +205,8 @@ fn smr_replay(args: &SmrArgs) -> Result<(String, Option<String>), CliError> {
 }
 
 /// The first run of `point` with master seed `seed` that breaks Termination, Agreement or
-/// Validity: a line saying which, and its Mermaid diagram; or a line saying none did.
+/// Validity: which, and the run round by round (the messages, the lost ones marked, what the
+/// clients were told), with its Mermaid diagram; or a line saying none did.
 fn first_failure(point: &StressPoint, seed: u64) -> Result<(String, Option<String>), SmrError> {
     let (sweep, row) = (point.sweep(), point.row());
     let cfg = sweep.stress_config(row, seed);
@@ -214,24 +215,12 @@ fn first_failure(point: &StressPoint, seed: u64) -> Result<(String, Option<Strin
             None => {
                 (format!("none of the {} runs broke Termination, Agreement or Validity\n", cfg.runs), None)
             }
-            Some(f) => {
-                let names = sweep.cluster.names(&f.plan.faulty);
-                let text = format!(
-                    "run {} of {} (seed {seed}) is the first to fail: faulty {names}; termination {}, agreement {}, validity {}\n",
-                    f.run,
-                    cfg.runs,
-                    yes(f.verdict.termination),
-                    yes(f.verdict.agreement),
-                    yes(f.verdict.validity),
-                );
-                (text, Some(crate::report::smr::diagram::failure_mermaid(&cfg, &f)))
-            }
+            Some(f) => (
+                crate::report::smr::failure_text(&cfg, seed, &f),
+                Some(crate::report::smr::diagram::failure_mermaid(&cfg, &f)),
+            ),
         })
     })
-}
-
-fn yes(held: bool) -> &'static str {
-    if held { "yes" } else { "NO" }
 }
 
 /// Replays row `row` of a sweep's table through the command its `replay` column gives.

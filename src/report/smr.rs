@@ -14,14 +14,17 @@ pub mod diagram;
 
 use crate::smr::adversary::FaultModel;
 use crate::smr::model::Round;
-use crate::smr::reports::difference_text;
+use crate::smr::replay::Failure;
 pub use crate::smr::reports::{
     HornReport, MsgRow, PerClient, ResponseRow, SmrReport, StressRow, WorldReport, report, world_report,
 };
+use crate::smr::reports::{difference_text, msg_rows};
 use crate::smr::run::Driver;
 use crate::smr::search::SearchReport;
 use crate::smr::spec::Response;
-use std::fmt::Write;
+use crate::smr::stress::StressConfig;
+use std::collections::BTreeMap;
+use std::fmt::{self, Write};
 
 /// `{s1, s2}`, as [`Cluster::names`] writes a set.
 fn set(names: &[String]) -> String {
@@ -104,7 +107,7 @@ fn world_text(out: &mut String, report: &SmrReport, w: &WorldReport) {
         })
         .collect();
     let _ = writeln!(out, "  inputs: {}", inputs.join(", "));
-    messages_text(out, report.rounds, w);
+    messages_text(out, report.rounds, &w.rounds, &w.crashes);
     let responses: Vec<String> = w
         .responses
         .each()
@@ -127,13 +130,13 @@ fn world_text(out: &mut String, report: &SmrReport, w: &WorldReport) {
 /// The messages grouped by round, silent rounds left out, and one line for the silent tail: after
 /// the protocols settle, nothing happens for many rounds, and printing them would bury the rest.
 /// For the same reason a run of rounds that repeat the one before (heartbeats) is one line.
-fn messages_text(out: &mut String, rounds: Round, w: &WorldReport) {
-    let width = |f: fn(&MsgRow) -> usize| w.rounds.iter().map(f).max().unwrap_or(0);
+fn messages_text(out: &mut String, rounds: Round, messages: &[MsgRow], crashes: &BTreeMap<String, Round>) {
+    let width = |f: fn(&MsgRow) -> usize| messages.iter().map(f).max().unwrap_or(0);
     let (from_w, to_w, msg_w) =
         (width(|m| m.from.len()), width(|m| m.to.len()), width(|m| m.msg.chars().count()));
     let line = |m: &MsgRow| {
         let mark = if !m.delivered {
-            match w.crashes.get(&m.to) {
+            match crashes.get(&m.to) {
                 Some(&at) if at <= m.round + 1 => format!("DROPPED ({} has crashed)", m.to),
                 _ => "DROPPED".to_string(),
             }
@@ -148,7 +151,7 @@ fn messages_text(out: &mut String, rounds: Round, w: &WorldReport) {
     };
     // Only the lines' text is compared, so a message sent in the last round, marked as such, is
     // not taken for a repeat.
-    for step in fold_rounds(&w.rounds, |m| m.round, line, rounds) {
+    for step in fold_rounds(messages, |m| m.round, line, rounds) {
         match step {
             Folded::Round { round, lines } => {
                 let _ = writeln!(out, "  round {round}");
@@ -171,6 +174,39 @@ fn messages_text(out: &mut String, rounds: Round, w: &WorldReport) {
             }
         }
     }
+}
+
+/// The first failing run of a stress row, as `faultline replay smr --stress` prints it: which run,
+/// which servers were faulty and which properties failed, then every message round by round with
+/// the lost ones marked `DROPPED`, and what the clients were told.
+pub fn failure_text<M: fmt::Display>(cfg: &StressConfig, seed: u64, f: &Failure<M>) -> String {
+    let yes = |held: bool| if held { "yes" } else { "NO" };
+    let cluster = cfg.cluster;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "run {} of {} (seed {seed}) is the first to fail: faulty {}; termination {}, agreement {}, validity {}",
+        f.run,
+        cfg.runs,
+        cluster.names(&f.plan.faulty),
+        yes(f.verdict.termination),
+        yes(f.verdict.agreement),
+        yes(f.verdict.validity),
+    );
+    let crashes = f.plan.crashes.iter().map(|(&p, &r)| (cluster.name(p), r)).collect();
+    messages_text(&mut out, cfg.rounds, &msg_rows(&f.outcome), &crashes);
+    let responses: Vec<String> = f
+        .outcome
+        .responses
+        .iter()
+        .enumerate()
+        .map(|(c, r)| match r {
+            Some(r) => format!("c{}: {} in round {}", c + 1, r.cmd, r.round),
+            None => format!("c{}: no response", c + 1),
+        })
+        .collect();
+    let _ = writeln!(out, "  responses: {}", responses.join(", "));
+    out
 }
 
 /// A run's messages, round by round, folded for reading.

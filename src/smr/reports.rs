@@ -280,11 +280,10 @@ pub fn report<P: Protocol>(
     report
 }
 
-/// The report of `outcome`, the run of some protocol in `world`.
-pub fn world_report<M: fmt::Display>(world: &World, outcome: &RunRecord<M>) -> WorldReport {
-    let cluster = world.cluster;
-    let names = |ps: &mut dyn Iterator<Item = &Pid>| ps.map(|&p| cluster.name(p)).collect::<Vec<_>>();
-    let rounds = outcome
+/// Every message of a run, in sending order, as rows a report prints.
+pub fn msg_rows<M: fmt::Display>(outcome: &RunRecord<M>) -> Vec<MsgRow> {
+    let cluster = outcome.cluster;
+    outcome
         .sent
         .iter()
         .map(|s| MsgRow {
@@ -294,7 +293,14 @@ pub fn world_report<M: fmt::Display>(world: &World, outcome: &RunRecord<M>) -> W
             msg: s.msg.to_string(),
             delivered: s.delivered,
         })
-        .collect();
+        .collect()
+}
+
+/// The report of `outcome`, the run of some protocol in `world`.
+pub fn world_report<M: fmt::Display>(world: &World, outcome: &RunRecord<M>) -> WorldReport {
+    let cluster = world.cluster;
+    let names = |ps: &mut dyn Iterator<Item = &Pid>| ps.map(|&p| cluster.name(p)).collect::<Vec<_>>();
+    let rounds = msg_rows(outcome);
     let v = outcome.verdict;
     WorldReport {
         name: world.name,
