@@ -19,9 +19,10 @@
 //!
 //! The assertions make the example fail if the harness's judgement changes.
 
+use faultline::report::smr::search_text;
 use faultline::report::smr::{HornReport, StressRow, stress_table, worlds_text};
 use faultline::smr::adversary::FaultModel;
-use faultline::smr::search::{Property, search_text};
+use faultline::smr::search::Property;
 use faultline::smr::world::WorldName;
 use faultline::smr::{
     Cluster, Cmd, Driver, Pid, Process, Protocol, Round, SearchConfig, StressSweepConfig, WorldsConfig,

@@ -31,13 +31,14 @@
 //! - [`engine::interleave`], the same nodes with every step an event whose order the scheduler
 //!   picks: under loom (the `loom_tests/` models) every order is tried, through the [`sync`]
 //!   facade, and each execution is judged by the same oracle;
-//! - [`engine::rounds`], the lock-step rounds of the replication model, as a plain loop or as one
+//! - [`smr::rounds`], the lock-step rounds of the replication model, as a plain loop or as one
 //!   thread per process with a barrier per round; both record identical views.
 //!
 //! Faults live in the engines, never in the protocols: the [`engine::Env`] decides how long a node
 //! freezes at a pause point, what its clock reads ([`fault::Clock`]) and what the links do to each
 //! message ([`fault::LinkPlan`]). Ground truth flows to the oracles ([`check`]), which compute
-//! every metric of docs/model.md §3 from one true-time event stream, whichever engine produced it.
+//! every metric of docs/model.md §3 from one true-time event stream, whichever engine produced it;
+//! what counts as a violation is decided in one place, the lock laboratory's [`lock::judge`].
 //! Every run is bounded by a horizon and an event budget ([`engine::Limits`]), and no oracle keeps
 //! a history that grows with the run.
 //!
@@ -60,7 +61,7 @@
 //! - [`lock::client`]: the critical section, step by step, and where the pause points are.
 //! - [`lock::topology`] and [`lock::faults`]: who is who, and faults aimed at any node by role.
 //! - [`lock::server`] and [`lock::storage`]: the queueing lock service and the stateful observer.
-//! - [`check::lock_oracle`]: exactly what each metric counts.
+//! - [`lock::judge`]: exactly what each finding is; [`lock::oracle`]: how findings become metrics.
 //! - [`lock::predict`]: the closed forms every measured curve is compared against.
 //! - [`smr::world`] and [`smr::theorem`]: the worlds of the lower bound and the theorem as a
 //!   function; [`smr::config`], what `faultline smr` runs as library types;
@@ -81,6 +82,50 @@
 //! assert_eq!(report.metrics.blocked, 0); // but never liveness
 //! ```
 //!
+//! ## The layout
+//!
+//! Every module imports only modules below it (a test, `tests/layers.rs`, keeps it so):
+//!
+//! ```text
+//!   main.rs ─▶ cli          flags parsed, commands run, results printed
+//!               │
+//!               ▼
+//!             demo          the default tour (`cargo run --release`)
+//!               │
+//!               ▼
+//!             report        tables, verdicts, timelines, the results report
+//!               │
+//!               ▼
+//!             plot          SVG plots from a sweep's table
+//!               │
+//!               ▼
+//!             sweep         grids of runs, in parallel, into tidy tables
+//!               │
+//!               ▼
+//!             flags         the laboratories' flags as library types (what a sweep varies)
+//!               │
+//!        ┌──────┴──────┐
+//!        ▼             ▼
+//!      lock           smr   the two laboratories (neither imports the other); the lock
+//!        │             │    laboratory's judge and oracle, the replication rounds driver
+//!        └──────┬──────┘
+//!               ▼
+//!             check         folds any laboratory uses: rates, intervals, seen values
+//!               │
+//!               ▼
+//!             engine        sim, threads, interleave: time, links and faults around nodes
+//!               │
+//!        ┌──────┴──────┐
+//!        ▼             ▼
+//!      node          fault  the sans-IO node interface; stall laws, clocks, links
+//!        └──────┬──────┘
+//!               ▼
+//!     time, rng, sync       integer time, seeded streams, the loom seam
+//!               │
+//!               ▼
+//!             input         the words every value parser shares
+//! ```
+//!
 //! ## Caveats
 //!
 //! - The threaded engine measures real time on a shared machine: its figures move from run to run,
@@ -97,6 +142,7 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod fault;
+pub mod flags;
 pub mod input;
 pub mod lock;
 pub mod node;

@@ -16,6 +16,20 @@ pub const US: Nanos = 1_000;
 pub const MS: Nanos = 1_000_000;
 /// One second.
 pub const SEC: Nanos = 1_000_000_000;
+/// One minute.
+pub const MIN: Nanos = 60 * SEC;
+/// One hour.
+pub const HOUR: Nanos = 60 * MIN;
+/// One day.
+pub const DAY: Nanos = 24 * HOUR;
+
+/// The units a duration is written in, with their lengths. No year: years differ in length, and
+/// a day is exact.
+const UNITS: [(&str, Nanos); 8] =
+    [("ns", 1), ("us", US), ("µs", US), ("ms", MS), ("s", SEC), ("min", MIN), ("h", HOUR), ("d", DAY)];
+
+/// The longest duration: what 64-bit nanoseconds hold, with room to add to it.
+const MAX_NANOS: f64 = 1.6e19;
 
 /// Why a duration did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,22 +37,23 @@ pub enum DurationError {
     /// The text had no number in front.
     #[error("{} is not a duration: expected a number and a unit, e.g. 250us, 10ms, 2s", Quoted(.0))]
     NotANumber(String),
-    /// The unit is not one of ns, us, ms, s.
-    #[error("{} has no known unit: use ns, us, ms or s (e.g. 10ms)", Quoted(.0))]
+    /// The unit is not one of ns, us, ms, s, min, h, d.
+    #[error("{} has no known unit: use ns, us, ms, s, min, h or d (e.g. 10ms, 2h)", Quoted(.0))]
     UnknownUnit(String),
     /// A minus sign in front of the number.
     #[error("{} is negative: a duration cannot be negative", Quoted(.0))]
     Negative(String),
     /// The number was infinite or too large for 64-bit nanoseconds.
-    #[error("{} is out of range: a duration is between 0 and 500 years", Quoted(.0))]
+    #[error("{} is out of range: a duration is at most {MAX_NANOS:e}ns (about 185000d, or 500 years)", Quoted(.0))]
     OutOfRange(String),
     /// Spaces around or inside the duration.
     #[error(transparent)]
     Whitespace(#[from] Whitespace),
 }
 
-/// Parses `250us`, `10ms`, `1.5s`, `0`: a non-negative number and a unit (ns, us/µs, ms, s).
-/// A bare `0` needs no unit; any other number does, because `10` alone is ambiguous.
+/// Parses `250us`, `10ms`, `1.5s`, `2h`, `1e3ms`, `0`: a non-negative number, in decimal or
+/// scientific notation, and a unit (ns, us/µs, ms, s, min, h, d). A bare `0` needs no unit; any
+/// other number does, because `10` alone is ambiguous.
 pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
     no_whitespace(text)?;
     if is_negative(text) {
@@ -47,23 +62,41 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
     if text == "0" {
         return Ok(0);
     }
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| DurationError::UnknownUnit(text.to_string()))?;
-    let (number, unit) = text.split_at(split);
+    let (number, unit) = text.split_at(number_length(text));
+    if unit.is_empty() {
+        return Err(DurationError::UnknownUnit(text.to_string()));
+    }
     let value: f64 = number.parse().map_err(|_| DurationError::NotANumber(text.to_string()))?;
-    let scale = match unit {
-        "ns" => 1.0,
-        "us" | "µs" => US as f64,
-        "ms" => MS as f64,
-        "s" => SEC as f64,
-        _ => return Err(DurationError::UnknownUnit(text.to_string())),
+    let scale = match UNITS.iter().find(|(name, _)| *name == unit) {
+        Some(&(_, scale)) => scale as f64,
+        None => return Err(DurationError::UnknownUnit(text.to_string())),
     };
     let nanos = (value * scale).round();
-    if !nanos.is_finite() || !(0.0..=1.6e19).contains(&nanos) {
+    if !nanos.is_finite() || !(0.0..=MAX_NANOS).contains(&nanos) {
         return Err(DurationError::OutOfRange(text.to_string()));
     }
     Ok(nanos as Nanos)
+}
+
+/// The length of the number at the start of `text`: digits and points, then an exponent (`e`,
+/// an optional sign, digits) if one follows. No unit starts with `e`, so `1e400s` is a number too
+/// large, not a number with an unknown unit.
+fn number_length(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mantissa = bytes.iter().take_while(|b| b.is_ascii_digit() || **b == b'.').count();
+    let mut end = mantissa;
+    if matches!(bytes.get(end), Some(b'e' | b'E')) {
+        end += 1;
+        if matches!(bytes.get(end), Some(b'+' | b'-')) {
+            end += 1;
+        }
+        let digits = bytes[end..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            return mantissa;
+        }
+        end += digits;
+    }
+    end
 }
 
 /// A duration printed the way [`parse_duration`] reads it back, in the largest unit that keeps it
@@ -153,11 +186,31 @@ mod tests {
         assert!(matches!(parse_duration("10"), Err(DurationError::UnknownUnit(_))));
         assert!(matches!(parse_duration("ms"), Err(DurationError::NotANumber(_))));
         assert!(matches!(parse_duration("-3ms"), Err(DurationError::Negative(_))));
-        assert!(matches!(parse_duration("3h"), Err(DurationError::UnknownUnit(_))));
-        assert!(matches!(
-            parse_duration("1e30s"),
-            Err(DurationError::UnknownUnit(_)) | Err(DurationError::OutOfRange(_))
-        ));
+        assert!(matches!(parse_duration("3m"), Err(DurationError::UnknownUnit(_))), "minutes or milli?");
+        assert!(matches!(parse_duration("1e30s"), Err(DurationError::OutOfRange(_))));
+    }
+
+    /// Issue 15: `--horizon 400y` had "no known unit" beside a range error in years, and `1e400s`
+    /// blamed its unit for its number.
+    #[test]
+    fn minutes_hours_and_days_and_numbers_too_large_for_any_unit() {
+        assert_eq!(parse_duration("90min"), Ok(90 * MIN));
+        assert_eq!(parse_duration("2h"), Ok(2 * HOUR));
+        assert_eq!(parse_duration("1.5d"), Ok(36 * HOUR));
+        assert_eq!(parse_duration("1e3ms"), Ok(SEC));
+        assert_eq!(parse_duration("2.5E-3s"), Ok(2_500 * US));
+        assert_eq!(parse_duration("185000d"), Ok(185_000 * DAY));
+        assert_eq!(parse_duration("1.6e19ns"), Ok(16_000_000_000_000_000_000));
+        for text in ["1e400s", "185186d", "1e6d"] {
+            let err = parse_duration(text).unwrap_err();
+            assert_eq!(err, DurationError::OutOfRange(text.into()));
+            assert!(err.to_string().ends_with("at most 1.6e19ns (about 185000d, or 500 years)"), "{err}");
+        }
+        let err = parse_duration("400y").unwrap_err();
+        assert!(matches!(err, DurationError::UnknownUnit(_)), "{err}");
+        assert!(err.to_string().contains("min, h or d"), "{err}");
+        assert!(matches!(parse_duration("1e"), Err(DurationError::UnknownUnit(_))), "an e alone is a unit");
+        assert!(matches!(parse_duration("1.2.3ms"), Err(DurationError::NotANumber(_))));
     }
 
     #[test]

@@ -1,13 +1,12 @@
-//! Oracles: ground truth in, metrics out.
-//!
-//! The oracles see what no participant can: every event of every node stamped with true time. They
-//! are folds over that stream, computed online so a simulated run of millions of acquisitions needs
-//! no trace, and they are the only place the metrics of docs/model.md §3 are computed.
+//! Folds over a run's true-time event stream that any laboratory can use: the counter values a
+//! run has seen ([`seen`]), who entered after whom ([`succession`]), and rates with their
+//! intervals ([`rate`], [`stats`]). The lock laboratory's judge and oracle
+//! ([`crate::lock::judge`], [`crate::lock::oracle`]) are built on them.
 
-pub mod lock_oracle;
+pub mod rate;
 pub mod seen;
 pub mod stats;
 pub mod succession;
 
-pub use lock_oracle::{LockMetrics, LockOracle, Rate};
+pub use rate::Rate;
 pub use stats::wilson;

@@ -8,9 +8,12 @@
 //!                            horn a protocol is on, or --stress for violation rates
 //! ```
 //!
-//! `faultline lock` starts from [`LockConfig::new`](crate::lock::LockConfig::new) for the chosen
-//! variant and engine and overrides only the flags that were given, so the defaults live in one
-//! place (the configuration) and the help text can name them without repeating the logic.
+//! The flags of the laboratories are parsed below this module, in [`crate::flags`], where the
+//! sweeps resolve their points through them too; this module runs what they describe and renders
+//! it ([`crate::report`]). `faultline lock` starts from
+//! [`LockConfig::new`](crate::lock::LockConfig::new) for the chosen variant and engine and
+//! overrides only the flags that were given, so the defaults live in one place (the
+//! configuration), and the help text is generated from it.
 //!
 //! Output contract, relied on by scripts and by `tests/cli.rs`:
 //! - success: the report on stdout, exit 0;
@@ -28,13 +31,10 @@ pub mod progress;
 pub mod replay;
 mod smr;
 pub mod sweep;
-mod values;
 
-pub use lock::LockArgs;
-pub use smr::StressPoint;
-pub(crate) use smr::{DEFAULT_QS, DEFAULT_TAUS};
-pub use smr::{SmrArgs, SmrError};
+pub use smr::SmrError;
 
+use crate::flags::{LockArgs, LockFlagError, SmrArgs, first_line};
 use crate::input::{Quoted, no_whitespace};
 use crate::lock::ConfigError;
 use clap::{Parser, Subcommand};
@@ -102,18 +102,15 @@ pub enum Command {
 /// Everything that can stop a command before it produces its report.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// A flag that belongs to the other workload.
-    #[error("{flag} goes with --workload {workload}; {hint}")]
-    WrongWorkload { flag: &'static str, workload: &'static str, hint: &'static str },
-    /// The configuration the flags describe is invalid.
+    /// The lock laboratory's flags describe no configuration.
+    #[error(transparent)]
+    LockFlags(#[from] LockFlagError),
+    /// The configuration a run was given is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// A run the oracle could not judge: a lock design reported what the world does not have.
     #[error(transparent)]
-    Oracle(#[from] crate::check::lock_oracle::OracleError),
-    /// A configuration file (`--config`) that cannot be read, or flags beside it.
-    #[error("{0}")]
-    ConfigFile(String),
+    Oracle(#[from] crate::lock::oracle::OracleError),
     /// The replication laboratory's flags describe nothing it can run.
     #[error(transparent)]
     Smr(#[from] SmrError),
@@ -258,13 +255,14 @@ fn one_line(e: &clap::Error) -> String {
             rendered = rendered.replace(&format!("'{s}'"), &Quoted(s).to_string());
         }
     }
-    first_line(&rendered).to_string()
-}
-
-/// The first non-empty line of a clap error, without clap's `error: ` prefix.
-pub(crate) fn first_line(rendered: &str) -> &str {
-    let line = rendered.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid arguments");
-    line.strip_prefix("error:").map(str::trim_start).unwrap_or(line)
+    let line = first_line(&rendered).to_string();
+    // Clap lists the valid values of an enum on a line of their own, which one line would lose.
+    match e.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(valid)) if e.kind() == ErrorKind::InvalidValue && !valid.is_empty() => {
+            format!("{line}: expected one of {}", valid.join(", "))
+        }
+        _ => line,
+    }
 }
 
 fn fail(stderr: &mut dyn Write, code: u8, what: &dyn std::fmt::Display) -> u8 {
@@ -319,6 +317,28 @@ mod tests {
         }
         let (_, help, _) = call(&["lock", "--help"]);
         assert!(help.contains("Examples:"), "{help}");
+    }
+
+    #[test]
+    fn a_bad_choice_lists_the_valid_ones() {
+        assert!(refused(&["lock", "--engine", "gpu"]).ends_with(": expected one of sim, threads\n"));
+        let err = refused(&["smr", "--world", "D"]);
+        assert!(err.ends_with(": expected one of A, B, C, all\n"), "{err}");
+    }
+
+    #[test]
+    fn replay_help_is_help() {
+        for (args, needle) in [
+            (&["replay", "--help"][..], "What to replay:"),
+            (&["replay", "-h"], "What to replay:"),
+            (&["replay", "lock", "--help"], "--lease"),
+            (&["replay", "smr", "--help"], "--protocol"),
+        ] {
+            let (code, out, err) = call(args);
+            assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
+            assert!(out.contains(needle), "{args:?}: {out}");
+            assert!(!out.contains("Flags of") && !out.contains("LockConfig::new"), "{args:?}: {out}");
+        }
     }
 
     /// `faultline` with `args`, as a script sees it: the one stderr line, after checking the rest
@@ -422,14 +442,5 @@ mod tests {
             let err = String::from_utf8(err).unwrap();
             assert_eq!(err, format!("faultline: cannot write the {what}: No space left on device\n"));
         }
-    }
-
-    #[test]
-    fn the_first_line_loses_the_error_prefix() {
-        assert_eq!(
-            first_line("error: unexpected argument '--x' found\n\n  tip: ..."),
-            "unexpected argument '--x' found"
-        );
-        assert_eq!(first_line("\nplain"), "plain");
     }
 }

@@ -11,15 +11,36 @@
 //! Options: `--mermaid FILE` writes the diagram (a `.md` file gets it in a fenced block, ready for
 //! GitHub; any other name gets it bare), `--context K` events on each side of the violation.
 
-use super::{CliError, LockArgs, SmrArgs};
+use super::CliError;
+use super::smr::SmrError;
+use crate::flags::{LockArgs, SmrArgs, SmrFlagError, first_line};
 use crate::lock::timeline::{self, DEFAULT_CONTEXT, MAX_CONTEXT};
+use crate::report::smr::worlds_text;
+use crate::smr::config::{SmrConfigError, WorldsConfig};
+use crate::smr::theorem;
+use crate::smr::world::{self, WorldName};
+use crate::smr::{PointError, StressPoint};
 use crate::sweep::table::{Table, atomic_write};
-use clap::{FromArgMatches, Parser};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use std::path::{Path, PathBuf};
+
+/// What `faultline replay --help` lists after the options.
+const WHAT: &str = "\
+What to replay:
+  faultline replay lock [FLAGS | --config FILE]   a lock run: the window around its first violation
+  faultline replay FILE.json|FILE.toml            the same, for a configuration file (--config)
+  faultline replay SWEEP.csv --row N              the run of row N (from 0) of a sweep's table
+  faultline replay smr [FLAGS]                    world C of a replication protocol
+  faultline replay smr --stress [FLAGS]           the first failing run of one stress row
+`faultline replay lock --help` and `faultline replay smr --help` list the runs' flags.";
 
 /// The replay's own options (the run's flags come on the same command line).
 #[derive(Debug, Clone, Default, Parser)]
-#[command(name = "faultline replay")]
+#[command(
+    name = "faultline replay",
+    about = "Replay one run and show the timeline around its first violation, as text and as a Mermaid sequence diagram.",
+    after_help = WHAT
+)]
 struct ReplayOptions {
     /// Write the Mermaid diagram here (a .md file gets a fenced block GitHub renders)
     #[arg(long, value_name = "FILE")]
@@ -51,9 +72,12 @@ pub enum ReplayError {
 
 /// Runs `faultline replay` on its tokens; the text for stdout.
 pub fn run(tokens: &[String]) -> Result<String, ReplayError> {
+    if matches!(tokens.first().map(String::as_str), Some("--help" | "-h")) {
+        return Ok(ReplayOptions::command().render_help().to_string());
+    }
     let (own, rest) = split(tokens);
     let options = ReplayOptions::try_parse_from(std::iter::once("replay".to_string()).chain(own))
-        .map_err(|e| ReplayError::Usage(super::first_line(&e.render().to_string()).to_string()))?;
+        .map_err(|e| ReplayError::Usage(first_line(&e.render().to_string()).to_string()))?;
     let context = options.context.map_or(DEFAULT_CONTEXT, |k| k as usize);
     let Some((target, flags)) = rest.split_first() else {
         return Err(ReplayError::Usage(
@@ -108,27 +132,95 @@ fn split(tokens: &[String]) -> (Vec<String>, Vec<String>) {
     (own, rest)
 }
 
+/// The matches of `flags` against `command`; `Err(Ok(help))` when they ask for help.
+fn parse(command: clap::Command, flags: &[String]) -> Result<clap::ArgMatches, Result<String, ReplayError>> {
+    let name = command.get_name().to_string();
+    command.try_get_matches_from(std::iter::once(name).chain(flags.iter().cloned())).map_err(|e| {
+        if e.kind() == clap::error::ErrorKind::DisplayHelp {
+            Ok(e.render().to_string())
+        } else {
+            Err(ReplayError::Usage(first_line(&e.render().to_string()).to_string()))
+        }
+    })
+}
+
 fn lock(flags: &[String], context: usize) -> Result<(String, Option<String>), ReplayError> {
-    let command = <LockArgs as clap::Args>::augment_args(clap::Command::new("lock"));
-    let matches = command
-        .try_get_matches_from(std::iter::once("lock".to_string()).chain(flags.iter().cloned()))
-        .map_err(|e| ReplayError::Usage(super::first_line(&e.render().to_string()).to_string()))?;
+    let command = <LockArgs as clap::Args>::augment_args(clap::Command::new("faultline replay lock"))
+        .about("Replay one lock run: its configuration, then the events around its first violation.");
+    let matches = match parse(command, flags) {
+        Ok(matches) => matches,
+        Err(help) => return help.map(|text| (text, None)),
+    };
     let args = LockArgs::from_arg_matches(&matches).map_err(|e| ReplayError::Usage(e.to_string()))?;
-    let cfg = args.config()?;
+    let cfg = args.config().map_err(CliError::from)?;
     let replay = timeline::replay(&cfg, context).map_err(|e| ReplayError::Usage(e.to_string()))?;
     let mut text = crate::report::config_summary(&cfg);
     text.push_str("\n\n");
-    text.push_str(&replay.finding.text());
-    Ok((text, replay.finding.mermaid()))
+    text.push_str(&crate::report::timeline::first_text(replay.first.as_ref()));
+    Ok((text, replay.first.as_ref().map(crate::report::timeline::mermaid)))
 }
 
 fn smr(flags: &[String]) -> Result<(String, Option<String>), ReplayError> {
-    let command = <SmrArgs as clap::Args>::augment_args(clap::Command::new("smr"));
-    let matches = command
-        .try_get_matches_from(std::iter::once("smr".to_string()).chain(flags.iter().cloned()))
-        .map_err(|e| ReplayError::Usage(super::first_line(&e.render().to_string()).to_string()))?;
+    let command = <SmrArgs as clap::Args>::augment_args(clap::Command::new("faultline replay smr")).about(
+        "Replay world C of a replication protocol, or with --stress the first failing run of one stress row.",
+    );
+    let matches = match parse(command, flags) {
+        Ok(matches) => matches,
+        Err(help) => return help.map(|text| (text, None)),
+    };
     let args = SmrArgs::from_arg_matches(&matches).map_err(|e| ReplayError::Usage(e.to_string()))?;
-    Ok(super::smr::replay(&args)?)
+    Ok(smr_replay(&args)?)
+}
+
+/// What `faultline replay smr` shows: world C of the flags' protocol (the worlds' flags), or with
+/// `--stress` the first failing run of the one stress row they name; as text and as Mermaid.
+fn smr_replay(args: &SmrArgs) -> Result<(String, Option<String>), CliError> {
+    if args.stress {
+        let sweep = args.stress_config().map_err(|e| match e {
+            SmrFlagError::Config(SmrConfigError::QWithCrash) => {
+                SmrFlagError::NotWithStress { flag: "--q", why: "a crashed server loses nothing at random" }
+            }
+            other => other,
+        })?;
+        let point = StressPoint::new(sweep).map_err(|e| match e {
+            PointError::NotOneRow(rows) => SmrError::Replay(format!(
+                "this point is {rows} stress rows: give one --protocol, --tau and --q per point"
+            )),
+            PointError::Config(e) => SmrFlagError::from(e).into(),
+        })?;
+        return Ok(first_failure(&point, point.sweep().seed)?);
+    }
+    // The flags are checked as given, then only world C is shown.
+    let cfg = WorldsConfig { world: Some(WorldName::C), ..args.worlds_config().map_err(SmrError::from)? };
+    // World C needs omission faults; building it says so in one line under crashes.
+    world::build(cfg.cluster, WorldName::C, cfg.model)?;
+    let rounds = cfg.horizon().map_err(|e| SmrError::Flags(e.into()))?;
+    let (text, mermaid) = crate::with_protocol!(cfg.protocol, cfg.tau, |p| {
+        let d = theorem::dichotomy(&p, cfg.cluster, rounds, cfg.driver).map_err(SmrError::from)?;
+        let c = d.worlds.iter().position(|w| w.name == WorldName::C).expect("the dichotomy runs world C");
+        let text = worlds_text(&cfg.run_with(&p).map_err(SmrError::from)?);
+        Ok::<_, SmrError>((text, crate::report::smr::diagram::world_mermaid(&d.worlds[c], &d.outcomes[c])))
+    })?;
+    Ok((text, Some(mermaid)))
+}
+
+/// The first run of `point` with master seed `seed` that breaks Termination, Agreement or
+/// Validity: which, and the run round by round (the messages, the lost ones marked, what the
+/// clients were told), with its Mermaid diagram; or a line saying none did.
+fn first_failure(point: &StressPoint, seed: u64) -> Result<(String, Option<String>), SmrError> {
+    let (sweep, row) = (point.sweep(), point.row());
+    let cfg = sweep.stress_config(row, seed);
+    crate::with_protocol!(row.protocol, sweep.protocol_tau(row), |p| {
+        Ok(match crate::smr::replay::first_failure(&p, &cfg)? {
+            None => {
+                (format!("none of the {} runs broke Termination, Agreement or Validity\n", cfg.runs), None)
+            }
+            Some(f) => (
+                crate::report::smr::failure_text(&cfg, seed, &f),
+                Some(crate::report::smr::diagram::failure_mermaid(&cfg, &f)),
+            ),
+        })
+    })
 }
 
 /// Replays row `row` of a sweep's table through the command its `replay` column gives.

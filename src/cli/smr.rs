@@ -1,264 +1,49 @@
 //! `faultline smr`: the replication lower bound, one protocol in worlds A, B and C, or measured
-//! under random faults with `--stress`.
+//! under random faults with `--stress`, or every omission pattern explored with `--search`.
 //!
-//! ```text
-//! faultline smr [--protocol P] [--world A|B|C|all] [--servers N --faults F] [--tau T] [--model M]
-//! faultline smr --stress [--protocol P] [--q P,...] [--tau T,...] [--runs N] [--seed S]
-//! faultline smr --search [--protocol P] [--servers N --faults F] [--tau T] [--rounds R] [--max-states K]
-//! ```
+//! The flags ([`SmrArgs`], parsed in [`crate::flags::smr`]) become a [`Plan`]; this module runs it
+//! and renders what it returns, as text ([`crate::report::smr`]) or `--json`.
 //!
-//! With `--search`, every omission pattern over the rounds is explored ([`crate::smr::search`](mod@crate::smr::search),
-//! through [`SearchConfig`]) and the counts and the verdict are printed, with the fewest-losses
-//! pattern that breaks each property and whether it is world C.
+//! With `--search`, every omission pattern over the rounds is explored
+//! ([`crate::smr::search`](mod@crate::smr::search), through
+//! [`SearchConfig`](crate::smr::SearchConfig)) and the counts and the verdict are printed, with
+//! the fewest-losses pattern that breaks each property and whether it is world C.
 //!
 //! Without `--stress`, under omission faults, all three worlds are always run
-//! ([`theorem::dichotomy`]; they are a few dozen rounds each), because the view comparison and the
-//! horn need all three; `--world` only chooses which ones are printed. Each printed world shows who
-//! is faulty and who writes, every message round by round (omitted ones marked `DROPPED`), the
-//! responses and the specification's verdict; after the worlds come the two view comparisons and
-//! the horn. Under crash faults only A and B exist, so there is nothing to compare. A protocol on
-//! neither horn means the harness is wrong, never the theorem: the report is still printed, with a
-//! loud `BUG IN THE HARNESS` line, and the exit code is 1.
+//! ([`theorem::dichotomy`](crate::smr::theorem::dichotomy); they are a few dozen rounds each),
+//! because the view comparison and the horn need all three; `--world` only chooses which ones are
+//! printed. Each printed world shows who is faulty and who writes, every message round by round
+//! (omitted ones marked `DROPPED`), the responses and the specification's verdict; after the
+//! worlds come the two view comparisons and the horn. Under crash faults only A and B exist, so
+//! there is nothing to compare. A protocol on neither horn means the harness is wrong, never the
+//! theorem: the report is still printed, with a loud `BUG IN THE HARNESS` line, and the exit code
+//! is 1.
 //!
 //! With `--stress`, every protocol (or the one named) is run `--runs` times for each `q` and each
 //! `τ`, with random faulty sets of 1 to `f` servers, and the violations are counted with 95%
-//! intervals. Protocols without a `τ` are run once per `q`.
-//!
-//! Flags are `Option`s (or lists that may be empty) so that "not given" differs from "given the
-//! default": the two modes have different defaults (`--servers` 2 or 3, one `τ` or a list), and a
-//! flag of the other mode is an error merely by being present.
-//!
-//! This module only parses: the flags become a [`WorldsConfig`] or a [`StressSweepConfig`], which
-//! start from their own defaults, check every size against the limits of [`crate::smr::config`]
-//! before anything runs, and run into the report types this module renders. `--help` prints the
-//! limits and the defaults from the library's constants and constructors. On a terminal, a sweep
-//! that takes longer than [`PROGRESS_AFTER`] shows a progress bar on stderr; stdout is the same
-//! either way.
+//! intervals. Protocols without a `τ` are run once per `q`. On a terminal, a sweep that takes
+//! longer than [`PROGRESS_AFTER`](crate::flags::smr::PROGRESS_AFTER) shows a progress bar on
+//! stderr ([`super::progress`]); stdout is the same either way.
 
 use super::CliError;
-use super::values::{probability, whole, whole_in};
-use crate::report::smr::{StressRow, stress_table, worlds_text};
-use crate::smr::adversary::FaultModel;
-use crate::smr::config::{
-    ConfigError, LabError, MAX_ROUNDS, MAX_ROWS, MAX_RUNS, MAX_SERVERS, MAX_SWEEP_SLOTS, MAX_TAU,
-    MAX_WORLD_SLOTS, SearchConfig, StressSweepConfig, SweepProgress, SweepRow, WorldsConfig,
-};
-use crate::smr::model::{Cluster, Round};
-use crate::smr::protocols::ProtocolKind;
-use crate::smr::run::Driver;
-use crate::smr::search::search_text;
-use crate::smr::theorem::{self, DichotomyError};
-use crate::smr::world::{self, WorldError, WorldName};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use crate::flags::smr::flagged;
+use crate::flags::{Plan, SmrArgs, SmrFlagError};
+use crate::report::smr::{StressRow, search_text, stress_table, worlds_text};
+use crate::smr::config::{LabError, StressSweepConfig};
+use crate::smr::theorem::DichotomyError;
+use crate::smr::world::WorldError;
 
-// The library's defaults of a sweep, where `faultline sweep smr` takes them from (`crate::cli`).
-pub(crate) use crate::smr::config::{DEFAULT_QS, DEFAULT_TAUS};
-
-const EXAMPLES: &str = "\
-Examples:
-  faultline smr                                      commit-alone, n=2, f=1: worlds A, B, C and the horn
-  faultline smr --world C --protocol primary-backup  world C alone, round by round
-  faultline smr --protocol wait-all --servers 4 --faults 2 --json
-  faultline smr --protocol primary-backup --model crash
-  faultline smr --stress --runs 500 --q 0.1,0.5 --tau 1,6
-  faultline smr --search --protocol majority --servers 3 --faults 1   every omission pattern, explored";
-
-/// A sweep shows its progress bar once it has run this long: a shorter one would only flicker.
-const PROGRESS_AFTER: Duration = Duration::from_secs(1);
-
-/// The limits and the examples, after the flags in `--help`.
-fn after_help() -> String {
-    format!(
-        "Limits, checked before anything runs:\n  \
-         a world can carry at most {MAX_WORLD_SLOTS} messages: rounds * (n+2)^2\n  \
-         a sweep has at most {MAX_ROWS} rows (protocols * tau values * q values) and simulates at most\n  \
-         {MAX_SWEEP_SLOTS} message slots: runs * (rounds + 1) * (n+2)^2 over all rows (minutes, not hours)\n\n\
-         {EXAMPLES}"
-    )
-}
-
-/// A list as a flag takes it: comma-separated.
-fn list<T: ToString>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
-}
-
-fn servers_help() -> String {
-    let (worlds, sweep) = (WorldsConfig::new(), StressSweepConfig::default());
-    format!(
-        "Servers n, 2 to {MAX_SERVERS}; worlds A, B, C need n <= 2f [default: {}; {} with --stress]",
-        worlds.cluster.servers, sweep.cluster.servers
-    )
-}
-
-fn faults_help() -> String {
-    // One default for both modes (a unit test checks that they agree).
-    format!(
-        "Faults f the protocol must tolerate, from 1 to n-1 [default: {}]",
-        WorldsConfig::new().cluster.faults
-    )
-}
-
-fn tau_help() -> String {
-    format!(
-        "Rounds commit-alone waits alone, and primary-backup's heartbeat timeout, 1 to {MAX_TAU}; a \
-         comma-separated list with --stress [default: {}; {} with --stress]",
-        WorldsConfig::new().tau,
-        list(&StressSweepConfig::default().taus)
-    )
-}
-
-fn rounds_help() -> String {
-    format!(
-        "Rounds each run lasts, 1 to {MAX_ROUNDS}, and for the worlds at most {MAX_WORLD_SLOTS} / (n+2)^2 \
-         [default: the larger of 4*tau + 8 and (f + 1)*(tau + 3) + 4]"
-    )
-}
-
-fn q_help() -> String {
-    format!(
-        "With --stress: probability that each message to or from a faulty server is lost, comma-separated list [default: {}]",
-        list(&StressSweepConfig::new(FaultModel::Omission).qs)
-    )
-}
-
-fn runs_help() -> String {
-    format!(
-        "With --stress: runs per table row, 1 to {MAX_RUNS} [default: {}]",
-        StressSweepConfig::default().runs
-    )
-}
-
-fn seed_help() -> String {
-    format!(
-        "With --stress: master seed of the random faults; the same seed gives the same table [default: {}]",
-        StressSweepConfig::default().seed
-    )
-}
-
-fn max_states_help() -> String {
-    format!(
-        "With --search: stop, and say so, after exploring this many distinct states [default: {}]",
-        SearchConfig::new().max_states
-    )
-}
-
-fn quiet_help() -> String {
-    format!(
-        "With --stress: no progress bar (otherwise shown on stderr when it is a terminal and the sweep \
-         takes over {}s)",
-        PROGRESS_AFTER.as_secs()
-    )
-}
-
-/// Flags of `faultline smr`. Help texts that name a limit or a default are generated from the
-/// library's constant or constructor.
-#[derive(Debug, Clone, Default, clap::Args)]
-#[command(after_help = after_help())]
-pub struct SmrArgs {
-    /// Servers n.
-    #[arg(long, value_name = "N", help = servers_help(), value_parser = whole::<usize>, allow_negative_numbers = true)]
-    pub servers: Option<usize>,
-    /// Faults f.
-    #[arg(long, value_name = "F", help = faults_help(), value_parser = whole::<usize>, allow_negative_numbers = true)]
-    pub faults: Option<usize>,
-    /// Protocol: wait-all, commit-alone, majority or primary-backup [default: commit-alone; all four with --stress]
-    #[arg(long, value_name = "PROTOCOL", hide_possible_values = true)]
-    pub protocol: Option<ProtocolKind>,
-    /// World to print: A, B, C or all; all three are run and compared anyway [default: all]
-    #[arg(long, value_name = "A|B|C|all", ignore_case = true, hide_possible_values = true)]
-    pub world: Option<WorldChoice>,
-    /// τ, or a list of them with --stress.
-    #[arg(long, value_name = "ROUNDS", help = tau_help(), value_delimiter = ',', value_parser = tau, allow_negative_numbers = true)]
-    pub tau: Vec<Round>,
-    /// Rounds each run lasts.
-    #[arg(long, value_name = "N", help = rounds_help(), value_parser = rounds, allow_negative_numbers = true)]
-    pub rounds: Option<Round>,
-    /// Fault model: omission (a faulty process runs on, its messages may be lost) or crash [default: omission]
-    #[arg(long, value_name = "MODEL", hide_possible_values = true)]
-    pub model: Option<FaultModel>,
-    /// Lock-step driver: loop, or threads (one OS thread per process); not with --stress [default: loop]
-    #[arg(long, value_name = "DRIVER", hide_possible_values = true)]
-    pub driver: Option<Driver>,
-    /// Measure violation rates under random faults instead of printing worlds
-    #[arg(long)]
-    pub stress: bool,
-    /// Loss probabilities.
-    #[arg(long, value_name = "P,...", help = q_help(), value_delimiter = ',', value_parser = probability, allow_negative_numbers = true)]
-    pub q: Vec<f64>,
-    /// Runs per row of a sweep.
-    #[arg(long, value_name = "N", help = runs_help(), value_parser = runs, allow_negative_numbers = true)]
-    pub runs: Option<u64>,
-    /// Master seed.
-    #[arg(long, value_name = "N", help = seed_help(), value_parser = whole::<u64>, allow_negative_numbers = true)]
-    pub seed: Option<u64>,
-    /// No progress bar.
-    #[arg(long, help = quiet_help())]
-    pub quiet: bool,
-    /// Print JSON instead of text: one object, or with --stress an array of rows
-    #[arg(long)]
-    pub json: bool,
-    /// Explore every omission pattern over the rounds (exhaustively, deduplicating states) instead
-    /// of printing worlds; n > 2f is allowed
-    #[arg(long)]
-    pub search: bool,
-    /// With --search: the bound on distinct states.
-    #[arg(long, value_name = "N", help = max_states_help(), value_parser = whole::<u64>, allow_negative_numbers = true)]
-    pub max_states: Option<u64>,
-    /// With --search: clients are correct, only the faulty servers' links lose messages (by
-    /// default the adversary may also make clients faulty, as world C does)
-    #[arg(long)]
-    pub reliable_clients: bool,
-}
-
-/// `--world`: one world or all of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum WorldChoice {
-    /// World A.
-    #[value(name = "A")]
-    A,
-    /// World B.
-    #[value(name = "B")]
-    B,
-    /// World C.
-    #[value(name = "C")]
-    C,
-    /// All three.
-    #[value(name = "all")]
-    All,
-}
-
-/// Combinations of flags `faultline smr` refuses, and failures of what they describe.
+/// What stops `faultline smr` or `faultline replay smr` before it produces its report.
 #[derive(Debug, thiserror::Error)]
 pub enum SmrError {
+    /// The flags describe nothing the laboratory runs.
+    #[error(transparent)]
+    Flags(#[from] SmrFlagError),
     /// The worlds cannot be built for this cluster or fault model.
-    #[error(transparent)]
+    #[error("{}", flagged(&.0.to_string()))]
     World(#[from] WorldError),
-    /// A flag that only means something in a stress sweep.
-    #[error("{flag} goes with --stress; {why}")]
-    NeedsStress {
-        /// The flag.
-        flag: &'static str,
-        /// Why it does not apply to the worlds.
-        why: &'static str,
-    },
-    /// A flag that only means something for the worlds.
-    #[error("{flag} does not go with --stress; {why}")]
-    NotWithStress {
-        /// The flag.
-        flag: &'static str,
-        /// Why it does not apply to a sweep.
-        why: &'static str,
-    },
-    /// A list of `τ` outside a sweep.
-    #[error("--tau takes one value without --stress (got {0}); lists are for sweeps")]
-    OneTau(String),
-    /// The configuration the flags describe is refused by the library.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     /// What the flags describe could not be run.
-    #[error(transparent)]
+    #[error("{}", flagged(&.0.to_string()))]
     Lab(#[from] LabError),
     /// The dichotomy of a replayed world C could not be run.
     #[error(transparent)]
@@ -266,22 +51,6 @@ pub enum SmrError {
     /// A process of the protocol failed while the first failing stress run was sought.
     #[error(transparent)]
     StressReplay(#[from] crate::smr::replay::StressReplayError),
-    /// A flag that only means something for a search.
-    #[error("{flag} goes with --search; {why}")]
-    NeedsSearch {
-        /// The flag.
-        flag: &'static str,
-        /// Why.
-        why: &'static str,
-    },
-    /// A flag that does not apply to a search.
-    #[error("{flag} does not go with --search; {why}")]
-    NotWithSearch {
-        /// The flag.
-        flag: &'static str,
-        /// Why.
-        why: &'static str,
-    },
     /// A replay asked of flags that name no single stress row.
     #[error("{0}")]
     Replay(String),
@@ -299,166 +68,9 @@ impl From<LabError> for CliError {
     }
 }
 
-fn tau(text: &str) -> Result<Round, String> {
-    whole_in(text, 1..=MAX_TAU, "rounds")
-}
-
-fn rounds(text: &str) -> Result<Round, String> {
-    whole_in(text, 1..=MAX_ROUNDS, "rounds")
-}
-
-fn runs(text: &str) -> Result<u64, String> {
-    whole_in(text, 1..=MAX_RUNS, "runs")
-}
-
-/// What the flags describe, validated.
-#[derive(Debug, Clone, PartialEq)]
-enum Plan {
-    Worlds(WorldsConfig),
-    Stress(StressSweepConfig),
-    Search(SearchConfig),
-}
-
-impl SmrArgs {
-    /// The one `--tau` a worlds run or a search takes, if given.
-    fn one_tau(&self) -> Result<Option<Round>, SmrError> {
-        match self.tau[..] {
-            [] => Ok(None),
-            [t] => Ok(Some(t)),
-            _ => {
-                let list: Vec<String> = self.tau.iter().map(Round::to_string).collect();
-                Err(SmrError::OneTau(list.join(",")))
-            }
-        }
-    }
-
-    fn plan(&self) -> Result<Plan, SmrError> {
-        if self.search {
-            return self.search_config().map(Plan::Search);
-        }
-        for (flag, given) in
-            [("--max-states", self.max_states.is_some()), ("--reliable-clients", self.reliable_clients)]
-        {
-            if given {
-                return Err(SmrError::NeedsSearch {
-                    flag,
-                    why: "only a search explores states and client faults",
-                });
-            }
-        }
-        if self.stress {
-            self.stress_config().map(Plan::Stress)
-        } else {
-            self.worlds_config().map(Plan::Worlds)
-        }
-    }
-
-    /// The worlds' configuration: the library's defaults, overridden by the flags given, validated.
-    fn worlds_config(&self) -> Result<WorldsConfig, SmrError> {
-        let deterministic = "worlds A, B and C are deterministic, there is nothing to sample";
-        for (flag, given) in
-            [("--q", !self.q.is_empty()), ("--runs", self.runs.is_some()), ("--seed", self.seed.is_some())]
-        {
-            if given {
-                return Err(SmrError::NeedsStress { flag, why: deterministic });
-            }
-        }
-        let mut cfg = WorldsConfig::new();
-        if let Some(t) = self.one_tau()? {
-            cfg.tau = t;
-        }
-        if self.quiet {
-            return Err(SmrError::NeedsStress { flag: "--quiet", why: "only a sweep shows progress" });
-        }
-        cfg.cluster = Cluster::new(
-            self.servers.unwrap_or(cfg.cluster.servers),
-            self.faults.unwrap_or(cfg.cluster.faults),
-        );
-        cfg.protocol = self.protocol.unwrap_or(cfg.protocol);
-        cfg.rounds = self.rounds;
-        cfg.model = self.model.unwrap_or(cfg.model);
-        cfg.driver = self.driver.unwrap_or(cfg.driver);
-        cfg.world = match self.world {
-            None | Some(WorldChoice::All) => None,
-            Some(WorldChoice::A) => Some(WorldName::A),
-            Some(WorldChoice::B) => Some(WorldName::B),
-            Some(WorldChoice::C) => Some(WorldName::C),
-        };
-        cfg.validate()?;
-        Ok(cfg)
-    }
-
-    /// The search's configuration: the library's defaults, overridden by the flags given, validated.
-    fn search_config(&self) -> Result<SearchConfig, SmrError> {
-        let exhaustive = "a search tries every omission pattern, there is nothing to sample";
-        for (flag, given, why) in [
-            ("--stress", self.stress, "a search explores every pattern instead of sampling them"),
-            ("--world", self.world.is_some(), "a search is not told the worlds; it finds them"),
-            ("--driver", self.driver.is_some(), "a search steps the processes itself, round by round"),
-            (
-                "--model",
-                self.model.is_some_and(|m| m != FaultModel::Omission),
-                "a search enumerates omissions",
-            ),
-            ("--q", !self.q.is_empty(), exhaustive),
-            ("--runs", self.runs.is_some(), exhaustive),
-            ("--seed", self.seed.is_some(), exhaustive),
-            ("--quiet", self.quiet, "a search shows no progress bar"),
-        ] {
-            if given {
-                return Err(SmrError::NotWithSearch { flag, why });
-            }
-        }
-        let mut cfg = SearchConfig::new();
-        if let Some(t) = self.one_tau()? {
-            cfg.tau = t;
-        }
-        cfg.cluster = Cluster::new(
-            self.servers.unwrap_or(cfg.cluster.servers),
-            self.faults.unwrap_or(cfg.cluster.faults),
-        );
-        cfg.protocol = self.protocol.unwrap_or(cfg.protocol);
-        cfg.rounds = self.rounds;
-        cfg.clients_may_fail = !self.reliable_clients;
-        cfg.max_states = self.max_states.unwrap_or(cfg.max_states);
-        cfg.validate()?;
-        Ok(cfg)
-    }
-
-    /// The sweep's configuration: the library's defaults for the fault model, overridden by the
-    /// flags given, validated.
-    fn stress_config(&self) -> Result<StressSweepConfig, SmrError> {
-        if self.world.is_some() {
-            return Err(SmrError::NotWithStress {
-                flag: "--world",
-                why: "a sweep draws a random faulty set for every run instead of worlds A, B, C",
-            });
-        }
-        if self.driver.is_some() {
-            return Err(SmrError::NotWithStress {
-                flag: "--driver",
-                why: "sweeps run on the loop driver, which records exactly what the threads driver does",
-            });
-        }
-        let mut cfg = self.model.map_or_else(StressSweepConfig::default, StressSweepConfig::new);
-        if let Some(protocol) = self.protocol {
-            cfg.protocols = vec![protocol];
-        }
-        cfg.cluster = Cluster::new(
-            self.servers.unwrap_or(cfg.cluster.servers),
-            self.faults.unwrap_or(cfg.cluster.faults),
-        );
-        if !self.tau.is_empty() {
-            cfg.taus = self.tau.clone();
-        }
-        if !self.q.is_empty() {
-            cfg.qs = self.q.clone();
-        }
-        cfg.rounds = self.rounds;
-        cfg.runs = self.runs.unwrap_or(cfg.runs);
-        cfg.seed = self.seed.unwrap_or(cfg.seed);
-        cfg.validate()?;
-        Ok(cfg)
+impl From<SmrFlagError> for CliError {
+    fn from(e: SmrFlagError) -> Self {
+        SmrError::Flags(e).into()
     }
 }
 
@@ -500,365 +112,20 @@ fn json(value: &impl serde::Serialize) -> String {
 }
 
 /// Runs the sweep, with a progress bar unless `quiet`.
-fn sweep(cfg: &StressSweepConfig, quiet: bool) -> Result<Vec<StressRow>, SmrError> {
-    let mut progress = Progress::new(cfg.slots(&cfg.rows()?), !quiet);
+fn sweep(cfg: &StressSweepConfig, quiet: bool) -> Result<Vec<StressRow>, LabError> {
+    let rows = cfg.rows().map_err(LabError::from)?;
+    let mut progress = super::progress::Slots::new(cfg.slots(&rows), !quiet);
     let rows = cfg.run_with_progress(&mut progress)?;
     progress.finish();
     Ok(rows)
 }
 
-/// One row of a stress sweep, as a point of `faultline sweep smr` runs it.
-#[derive(Debug, Clone)]
-pub struct StressPoint {
-    sweep: StressSweepConfig,
-    row: SweepRow,
-}
-
-impl StressPoint {
-    /// The row `args` (taken as `--stress`) describe; `Err(Ok(flag))` when `flag` does not apply
-    /// to the others (`--q` under crashes), `Err(Err(why))` when they are no single row.
-    pub fn of(args: &SmrArgs) -> Result<StressPoint, Result<&'static str, String>> {
-        let args = SmrArgs { stress: true, ..args.clone() };
-        let sweep = args.stress_config().map_err(|e| match e {
-            SmrError::Config(ConfigError::QWithCrash) => Ok("--q"),
-            other => Err(other.to_string()),
-        })?;
-        let rows = sweep.rows().map_err(|e| Err(e.to_string()))?;
-        match rows[..] {
-            [row] => Ok(StressPoint { sweep, row }),
-            ref rows => Err(Err(format!(
-                "this point is {} stress rows: give one --protocol, --tau and --q per point",
-                rows.len()
-            ))),
-        }
-    }
-
-    /// True when the protocol waits `τ` rounds (otherwise `τ` changes nothing).
-    pub fn uses_tau(&self) -> bool {
-        self.row.tau.is_some()
-    }
-
-    /// Runs the row with master seed `seed`.
-    pub fn run(&self, seed: u64) -> StressRow {
-        // A point names a built-in protocol (`ProtocolKind`), and none of them panics or sends to
-        // a pid that does not exist: an error here is a bug in the crate.
-        self.sweep.run_row(&self.row, seed).unwrap_or_else(|e| panic!("a built-in protocol failed: {e}"))
-    }
-}
-
-/// A sweep's progress bar on stderr, counted in message slots so that the ETA weighs long rows
-/// as they are. It exists only when stderr is a terminal and `--quiet` was not given, and is drawn
-/// only once the sweep has run for [`PROGRESS_AFTER`].
-struct Progress {
-    bar: Option<ProgressBar>,
-    started: Instant,
-    shown: bool,
-}
-
-impl Progress {
-    fn new(slots: u64, wanted: bool) -> Progress {
-        let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::with_draw_target(Some(slots), ProgressDrawTarget::hidden());
-            bar.set_style(progress_style());
-            bar
-        });
-        Progress { bar, started: Instant::now(), shown: false }
-    }
-
-    /// Leaves the terminal as it was: the bar is gone once the table is printed.
-    fn finish(self) {
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl SweepProgress for Progress {
-    fn row(&mut self, i: usize, rows: usize, row: &SweepRow) {
-        if let Some(bar) = &self.bar {
-            let tau = row.tau.map_or(String::new(), |t| format!(" tau={t}"));
-            let q = row.q.map_or(String::new(), |q| format!(" q={q}"));
-            bar.set_message(format!("row {}/{rows} {}{tau}{q}", i + 1, row.protocol.name()));
-        }
-    }
-
-    fn run(&mut self, slots: u64) {
-        let Some(bar) = &self.bar else { return };
-        bar.inc(slots);
-        if !self.shown && self.started.elapsed() >= PROGRESS_AFTER {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-            self.shown = true;
-        }
-    }
-}
-fn progress_style() -> ProgressStyle {
-    ProgressStyle::with_template("{msg} [{elapsed_precise}] [{wide_bar}] {percent}% ETA {eta}")
-        .expect("the template is valid")
-        .progress_chars("=> ")
-}
-
-/// What `faultline replay smr` shows: world C of the flags' protocol (the worlds' flags), or with
-/// `--stress` the first failing run of the one stress row they name; as text and as Mermaid.
-pub(crate) fn replay(args: &SmrArgs) -> Result<(String, Option<String>), CliError> {
-    if args.stress {
-        let point = StressPoint::of(args).map_err(|e| match e {
-            Ok(flag) => SmrError::NotWithStress { flag, why: "a crashed server loses nothing at random" },
-            Err(why) => SmrError::Replay(why),
-        })?;
-        return Ok(point.first_failure(point.sweep.seed)?);
-    }
-    // The flags are checked as given, then only world C is shown.
-    let cfg = WorldsConfig { world: Some(WorldName::C), ..args.worlds_config()? };
-    // World C needs omission faults; building it says so in one line under crashes.
-    world::build(cfg.cluster, WorldName::C, cfg.model)?;
-    let rounds = cfg.horizon().map_err(SmrError::from)?;
-    let (text, mermaid) = crate::with_protocol!(cfg.protocol, cfg.tau, |p| {
-        let d = theorem::dichotomy(&p, cfg.cluster, rounds, cfg.driver).map_err(SmrError::from)?;
-        let c = d.worlds.iter().position(|w| w.name == WorldName::C).expect("the dichotomy runs world C");
-        let text = worlds_text(&cfg.run_with(&p)?);
-        Ok::<_, SmrError>((text, crate::smr::replay::world_mermaid(&d.worlds[c], &d.outcomes[c])))
-    })?;
-    Ok((text, Some(mermaid)))
-}
-
-impl StressPoint {
-    /// The first run of this row with master seed `seed` that breaks Termination, Agreement or
-    /// Validity: a line saying which, and its Mermaid diagram; or a line saying none did.
-    fn first_failure(&self, seed: u64) -> Result<(String, Option<String>), SmrError> {
-        let cfg = self.sweep.stress_config(&self.row, seed);
-        crate::with_protocol!(self.row.protocol, self.sweep.protocol_tau(&self.row), |p| {
-            Ok(match crate::smr::replay::first_failure(&p, &cfg)? {
-                None => (
-                    format!("none of the {} runs broke Termination, Agreement or Validity\n", cfg.runs),
-                    None,
-                ),
-                Some(f) => {
-                    let names = self.sweep.cluster.names(&f.plan.faulty);
-                    let text = format!(
-                        "run {} of {} (seed {seed}) is the first to fail: faulty {names}; termination {}, agreement {}, validity {}\n",
-                        f.run,
-                        cfg.runs,
-                        yes(f.verdict.termination),
-                        yes(f.verdict.agreement),
-                        yes(f.verdict.validity),
-                    );
-                    (text, Some(crate::smr::replay::failure_mermaid(&cfg, &f)))
-                }
-            })
-        })
-    }
-}
-
-fn yes(held: bool) -> &'static str {
-    if held { "yes" } else { "NO" }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Wrap {
-        #[command(flatten)]
-        args: SmrArgs,
-    }
-
-    fn plan(args: &[&str]) -> Result<Plan, String> {
-        let argv = std::iter::once("smr").chain(args.iter().copied());
-        let wrap = Wrap::try_parse_from(argv).map_err(|e| e.to_string())?;
-        wrap.args.plan().map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn no_flags_means_commit_alone_on_two_servers() {
-        let Plan::Worlds(p) = plan(&[]).unwrap() else { panic!("not the worlds") };
-        assert_eq!(
-            (p.protocol, p.cluster, p.tau, p.horizon().unwrap()),
-            (ProtocolKind::CommitAlone, Cluster::new(2, 1), 3, 20)
-        );
-        assert_eq!(p.shown(), WorldName::ALL.to_vec());
-        assert_eq!((p.model, p.driver, p.c_impossible()), (FaultModel::Omission, Driver::Loop, false));
-        assert_eq!(p, WorldsConfig::new(), "no flag, the library's defaults");
-    }
-
-    #[test]
-    fn stress_has_its_own_defaults() {
-        let Plan::Stress(p) = plan(&["--stress"]).unwrap() else { panic!("not a sweep") };
-        assert_eq!(p.protocols, ProtocolKind::ALL.to_vec());
-        assert_eq!(
-            (p.cluster, p.taus.as_slice(), p.runs, p.seed),
-            (Cluster::new(3, 1), &[1, 3, 6][..], 2000, 1)
-        );
-        assert_eq!(p.qs, vec![0.1, 0.3, 0.5, 0.9]);
-        assert_eq!(p, StressSweepConfig::default(), "no flag, the library's defaults");
-        let Plan::Stress(p) =
-            plan(&["--stress", "--tau", "2,5", "--q", "0,1", "--protocol", "majority"]).unwrap()
-        else {
-            panic!("not a sweep")
-        };
-        assert_eq!((p.taus, p.qs, p.protocols), (vec![2, 5], vec![0.0, 1.0], vec![ProtocolKind::Majority]));
-    }
-
-    #[test]
-    fn crash_mode_leaves_c_out_of_all_and_refuses_it_alone() {
-        let Plan::Worlds(p) = plan(&["--model", "crash"]).unwrap() else { panic!("not the worlds") };
-        assert_eq!((p.shown(), p.c_impossible()), (vec![WorldName::A, WorldName::B], true));
-        let err = plan(&["--model", "crash", "--world", "c"]).unwrap_err();
-        assert!(err.starts_with("world C cannot be built with crash faults"), "{err}");
-    }
-
-    #[test]
-    fn a_sweep_over_crashes_has_no_q() {
-        let Plan::Stress(p) = plan(&["--stress", "--model", "crash"]).unwrap() else { panic!("not a sweep") };
-        assert!(p.qs.is_empty());
-        assert!(p.rows().unwrap().iter().all(|row| row.q.is_none()));
-    }
-
-    #[test]
-    fn combinations_are_checked() {
-        for (args, expect) in [
-            (&["--servers", "3"][..], "no world can be built for n = 3, f = 1"),
-            (&["--servers", "1"], "--servers must be at least 2"),
-            (&["--faults", "0"], "--faults must be at least 1"),
-            (&["--faults", "2"], "--faults (2) must be smaller than --servers (2)"),
-            (&["--tau", "0"], "'0' is out of range: expected a whole number of rounds from 1 to"),
-            (&["--tau", "-2"], "'-2' is negative"),
-            (&["--tau", "1,3"], "--tau takes one value without --stress (got 1,3)"),
-            (&["--q", "0.5"], "--q goes with --stress"),
-            (&["--runs", "5"], "--runs goes with --stress"),
-            (&["--seed", "5"], "--seed goes with --stress"),
-            (&["--rounds", "0"], "'0' is out of range"),
-            (&["--servers", "-2"], "'-2' is negative"),
-            (&["--quiet"], "--quiet goes with --stress"),
-            (&["--stress", "--q", "1.5"], "probability"),
-            (&["--stress", "--world", "A"], "--world does not go with --stress"),
-            (&["--stress", "--driver", "threads"], "--driver does not go with --stress"),
-            (&["--stress", "--runs", "0"], "'0' is out of range"),
-            (&["--stress", "--servers", "1"], "--servers must be at least 2 (got 1)"),
-            (&["--stress", "--faults", "3"], "--faults (3) must be smaller than --servers (3)"),
-            (&["--stress", "--model", "crash", "--q", "0.5"], "--q goes with --model omission"),
-        ] {
-            let err = plan(args).expect_err(expect);
-            assert!(err.contains(expect), "{args:?}: {err}");
-        }
-        assert!(
-            plan(&["--stress", "--servers", "3", "--faults", "1"]).is_ok(),
-            "n = 2f + 1 is fine for a sweep"
-        );
-    }
-
-    /// Each limit accepts its edge and refuses one more.
-    #[test]
-    fn limits_hold_exactly_at_their_edge() {
-        let edge = MAX_WORLD_SLOTS / (34 * 34);
-        let world =
-            |rounds: u64| plan(&["--servers", "32", "--faults", "16", "--rounds", &rounds.to_string()]);
-        assert!(world(edge).is_ok());
-        let err = world(edge + 1).unwrap_err();
-        assert!(err.contains(&format!("can carry {}", (edge + 1) * 34 * 34)), "{err}");
-        assert!(err.contains(&format!("more than the {MAX_WORLD_SLOTS} allowed")), "{err}");
-        // Derived rounds count too: tau 100 with f = 16 needs 1755 rounds.
-        let err = plan(&["--servers", "32", "--faults", "16", "--tau", "100"]).unwrap_err();
-        assert!(err.starts_with("a world of 32 servers over 1755 rounds"), "{err}");
-        // The largest cluster with its default wait stays within the limit.
-        assert!(plan(&["--servers", "32", "--faults", "31"]).is_ok());
-
-        // One row of n = 2: runs * (rounds + 1) * 16 slots.
-        let per_run = 16 * 625;
-        let runs = MAX_SWEEP_SLOTS / per_run;
-        assert_eq!(runs * per_run, MAX_SWEEP_SLOTS, "the edge is exact");
-        let sweep = |runs: u64| {
-            let runs = runs.to_string();
-            let args =
-                ["--stress", "--servers", "2", "--protocol", "majority", "--q", "0.5", "--rounds", "624"];
-            plan(&[&args[..], &["--runs", &runs]].concat())
-        };
-        let Plan::Stress(p) = sweep(runs).unwrap() else { panic!("not a sweep") };
-        assert_eq!(p.slots(&p.rows().unwrap()), MAX_SWEEP_SLOTS);
-        let err = sweep(runs + 1).unwrap_err();
-        assert!(
-            err.starts_with(&format!("the sweep would simulate {} message slots", (runs + 1) * per_run)),
-            "{err}"
-        );
-
-        let qs = |k: usize| vec!["0.5"; k].join(",");
-        let rows = |k: usize| plan(&["--stress", "--protocol", "majority", "--runs", "1", "--q", &qs(k)]);
-        assert!(rows(MAX_ROWS).is_ok());
-        assert!(rows(MAX_ROWS + 1).unwrap_err().contains(&format!("has {} rows", MAX_ROWS + 1)));
-
-        assert!(
-            super::runs(&MAX_RUNS.to_string()).is_ok() && super::runs(&(MAX_RUNS + 1).to_string()).is_err()
-        );
-        assert!(tau(&MAX_TAU.to_string()).is_ok() && tau(&(MAX_TAU + 1).to_string()).is_err());
-        assert!(rounds(&MAX_ROUNDS.to_string()).is_ok() && rounds(&(MAX_ROUNDS + 1).to_string()).is_err());
-        let servers = |n: usize| plan(&["--servers", &n.to_string(), "--faults", &(n / 2).to_string()]);
-        assert!(servers(MAX_SERVERS).is_ok());
-        assert!(servers(MAX_SERVERS + 1).unwrap_err().contains(&format!("at most {MAX_SERVERS}")));
-    }
-
-    #[test]
-    fn the_rows_are_counted_before_they_are_listed() {
-        let Plan::Stress(p) = plan(&["--stress", "--tau", "1,2,3", "--q", "0.1,0.2"]).unwrap() else {
-            panic!("not a sweep")
-        };
-        // wait-all and majority once per q, the other two once per tau and q.
-        assert_eq!(p.row_count(), 2 * 2 + 2 * 3 * 2);
-        assert_eq!(p.rows().unwrap().len(), p.row_count());
-        let Plan::Stress(p) = plan(&[
-            "--stress",
-            "--servers",
-            "2",
-            "--protocol",
-            "majority",
-            "--q",
-            "0.5",
-            "--rounds",
-            "9",
-            "--runs",
-            "10",
-        ])
-        .unwrap() else {
-            panic!("not a sweep")
-        };
-        assert_eq!(p.slots(&p.rows().unwrap()), 10 * (9 + 1) * 16);
-    }
-
-    #[test]
-    fn help_names_every_limit_from_its_constant() {
-        use clap::CommandFactory;
-        let help = Wrap::command().render_long_help().to_string();
-        for needle in [
-            format!("2 to {MAX_SERVERS}"),
-            format!("1 to {MAX_TAU}"),
-            format!("1 to {MAX_ROUNDS}"),
-            format!("1 to {MAX_RUNS}"),
-            format!("at most {MAX_WORLD_SLOTS} messages"),
-            format!("at most {MAX_ROWS} rows"),
-            format!("{MAX_SWEEP_SLOTS} message slots"),
-            format!("over {}s", PROGRESS_AFTER.as_secs()),
-        ] {
-            assert!(help.contains(&needle), "{needle} missing from\n{help}");
-        }
-    }
-
-    #[test]
-    fn help_names_every_default_from_the_library() {
-        use clap::CommandFactory;
-        let help = Wrap::command().render_long_help().to_string();
-        let (worlds, sweep) = (WorldsConfig::new(), StressSweepConfig::default());
-        assert_eq!(worlds.cluster.faults, sweep.cluster.faults, "--faults has one default for both modes");
-        for needle in [
-            format!("[default: {}; {} with --stress]", worlds.cluster.servers, sweep.cluster.servers),
-            format!("n-1 [default: {}]", worlds.cluster.faults),
-            format!("[default: {}; 1,3,6 with --stress]", worlds.tau),
-            "[default: 0.1,0.3,0.5,0.9]".to_string(),
-            format!("row, 1 to {MAX_RUNS} [default: {}]", sweep.runs),
-            format!("same table [default: {}]", sweep.seed),
-        ] {
-            assert!(help.contains(&needle), "{needle} missing from\n{help}");
-        }
-    }
+    use crate::smr::adversary::FaultModel;
+    use crate::smr::config::WorldsConfig;
+    use crate::smr::protocols::ProtocolKind;
 
     /// What `faultline smr FLAGS` writes to stdout.
     fn stdout_of(args: &[&str]) -> String {
@@ -890,13 +157,5 @@ mod tests {
         let vote = crate::smr::protocols::Vote::new(crate::smr::protocols::CommitRule::Majority);
         let alone = StressSweepConfig { protocols: vec![ProtocolKind::Majority], ..sweep };
         assert_eq!(json(&alone.run_with(&vote).unwrap()), json(&alone.run().unwrap()));
-    }
-
-    #[test]
-    fn quiet_goes_with_a_sweep() {
-        assert!(matches!(plan(&["--stress", "--quiet"]), Ok(Plan::Stress(_))));
-        // Off a terminal (as under the test harness, or with --quiet) there is no bar at all.
-        assert!(Progress::new(100, false).bar.is_none());
-        progress_style();
     }
 }

@@ -10,32 +10,39 @@
 //! The sweep's own options and the laboratory's swept flags share one command line, so the
 //! tokens are split first: a token naming one of [`SweepArgs`]' options goes to clap with its
 //! value, every other `--flag VALUES` pair is an axis, checked against the laboratory's flags by
-//! [`grid::axes`].
+//! [`grid::axes`](crate::sweep::grid::axes).
 
-use crate::sweep::grid::{self, GridError, GridFile};
-use crate::sweep::lock::LockLab;
-use crate::sweep::smr::SmrLab;
+use crate::flags::first_line;
+use crate::smr::StressSweepConfig;
+use crate::smr::protocols::ProtocolKind;
+use crate::sweep::grid::{GridError, GridFile};
+use crate::sweep::labs::{LabsError, NamedSweep};
 use crate::sweep::table::{Table, TableError};
-use crate::sweep::{self, Laboratory, Options, Outcome, Shard, Sweep, SweepError};
+use crate::sweep::{Options, Shard, SweepEnd};
 use clap::{CommandFactory, Parser};
 use std::path::PathBuf;
 
+/// The text after the options; `{STRESS_DEFAULTS}` is filled in from the library ([`help`]).
 const HELP: &str = "\
 Swept flags:
   Every flag of `faultline lock`, or of `faultline smr --stress`, that takes a value can be swept,
   with its own name and value forms: one value, a comma-separated list, or a range A..B:N of N
   points (log spacing for durations and fractions, linear for whole numbers; :Nlin or :Nlog to
   choose). A replication sweep runs one protocol, tau and q per point; the ones not swept take
-  the values --stress tries (every protocol, tau 1,3,6, q 0.1,0.3,0.5,0.9).
+  the values --stress tries ({STRESS_DEFAULTS}).
   A point that cannot exist is skipped with the reason in the output; a flag that does not apply
   to a point's variant or workload is left out of it (the non-preemptive lock in a lease sweep
   runs once, as the reference at infinite lease).
 
 Output:
   One row per grid point and repetition: the configuration (config.*), every metric with its 95%
-  interval, the closed form's prediction and whether it agrees, and the command that replays the
-  run. Written to --out FILE.csv and FILE.json beside it, atomically; without --out, the CSV goes
-  to stdout. Finished rows are journalled in FILE.csv.partial; --resume continues from it.
+  interval, the closed form's prediction and whether it agrees (true, false, or assumption-fails
+  where leases expired with nobody waiting, which the closed form assumes never happens), and the
+  command that replays the run. A threads-engine row's replay reruns its configuration, not the
+  run (wall-clock runs are not reproducible); a run cut short by its horizon, quiescence or event
+  budget says so in reason. Written to --out FILE.csv and FILE.json beside it, atomically;
+  without --out, the CSV goes to stdout. Finished rows are journalled in FILE.csv.partial;
+  --resume continues from it.
 
 Examples:
   faultline sweep lock --lease 1ms..64ms:16 --pause exp:5ms,pareto:1.5:2ms --clients 16 --out curves.csv
@@ -44,9 +51,27 @@ Examples:
   faultline sweep --grid curves.toml --shard 2/8 --out curves-2.csv
   faultline merge curves-*.csv --out curves.csv";
 
+/// The help after the options, with the defaults of a replication sweep taken from
+/// [`StressSweepConfig::default`], where they are defined.
+fn help() -> String {
+    let sweep = StressSweepConfig::default();
+    let list = |items: Vec<String>| items.join(",");
+    let every = if sweep.protocols == ProtocolKind::ALL {
+        "every protocol".to_string()
+    } else {
+        format!("protocol {}", list(sweep.protocols.iter().map(|p| p.name().to_string()).collect()))
+    };
+    let defaults = format!(
+        "{every}, tau {}, q {}",
+        list(sweep.taus.iter().map(ToString::to_string).collect()),
+        list(sweep.qs.iter().map(ToString::to_string).collect())
+    );
+    HELP.replace("{STRESS_DEFAULTS}", &defaults)
+}
+
 /// Options of `faultline sweep` (the swept flags come on the same command line).
 #[derive(Debug, Clone, Default, Parser)]
-#[command(name = "faultline sweep", after_help = HELP)]
+#[command(name = "faultline sweep", after_help = help())]
 pub struct SweepArgs {
     /// The laboratory whose flags are swept: lock, or smr (the flags of smr --stress) (not with --grid)
     #[arg(value_name = "LAB")]
@@ -64,6 +89,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub out: Option<PathBuf>,
     /// Run only slice K of N (runs whose index is K-1 modulo N); `faultline merge` joins slices
+    /// into the unsharded sweep's bytes (simulator rows; threads rows are measured anew)
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
     /// Continue the interrupted sweep whose finished rows are in OUT.partial
@@ -110,7 +136,7 @@ pub enum SweepCliError {
     Grid(#[from] GridError),
     /// The sweep.
     #[error(transparent)]
-    Sweep(#[from] SweepError),
+    Sweep(#[from] LabsError),
     /// A table to read or write.
     #[error(transparent)]
     Table(#[from] TableError),
@@ -135,7 +161,7 @@ pub fn run(tokens: &[String]) -> Result<Printed, SweepCliError> {
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             return Ok(Printed::Help(SweepArgs::command().render_help().to_string()));
         }
-        Err(e) => return Err(SweepCliError::Usage(super::first_line(&e.render().to_string()).to_string())),
+        Err(e) => return Err(SweepCliError::Usage(first_line(&e.render().to_string()).to_string())),
     };
     let (lab, given, file_reps, file_seed) = match (&args.grid, &args.lab) {
         (Some(_), Some(lab)) => {
@@ -160,14 +186,14 @@ pub fn run(tokens: &[String]) -> Result<Printed, SweepCliError> {
             ));
         }
     };
-    match lab.as_str() {
-        "lock" => sweep(&LockLab, &args, &given, file_reps, file_seed),
-        "smr" => sweep(&SmrLab, &args, &given, file_reps, file_seed),
-        other => Err(SweepCliError::Usage(format!(
-            "{} is not a laboratory: sweep lock or smr",
-            crate::input::Quoted(other)
-        ))),
-    }
+    let named = NamedSweep {
+        lab,
+        given,
+        repetitions: args.repetitions.or(file_reps).unwrap_or(1),
+        seed: args.seed.or(file_seed).unwrap_or(1),
+        shard: args.shard.unwrap_or(Shard::ALL),
+    };
+    sweep(&named, &args)
 }
 
 /// Swept flags and their values, as given.
@@ -220,27 +246,8 @@ fn split(tokens: &[String]) -> Result<(Vec<String>, Given), SweepCliError> {
     Ok((own, axes))
 }
 
-fn sweep<L: Laboratory>(
-    lab: &L,
-    args: &SweepArgs,
-    given: &[(String, String)],
-    file_reps: Option<u64>,
-    file_seed: Option<u64>,
-) -> Result<Printed, SweepCliError> {
-    let mut given = given.to_vec();
-    for (flag, values) in lab.implicit() {
-        if !given.iter().any(|(f, _)| *f == flag) {
-            given.push((flag, values));
-        }
-    }
-    if given.iter().any(|(flag, _)| flag == "config") {
-        return Err(SweepCliError::Usage(
-            "--config runs one file as it is and cannot be swept: sweep the flags it holds".into(),
-        ));
-    }
-    let axes = grid::axes(&lab.command(), &given)?;
-    let repetitions = args.repetitions.or(file_reps).unwrap_or(1);
-    if repetitions == 0 {
+fn sweep(named: &NamedSweep, args: &SweepArgs) -> Result<Printed, SweepCliError> {
+    if named.repetitions == 0 {
         return Err(SweepCliError::Usage("--repetitions must be at least 1".into()));
     }
     if args.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e == "json")) {
@@ -248,26 +255,17 @@ fn sweep<L: Laboratory>(
             "--out names the CSV; the JSON is written beside it: give FILE.csv".into(),
         ));
     }
-    let spec = Sweep {
-        axes,
-        repetitions,
-        seed: args.seed.or(file_seed).unwrap_or(1),
-        shard: args.shard.unwrap_or(Shard::ALL),
-    };
-    let total = spec.points() * u128::from(repetitions);
-    let progress = if args.quiet {
-        None
-    } else {
-        Some(super::progress::bar(u64::try_from(total).unwrap_or(u64::MAX), "runs"))
-    };
     let options =
-        Options { out: args.out.clone(), resume: args.resume, stop_after: args.stop_after, progress };
-    match sweep::run(lab, &spec, &options)? {
-        Outcome::Stopped { done, total } => Ok(Printed::Report(format!(
+        Options { out: args.out.clone(), resume: args.resume, stop_after: args.stop_after, progress: None };
+    let progress = |runs: u128| {
+        (!args.quiet).then(|| super::progress::bar(u64::try_from(runs).unwrap_or(u64::MAX), "runs"))
+    };
+    match named.run(options, progress)? {
+        SweepEnd::Stopped { done, total } => Ok(Printed::Report(format!(
             "stopped after {done} of {total} runs; they are kept in {}.partial: run the same command with --resume to finish\n",
             args.out.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
         ))),
-        Outcome::Done(table) => Ok(Printed::Report(match &args.out {
+        SweepEnd::Done(table) => Ok(Printed::Report(match &args.out {
             None => String::from_utf8(table.csv()).expect("the table is UTF-8"),
             Some(out) => summary(&table, out),
         })),
@@ -287,14 +285,7 @@ fn summary(table: &Table, out: &std::path::Path) -> String {
         table.rows.len(),
         if failed > 0 { format!(", {failed} FAILED (see their status)") } else { String::new() }
     );
-    let disagree = table.header.iter().enumerate().filter(|(_, h)| h.starts_with("agrees.")).map(|(i, _)| i);
-    let disagreeing: Vec<usize> = disagree.collect();
-    let off = table.rows.iter().filter(|r| disagreeing.iter().any(|&i| r[i] == "false")).count();
-    if off > 0 {
-        text.push_str(&format!(
-            "{off} rows disagree with their closed form beyond 4 standard errors (columns agrees.*)\n"
-        ));
-    }
+    text.push_str(&crate::sweep::findings(table));
     text.push_str("every row that ran has a replay column: paste it to run that row alone\n");
     text
 }
@@ -312,7 +303,7 @@ pub fn merge(args: &MergeArgs) -> Result<String, SweepCliError> {
         args.out.display(),
         crate::sweep::table::json_path(&args.out).display(),
         merged.rows.len()
-    ))
+    ) + &crate::sweep::findings(&merged))
 }
 
 /// Runs `faultline plot`.
@@ -324,4 +315,42 @@ pub fn plot(args: &PlotArgs) -> Result<String, SweepCliError> {
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
     let written = crate::plot::plot_file(&args.csv, &dir)?;
     Ok(written.iter().map(|p| format!("wrote {}\n", p.display())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_replication_defaults_in_the_help_are_the_library_s() {
+        let help = SweepArgs::command().render_help().to_string();
+        let sweep = StressSweepConfig::default();
+        let taus: Vec<String> = sweep.taus.iter().map(ToString::to_string).collect();
+        let qs: Vec<String> = sweep.qs.iter().map(ToString::to_string).collect();
+        let expected = format!("(every protocol, tau {}, q {})", taus.join(","), qs.join(","));
+        assert!(help.contains(&expected), "{expected} missing from\n{help}");
+    }
+
+    /// A set-valued flag written with `+` is one point of a sweep, with every link in it.
+    #[test]
+    fn a_set_joined_by_plus_is_one_point() {
+        let tokens: Vec<String> =
+            ["lock", "--links", "lock+storage", "--acquisitions", "50", "--quiet"].map(String::from).to_vec();
+        let Ok(Printed::Report(csv)) = run(&tokens) else { panic!("the sweep ran") };
+        let table = crate::sweep::table::Table::parse(csv.as_bytes()).expect("a table");
+        assert_eq!(table.rows.len(), 1, "{csv}");
+        let cell = |c: &str| table.rows[0][table.column(c).expect(c)].clone();
+        let links = [cell("config.links.lock"), cell("config.links.storage"), cell("config.links.effect")];
+        assert_eq!(links, ["true", "true", "false"]);
+    }
+
+    #[test]
+    fn a_replication_sweep_writes_its_seed_once() {
+        let tokens: Vec<String> = ["smr", "--protocol", "majority", "--q", "0.5", "--runs", "5", "--quiet"]
+            .map(String::from)
+            .to_vec();
+        let Ok(Printed::Report(csv)) = run(&tokens) else { panic!("the sweep ran") };
+        let header: Vec<&str> = csv.lines().next().expect("a header").split(',').collect();
+        assert_eq!(header.iter().filter(|c| **c == "seed").count(), 1, "{header:?}");
+    }
 }

@@ -20,7 +20,6 @@ pub mod core;
 pub mod exchange;
 pub mod interleave;
 mod kit;
-pub mod rounds;
 pub mod sim;
 #[cfg(not(loom))]
 pub mod threads;

@@ -18,9 +18,10 @@
 //! | F5 | links lose or delay messages (lock links drop 30% for the non-preemptive lock; storage links delay by exp(4 ms) otherwise) |
 
 use super::config::{LinkScope, LockConfig, Partition, Scripted, ScriptedFault, Variant};
-use super::run::run;
-use crate::check::LockMetrics;
+use super::judge::FindingKind;
+use super::runner::run;
 use crate::fault::Dist;
+use crate::lock::LockMetrics;
 use crate::node::PausePoint;
 use crate::time::{Human, MS, Nanos};
 use std::fmt;
@@ -81,17 +82,22 @@ impl Row {
         }
     }
 
-    /// Safety violations as this row counts them: the critical section for the lock rows (an
-    /// overlap whose holder aborted before touching anything did no harm, and does not count), the
-    /// stored counter for the fencing rows, the side effect for the SMS row.
-    pub fn violations(self, m: &LockMetrics) -> u64 {
+    /// The findings this row is judged on: the critical section for the lock rows (a harmful
+    /// overlap, or a stale access storage accepted), the stored counter for the fencing rows, the
+    /// side effect for the SMS row.
+    pub fn judged_on(self) -> &'static [FindingKind] {
         match self {
             Row::NonPreemptive | Row::Lease | Row::LeaseMargin | Row::LockDelay => {
-                m.overlaps - m.aborted_overlaps + m.stale_accepted
+                &[FindingKind::Overlap, FindingKind::StaleAccepted]
             }
-            Row::Fenced | Row::FencedWrites => m.lost_updates,
-            Row::FencedSms => m.duplicate_effects + m.stale_effects,
+            Row::Fenced | Row::FencedWrites => &[FindingKind::LostUpdate],
+            Row::FencedSms => &[FindingKind::DuplicateEffect, FindingKind::StaleEffect],
         }
+    }
+
+    /// Safety violations as this row counts them: the findings it is judged on, added up.
+    pub fn violations(self, m: &LockMetrics) -> u64 {
+        self.judged_on().iter().map(|&kind| m.count(kind)).sum()
     }
 }
 
@@ -156,7 +162,7 @@ pub struct Cell {
 
 /// The measured outcome of a cell.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Checked {
     /// Whether the claim held.
     pub holds: bool,
     /// What was measured, in a few words.
@@ -336,7 +342,7 @@ fn describe(row: Row, m: &LockMetrics) -> String {
 
 impl Cell {
     /// Runs the cell (and its control or comparison) and judges the claim.
-    pub fn check(&self) -> Outcome {
+    pub fn check(&self) -> Checked {
         let m = metrics(&self.config);
         let row = self.row;
         let v = row.violations(&m);
@@ -366,7 +372,7 @@ impl Cell {
                 (v < lv, format!("fewer: {v} vs {lv} under the plain lease"))
             }
         };
-        Outcome { holds, measured }
+        Checked { holds, measured }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::figure::{Kind, Point, Scale, Series};
 use super::runs::{Estimate, Runs};
+use crate::lock::predict::Fit;
 
 /// Reads a point's horizontal position.
 pub type X<'f> = &'f dyn Fn(&Runs<'_>) -> Option<f64>;
@@ -36,16 +37,19 @@ impl Measure<'_> {
             }
             if let Some(e) = (self.y)(p) {
                 // The sweep judged each run against its closed form (agrees.*, which knows the
-                // run's own allowances); only a table without that judgement is judged here.
-                let judged = self
-                    .predicted
-                    .and_then(|c| c.strip_prefix("predicted."))
-                    .and_then(|figure| p.any(&format!("agrees.{figure}"), "false"));
+                // run's own allowances and assumption); only a table without that judgement is
+                // judged here. A point is off if any of its runs is.
+                let judged = |verdict: Fit| {
+                    let figure = self.predicted?.strip_prefix("predicted.")?;
+                    p.any(&format!("agrees.{figure}"), verdict.cell())
+                };
                 measured.push(Point {
                     x,
                     y: e.rate,
                     band: Some((e.lo, e.hi)),
-                    off: judged.unwrap_or_else(|| predicted.is_some_and(|v| e.off(v))),
+                    off: judged(Fit::Disagrees).unwrap_or_else(|| predicted.is_some_and(|v| e.off(v))),
+                    assumption_fails: judged(Fit::AssumptionFails).unwrap_or(false),
+                    unfinished: p.unfinished(),
                     tag: self.tag.and_then(|t| t(p)),
                 });
             }

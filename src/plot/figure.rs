@@ -25,18 +25,19 @@ pub struct Panel {
     /// Shown above the panel when the figure has several.
     pub title: Option<String>,
     /// Horizontal axis.
-    pub x: Axis,
+    pub x: PlotAxis,
     /// Vertical axis.
-    pub y: Axis,
+    pub y: PlotAxis,
     /// Curves and points, drawn in order.
     pub series: Vec<Series>,
     /// Vertical lines at notable x values.
     pub markers: Vec<Marker>,
 }
 
-/// An axis: its label (with the unit) and how values map onto it.
+/// A drawn axis (not a sweep's axis, which is a swept flag): its label (with the unit) and how
+/// values map onto it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Axis {
+pub struct PlotAxis {
     /// E.g. `lease L (ms)`.
     pub label: String,
     /// Linear or logarithmic.
@@ -50,20 +51,20 @@ pub struct Axis {
     pub range: Option<(f64, f64)>,
 }
 
-impl Axis {
+impl PlotAxis {
     /// A linear axis.
-    pub fn linear(label: impl Into<String>) -> Axis {
-        Axis { label: label.into(), scale: Scale::Linear, anchored: false, categories: None, range: None }
+    pub fn linear(label: impl Into<String>) -> PlotAxis {
+        PlotAxis { label: label.into(), scale: Scale::Linear, anchored: false, categories: None, range: None }
     }
 
     /// A rate's axis: linear from 0, or logarithmic over whole decades.
-    pub fn rate(label: impl Into<String>, scale: Scale) -> Axis {
-        Axis { scale, anchored: true, ..Axis::linear(label) }
+    pub fn rate(label: impl Into<String>, scale: Scale) -> PlotAxis {
+        PlotAxis { scale, anchored: true, ..PlotAxis::linear(label) }
     }
 
     /// A logarithmic axis.
-    pub fn log(label: impl Into<String>) -> Axis {
-        Axis { scale: Scale::Log, ..Axis::linear(label) }
+    pub fn log(label: impl Into<String>) -> PlotAxis {
+        PlotAxis { scale: Scale::Log, ..PlotAxis::linear(label) }
     }
 }
 
@@ -110,16 +111,23 @@ pub struct Point {
     pub y: f64,
     /// The 95% interval around `y`, if measured.
     pub band: Option<(f64, f64)>,
-    /// The measurement is further from its closed form than the tolerance of docs/model.md §4.4.
+    /// The data contradict the closed form: the measurement is further from it than the
+    /// allowances of docs/model.md §4.4.
     pub off: bool,
+    /// The measurement is off its closed form where the form's assumption did not hold: leases
+    /// expired with nobody waiting, enough of them to explain the gap (docs/model.md §4.5).
+    pub assumption_fails: bool,
+    /// Some run of the point was cut short before its work was done (by its horizon, quiescence
+    /// or event budget): the figure shows what it did until then.
+    pub unfinished: bool,
     /// A short text beside the point, e.g. the lease it was measured at.
     pub tag: Option<String>,
 }
 
 impl Point {
-    /// A point without band, flag or tag.
+    /// A point without band, flags or tag.
     pub fn at(x: f64, y: f64) -> Point {
-        Point { x, y, band: None, off: false, tag: None }
+        Point { x, y, band: None, off: false, assumption_fails: false, unfinished: false, tag: None }
     }
 }
 

@@ -3,8 +3,8 @@
 
 use super::PlotError;
 use super::curves::{Measure, rate_scale, x_scale};
-use super::figure::{Axis, Kind, Panel, Plot, Series};
-use super::runs::{RateColumns, Runs, Sweep, distinct, group, keys, quantity, setting, varying};
+use super::figure::{Kind, Panel, Plot, PlotAxis, Series};
+use super::runs::{FinishedRuns, RateColumns, Runs, distinct, group, keys, quantity, setting, varying};
 use crate::sweep::table::Table;
 
 const NAME: &str = "generic plot";
@@ -27,8 +27,8 @@ const KNOWN: [(&str, &str, &str); 8] = [
 /// overlap rate unless it is 0 throughout, then the first rate of the table that is not. Settings
 /// that are not numbers are placed as categories, in the order the table has them.
 pub fn plot(table: &Table) -> Result<Plot, PlotError> {
-    let sweep = Sweep::read(table)?;
-    let all: Vec<&Runs<'_>> = sweep.points.iter().collect();
+    let finished = FinishedRuns::read(table)?;
+    let all: Vec<&Runs<'_>> = finished.points.iter().collect();
     let varied = varying(table, &all);
     let x =
         varied.iter().rev().max_by_key(|c| distinct(&all, c).len()).ok_or(PlotError::NothingVaries)?.clone();
@@ -80,13 +80,13 @@ pub fn plot(table: &Table) -> Result<Plot, PlotError> {
         notes.push(format!("{} grid point(s) without a {x_name} left out.", all.len() - kept.len()));
     }
     let x_axis = match categories {
-        Some(names) => Axis { categories: Some(names), ..Axis::linear(x_name.clone()) },
-        None => Axis { scale: x_scale(&series), ..Axis::linear(format!("{x_name}{unit}")) },
+        Some(names) => PlotAxis { categories: Some(names), ..PlotAxis::linear(x_name.clone()) },
+        None => PlotAxis { scale: x_scale(&series), ..PlotAxis::linear(format!("{x_name}{unit}")) },
     };
     let panel = Panel {
         title: None,
         x: x_axis,
-        y: Axis::rate(y_label, rate_scale(&series)),
+        y: PlotAxis::rate(y_label, rate_scale(&series)),
         series,
         markers: Vec::new(),
     };

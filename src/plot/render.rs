@@ -6,7 +6,7 @@
 //! mark the panels use (the band, the dashes, the crosses, points clipped to a log axis's floor).
 
 use super::PlotError;
-use super::figure::{Axis, Kind, Panel, Plot, Point, Scale};
+use super::figure::{Kind, Panel, Plot, PlotAxis, Point, Scale};
 use super::ticks;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -51,6 +51,8 @@ fn failed<E: std::fmt::Display>(e: E) -> PlotError {
 struct Seen {
     band: bool,
     off: bool,
+    assumption: bool,
+    unfinished: bool,
     floor: bool,
     markers: bool,
 }
@@ -59,7 +61,10 @@ struct Seen {
 pub fn svg(plot: &Plot) -> Result<String, PlotError> {
     let columns = plot.columns.clamp(1, plot.panels.len().max(1));
     let rows = plot.panels.len().div_ceil(columns).max(1);
-    let legend = legend_lines(plot, &Seen { band: true, off: true, floor: true, markers: true });
+    let legend = legend_lines(
+        plot,
+        &Seen { band: true, off: true, assumption: true, unfinished: true, floor: true, markers: true },
+    );
     let legend_width =
         legend.iter().map(|l| l.chars().count()).max().unwrap_or(10) as f64 * CHAR_WIDTH + 70.0;
     let legend_width = legend_width.clamp(220.0, 440.0) as u32;
@@ -119,7 +124,7 @@ impl Ranged for Ticked {
 }
 
 /// The extent and ticks of `axis` over `positions`.
-fn frame(axis: &Axis, positions: &[f64]) -> ((f64, f64), Vec<f64>) {
+fn frame(axis: &PlotAxis, positions: &[f64]) -> ((f64, f64), Vec<f64>) {
     if let Some(names) = &axis.categories {
         let n = names.len().max(1) as f64;
         return ((-0.5, n - 0.5), (0..names.len()).map(|i| i as f64).collect());
@@ -135,7 +140,7 @@ fn frame(axis: &Axis, positions: &[f64]) -> ((f64, f64), Vec<f64>) {
 }
 
 /// A tick's text on `axis`.
-fn tick_text(axis: &Axis, position: f64) -> String {
+fn tick_text(axis: &PlotAxis, position: f64) -> String {
     match &axis.categories {
         Some(names) => {
             let i = position.round();
@@ -273,18 +278,27 @@ fn draw_panel(
             let Some((at, floor)) = place(p) else { continue };
             seen.floor |= floor;
             seen.off |= p.off;
+            seen.assumption |= p.assumption_fails && !p.off;
+            seen.unfinished |= p.unfinished;
             let style = if floor { c.stroke_width(2) } else { c.filled() };
             let mark = EmptyElement::at(at);
-            match (s.kind, p.off) {
-                (Kind::Reference, _) => {
+            match (s.kind, p.off, p.assumption_fails) {
+                (Kind::Reference, _, _) => {
                     chart.draw_series([mark + Rectangle::new([(-5, -5), (5, 5)], style)]).map_err(failed)?;
                 }
-                (_, true) => {
+                (_, true, _) => {
                     chart.draw_series([mark + Cross::new((0, 0), 6, c.stroke_width(3))]).map_err(failed)?;
                 }
-                (_, false) => {
+                (_, false, true) => {
+                    chart.draw_series([mark + TriangleMarker::new((0, 0), 7, style)]).map_err(failed)?;
+                }
+                (_, false, false) => {
                     chart.draw_series([mark + Circle::new((0, 0), 4, style)]).map_err(failed)?;
                 }
+            }
+            if p.unfinished {
+                let ring = EmptyElement::at(at) + Circle::new((0, 0), 9, c.stroke_width(2));
+                chart.draw_series([ring]).map_err(failed)?;
             }
             if let Some(tag) = &p.tag {
                 let font = (FONT, 12).into_font().color(&c);
@@ -321,6 +335,8 @@ enum Swatch {
     Band,
     Dashed,
     Cross,
+    Triangle,
+    Ring,
     Floor,
     Marker,
 }
@@ -335,6 +351,20 @@ fn style_entries(plot: &Plot, seen: &Seen) -> Vec<(Swatch, String)> {
     }
     if seen.off {
         out.push((Swatch::Cross, "cross: more than 4 standard errors off the closed form".to_string()));
+    }
+    if seen.assumption {
+        out.push((
+            Swatch::Triangle,
+            "triangle: off the closed form where its assumption failed (leases expired with nobody waiting)"
+                .to_string(),
+        ));
+    }
+    if seen.unfinished {
+        out.push((
+            Swatch::Ring,
+            "ringed: a run cut short (horizon, quiescence or event budget) before its work was done"
+                .to_string(),
+        ));
     }
     if seen.floor {
         out.push((Swatch::Floor, "hollow, on the bottom edge: measured 0 (a log axis has no 0)".to_string()));
@@ -384,6 +414,13 @@ fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, plot: &Plot, seen: &Se
             }
             Swatch::Cross => {
                 area.draw(&Cross::new((24, y), 6, grey.stroke_width(3))).map_err(failed)?;
+            }
+            Swatch::Triangle => {
+                area.draw(&TriangleMarker::new((24, y), 7, grey.filled())).map_err(failed)?;
+            }
+            Swatch::Ring => {
+                area.draw(&Circle::new((24, y), 4, grey.filled())).map_err(failed)?;
+                area.draw(&Circle::new((24, y), 9, grey.stroke_width(2))).map_err(failed)?;
             }
             Swatch::Floor => {
                 area.draw(&Circle::new((24, y), 4, grey.stroke_width(2))).map_err(failed)?;

@@ -7,6 +7,7 @@
 
 use super::PlotError;
 use crate::check::stats::{tolerance, wilson};
+use crate::sweep::is_unfinished;
 use crate::sweep::table::{POINT, Table};
 use crate::time::{MS, parse_duration};
 use std::collections::{HashMap, HashSet};
@@ -67,9 +68,6 @@ impl Estimate {
     /// From `count` of `of`.
     pub fn counted(count: u64, of: u64) -> Estimate {
         let [lo, hi] = wilson(count, of);
-        // Rounding leaves the bound at a count of 0 a hair above 0, which a log axis would
-        // dutifully extend to.
-        let lo = if count == 0 { 0.0 } else { lo };
         Estimate { rate: if of == 0 { 0.0 } else { count as f64 / of as f64 }, lo, hi, trials: of }
     }
 
@@ -93,6 +91,12 @@ impl<'t> Runs<'t> {
     pub fn any(&self, column: &str, text: &str) -> Option<bool> {
         let i = self.table.column(column)?;
         Some(self.rows.iter().any(|r| r[i] == text))
+    }
+
+    /// True when some run of the point was cut short before its work was done (its `reason`
+    /// says so).
+    pub fn unfinished(&self) -> bool {
+        self.table.column("reason").is_some_and(|i| self.rows.iter().any(|r| is_unfinished(&r[i])))
     }
 
     /// The text of `column` (the same in every run of the point, the seed aside); empty when the
@@ -162,17 +166,17 @@ pub fn quantity(text: &str) -> Option<f64> {
 
 /// The finished runs of a table, by grid point.
 #[derive(Debug)]
-pub struct Sweep<'t> {
+pub struct FinishedRuns<'t> {
     /// The table.
     pub table: &'t Table,
     /// Its grid points, in the table's order.
     pub points: Vec<Runs<'t>>,
 }
 
-impl<'t> Sweep<'t> {
+impl<'t> FinishedRuns<'t> {
     /// The finished runs of `table`: rows whose `status` is `ok` (every row, if there is no such
     /// column), grouped by their `point` (each row alone, if there is none).
-    pub fn read(table: &'t Table) -> Result<Sweep<'t>, PlotError> {
+    pub fn read(table: &'t Table) -> Result<FinishedRuns<'t>, PlotError> {
         let status = table.column("status");
         let point = table.column(POINT);
         let mut points: Vec<Runs<'t>> = Vec::new();
@@ -194,7 +198,7 @@ impl<'t> Sweep<'t> {
         if points.is_empty() {
             return Err(PlotError::NoRuns);
         }
-        Ok(Sweep { table, points })
+        Ok(FinishedRuns { table, points })
     }
 
     /// Fails with the first of `columns` the table lacks.
@@ -298,24 +302,24 @@ mod tests {
             ["1", "0", "skipped", "", "", "", ""],
             ["2", "0", "ok", "20ms", "3", "0", "50"],
         ]);
-        let sweep = Sweep::read(&t).unwrap();
-        assert_eq!(sweep.points.len(), 2);
-        let r = sweep.points[0].rate(&RateColumns::prefix("r")).unwrap();
+        let finished = FinishedRuns::read(&t).unwrap();
+        assert_eq!(finished.points.len(), 2);
+        let r = finished.points[0].rate(&RateColumns::prefix("r")).unwrap();
         assert_eq!((r.rate, r.trials), (4.0 / 200.0, 200));
         assert!(r.lo > 0.0 && r.lo < r.rate && r.hi > r.rate);
-        let zero = sweep.points[1].rate(&RateColumns::prefix("r")).unwrap();
+        let zero = finished.points[1].rate(&RateColumns::prefix("r")).unwrap();
         assert_eq!((zero.rate, zero.lo), (0.0, 0.0));
         assert!(zero.hi > 0.0, "a zero count still bounds the rate");
-        let all: Vec<&Runs> = sweep.points.iter().collect();
+        let all: Vec<&Runs> = finished.points.iter().collect();
         assert_eq!(varying(&t, &all), ["config.lease"], "the seed never counts as a setting");
-        assert_eq!(sweep.points[1].number("config.lease"), Some(20.0));
+        assert_eq!(finished.points[1].number("config.lease"), Some(20.0));
     }
 
     #[test]
     fn without_counts_the_cells_are_read_as_they_are() {
         let t = table(&[["0", "0", "ok", "10ms", "1", "", ""]]);
-        let sweep = Sweep::read(&t).unwrap();
-        let r = sweep.points[0].rate(&RateColumns::prefix("r")).unwrap();
+        let finished = FinishedRuns::read(&t).unwrap();
+        let r = finished.points[0].rate(&RateColumns::prefix("r")).unwrap();
         assert_eq!((r.rate, r.lo, r.hi, r.trials), (0.5, 0.1, 0.9, 0));
         assert!(!r.off(0.0), "unknown trials cannot disagree");
     }
@@ -323,7 +327,7 @@ mod tests {
     #[test]
     fn a_table_of_skipped_rows_has_no_runs() {
         let t = table(&[["0", "0", "skipped", "", "", "", ""]]);
-        assert!(matches!(Sweep::read(&t), Err(PlotError::NoRuns)));
+        assert!(matches!(FinishedRuns::read(&t), Err(PlotError::NoRuns)));
     }
 
     #[test]
@@ -335,8 +339,8 @@ mod tests {
             ["1", "fenced", ""].map(String::from).to_vec(),
             ["2", "lease", "exp:5ms"].map(String::from).to_vec(),
         ];
-        let sweep = Sweep::read(&t).unwrap();
-        let all: Vec<&Runs> = sweep.points.iter().collect();
+        let finished = FinishedRuns::read(&t).unwrap();
+        let all: Vec<&Runs> = finished.points.iter().collect();
         let groups = group(
             &all,
             &keys(&["config.variant"], vec!["config.pause".into(), "config.x".into()], &["config.x"]),

@@ -5,8 +5,8 @@
 
 use super::PlotError;
 use super::curves::Measure;
-use super::figure::{Axis, Kind, Panel, Plot, Scale};
-use super::runs::{RateColumns, Runs, Sweep, distinct, group, keys};
+use super::figure::{Kind, Panel, Plot, PlotAxis, Scale};
+use super::runs::{FinishedRuns, RateColumns, Runs, distinct, group, keys};
 use crate::sweep::table::Table;
 
 const NAME: &str = "replication plot";
@@ -35,14 +35,14 @@ pub struct SmrColumns {
 /// protocol; in each panel the rate against q, one curve per τ. The rows share their rate axis,
 /// so protocols compare at a glance.
 pub fn replication_plot(table: &Table, columns: &SmrColumns) -> Result<Plot, PlotError> {
-    let sweep = Sweep::read(table)?;
+    let finished = FinishedRuns::read(table)?;
     let c = columns;
-    sweep.require(NAME, &[&c.protocol, &c.tau, &c.q])?;
-    sweep.require(NAME, &c.disagreement.required())?;
-    sweep.require(NAME, &c.unanswered.required())?;
+    finished.require(NAME, &[&c.protocol, &c.tau, &c.q])?;
+    finished.require(NAME, &c.disagreement.required())?;
+    finished.require(NAME, &c.unanswered.required())?;
     let others: Vec<&str> = c.others.iter().map(String::as_str).collect();
-    sweep.require(NAME, &others)?;
-    let all: Vec<&Runs<'_>> = sweep.points.iter().collect();
+    finished.require(NAME, &others)?;
+    let all: Vec<&Runs<'_>> = finished.points.iter().collect();
     let kept: Vec<&Runs<'_>> = all.iter().copied().filter(|p| p.text(&c.q).parse::<f64>().is_ok()).collect();
     if kept.is_empty() {
         return Err(PlotError::NotNumeric { plot: NAME.into(), column: c.q.clone() });
@@ -76,10 +76,10 @@ pub fn replication_plot(table: &Table, columns: &SmrColumns) -> Result<Plot, Plo
                 .collect();
             panels.push(Panel {
                 title: Some(format!("{protocol}: {what}")),
-                x: Axis::linear("omission probability q"),
-                y: Axis {
+                x: PlotAxis::linear("omission probability q"),
+                y: PlotAxis {
                     range: Some((0.0, top)),
-                    ..Axis::rate(format!("{what} rate (per run)"), Scale::Linear)
+                    ..PlotAxis::rate(format!("{what} rate (per run)"), Scale::Linear)
                 },
                 series,
                 markers: Vec::new(),

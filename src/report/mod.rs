@@ -11,11 +11,14 @@
 pub mod mermaid;
 pub mod results;
 pub mod smr;
+pub mod timeline;
 
-use crate::check::{LockMetrics, Rate};
+use crate::check::Rate;
 use crate::engine::Ending;
+use crate::lock::LockMetrics;
 use crate::lock::Target;
 use crate::lock::config::ScriptedFault;
+use crate::lock::judge::{FindingKind, Property};
 use crate::lock::{LockConfig, LockReport, Workload};
 use crate::time::Human;
 use std::fmt::Write;
@@ -182,78 +185,105 @@ fn faults(cfg: &LockConfig) -> String {
 
 /// True when the verdict reports safety or liveness violated.
 pub fn violated(cfg: &LockConfig, m: &LockMetrics) -> bool {
-    verdict(cfg, m).iter().any(|line| line.contains(" VIOLATED: "))
+    LockVerdict::of(cfg, m).violated()
 }
 
 /// The verdict lines: which safety metrics were violated, whether anyone was left blocked or
 /// stuck, and whether the run was cut short before its workload was done.
 pub fn verdict(cfg: &LockConfig, m: &LockMetrics) -> Vec<String> {
-    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let mut broken = Vec::new();
-    for (n, one, many) in [
-        (m.overlaps - m.aborted_overlaps, "overlap", "overlaps"),
-        (m.stale_accepted, "stale access accepted", "stale accesses accepted"),
-        (m.lost_updates, "lost update", "lost updates"),
-        (m.duplicate_effects, "duplicate effect", "duplicate effects"),
-        (m.stale_effects, "stale effect", "stale effects"),
-        (m.disagreements, "disagreement", "disagreements"),
-    ] {
-        if n > 0 {
-            broken.push(plural(n, one, many));
+    LockVerdict::of(cfg, m).lines()
+}
+
+/// What a run's findings, counted, say about it: each kind of finding with its count, sorted by
+/// the property it breaks ([`FindingKind::breaks`], the judge's rule), and how the run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockVerdict {
+    /// Kinds that break safety, with their counts (none zero).
+    pub safety: Vec<(FindingKind, u64)>,
+    /// Kinds that break liveness, with their counts (none zero).
+    pub liveness: Vec<(FindingKind, u64)>,
+    /// Kinds worth saying that break nothing, with their counts (none zero).
+    pub harmless: Vec<(FindingKind, u64)>,
+    /// The event budget ran out: the nodes kept busy without finishing (a liveness failure the
+    /// engine, not a finding, shows).
+    pub budget_spent: bool,
+    /// Why the run stopped before its workload was done, if it did.
+    pub cut_short: Option<&'static str>,
+    /// Acquisitions made and planned.
+    pub acquisitions: (u64, u64),
+    /// Events the engine processed.
+    pub events: u64,
+}
+
+impl LockVerdict {
+    /// The verdict on metrics `m` of a run of `cfg`.
+    pub fn of(cfg: &LockConfig, m: &LockMetrics) -> Self {
+        let counted = |property: Option<Property>| {
+            FindingKind::ALL
+                .into_iter()
+                .filter(|k| k.breaks() == property && *k != FindingKind::Abort)
+                .map(|k| (k, m.count(k)))
+                .filter(|&(_, n)| n > 0)
+                .collect()
+        };
+        LockVerdict {
+            safety: counted(Some(Property::Safety)),
+            liveness: counted(Some(Property::Liveness)),
+            harmless: counted(None),
+            budget_spent: m.ending == Ending::EventBudget,
+            cut_short: match m.ending {
+                Ending::Horizon => Some("the horizon cut the run short"),
+                Ending::Quiescent => Some("the run went quiescent (nothing left to happen)"),
+                Ending::Finished | Ending::EventBudget => None,
+            },
+            acquisitions: (m.acquisitions, cfg.planned_acquisitions()),
+            events: m.engine_events,
         }
     }
-    // Refused stale accesses are fencing doing its job, and an overlap whose holder aborted
-    // before acting did no harm; both are worth saying, neither is a violation.
-    let mut harmless = Vec::new();
-    if m.stale_rejected > 0 {
-        harmless
-            .push(format!("storage refused {}", plural(m.stale_rejected, "stale access", "stale accesses")));
+
+    /// Safety or liveness was violated.
+    pub fn violated(&self) -> bool {
+        !self.safety.is_empty() || !self.liveness.is_empty() || self.budget_spent
     }
-    if m.aborted_overlaps > 0 {
-        harmless.push(format!(
-            "{} ended in an abort before touching anything",
-            plural(m.aborted_overlaps, "overlap", "overlaps")
-        ));
+
+    /// The verdict in lines, as `faultline lock` prints it.
+    pub fn lines(&self) -> Vec<String> {
+        let words = |list: &[(FindingKind, u64)]| -> Vec<String> {
+            list.iter()
+                .map(|&(kind, n)| {
+                    let (one, many) = kind.words();
+                    format!("{n} {}", if n == 1 { one } else { many })
+                })
+                .collect()
+        };
+        let (done, planned) = self.acquisitions;
+        // Refused stale accesses are fencing doing its job, and an overlap whose holder aborted
+        // before acting did no harm; both are worth saying, neither is a violation.
+        let harmless = words(&self.harmless);
+        let harmless =
+            if harmless.is_empty() { String::new() } else { format!(" ({})", harmless.join("; ")) };
+        let mut lines = Vec::new();
+        if !self.safety.is_empty() {
+            lines.push(format!("SAFETY VIOLATED: {}{harmless}", words(&self.safety).join(", ")));
+        }
+        let mut unlive = words(&self.liveness);
+        if self.budget_spent {
+            unlive.push(format!(
+                "the event budget ({} events) ran out after {done} of the {planned} planned acquisitions: the nodes kept busy without finishing (a livelock or a flood of messages); the figures are those so far",
+                self.events
+            ));
+        }
+        if !unlive.is_empty() {
+            lines.push(format!("LIVENESS VIOLATED: {}", unlive.join(", ")));
+        }
+        if lines.is_empty() {
+            lines.push(format!("safe and live in this run{harmless}"));
+        }
+        if let Some(why) = self.cut_short {
+            lines.push(format!("UNFINISHED: {why} after {done} of the {planned} planned acquisitions"));
+        }
+        lines
     }
-    let harmless = if harmless.is_empty() { String::new() } else { format!(" ({})", harmless.join("; ")) };
-    let mut lines = Vec::new();
-    if !broken.is_empty() {
-        lines.push(format!("SAFETY VIOLATED: {}{harmless}", broken.join(", ")));
-    }
-    let mut unlive = Vec::new();
-    if m.blocked > 0 {
-        unlive.push(format!("{} blocked waiting for the lock", plural(m.blocked, "client", "clients")));
-    }
-    if m.stuck > 0 {
-        unlive.push(format!("{} stuck inside waiting for storage", plural(m.stuck, "client", "clients")));
-    }
-    if m.ending == Ending::EventBudget {
-        unlive.push(format!(
-            "the event budget ({} events) ran out after {} of the {} planned acquisitions: the nodes kept busy without finishing (a livelock or a flood of messages); the figures are those so far",
-            m.engine_events,
-            m.acquisitions,
-            cfg.planned_acquisitions()
-        ));
-    }
-    if !unlive.is_empty() {
-        lines.push(format!("LIVENESS VIOLATED: {}", unlive.join(", ")));
-    }
-    let cut_short = match m.ending {
-        Ending::Horizon => Some("the horizon cut the run short"),
-        Ending::Quiescent => Some("the run went quiescent (nothing left to happen)"),
-        Ending::Finished | Ending::EventBudget => None,
-    };
-    if lines.is_empty() {
-        lines.push(format!("safe and live in this run{harmless}"));
-    }
-    if let Some(why) = cut_short {
-        lines.push(format!(
-            "UNFINISHED: {why} after {} of the {} planned acquisitions",
-            m.acquisitions,
-            cfg.planned_acquisitions()
-        ));
-    }
-    lines
 }
 
 fn cells(texts: [&str; 5]) -> [String; 5] {

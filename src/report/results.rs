@@ -10,7 +10,11 @@
 //! all of it.
 
 use crate::fault::Dist;
+use crate::lock::{EngineKind, LockConfig, Variant};
+use crate::sweep::grid::GridFile;
+use crate::sweep::labs::NamedSweep;
 use crate::sweep::table::{Table, atomic_write};
+use crate::sweep::{Options, Shard, SweepEnd};
 use crate::time::{Human, MS, Nanos};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,7 +26,7 @@ pub const GRIDS: [&str; 6] = ["lease", "fencing", "margin", "clients", "redlock"
 /// Why the report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
-    /// A sweep failed; what `faultline sweep` said.
+    /// A sweep failed; why, in the words `faultline sweep` would use.
     #[error("sweep {grid}: {why}")]
     Sweep {
         /// The grid.
@@ -38,13 +42,23 @@ pub enum ResultsError {
     Table(#[from] crate::sweep::table::TableError),
 }
 
-/// Runs the CLI in-process: what a user would type.
-fn faultline(args: &[&str]) -> Result<String, String> {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let argv = std::iter::once("faultline").chain(args.iter().copied());
-    match crate::cli::main_with(argv, &mut out, &mut err) {
-        0 => Ok(String::from_utf8_lossy(&out).into_owned()),
-        _ => Err(String::from_utf8_lossy(&err).trim().to_string()),
+/// Runs the sweep of the grid file at `grid_file` into `csv` (and its JSON), as
+/// `faultline sweep --grid GRID --out CSV --quiet` does.
+fn sweep_grid(grid_file: &Path, csv: &Path) -> Result<(), String> {
+    let name = grid_file.display().to_string();
+    let text = std::fs::read_to_string(grid_file).map_err(|e| format!("{name}: {e}"))?;
+    let file = GridFile::parse(&name, &text).map_err(|e| e.to_string())?;
+    let named = NamedSweep {
+        lab: file.laboratory.clone(),
+        given: file.axes(&name).map_err(|e| e.to_string())?,
+        repetitions: file.repetitions.unwrap_or(1),
+        seed: file.seed.unwrap_or(1),
+        shard: Shard::ALL,
+    };
+    let options = Options { out: Some(csv.to_path_buf()), resume: false, stop_after: None, progress: None };
+    match named.run(options, |_| None).map_err(|e| e.to_string())? {
+        SweepEnd::Done(_) => Ok(()),
+        SweepEnd::Stopped { done, total } => Err(format!("stopped after {done} of {total} runs")),
     }
 }
 
@@ -56,9 +70,7 @@ pub fn sweep_and_plot(root: &Path, grid: &str) -> Result<(Table, Vec<PathBuf>), 
     std::fs::create_dir_all(results.join("sweeps"))
         .map_err(|e| ResultsError::Sweep { grid: grid.into(), why: e.to_string() })?;
     let grid_file = results.join("grids").join(format!("{grid}.toml"));
-    let (g, c) = (grid_file.display().to_string(), csv.display().to_string());
-    faultline(&["sweep", "--grid", &g, "--out", &c, "--quiet"])
-        .map_err(|why| ResultsError::Sweep { grid: grid.into(), why })?;
+    sweep_grid(&grid_file, &csv).map_err(|why| ResultsError::Sweep { grid: grid.into(), why })?;
     let plots = crate::plot::plot_file(&csv, &results.join("plots"))?;
     Ok((Table::read(&csv)?, plots))
 }
@@ -395,7 +407,7 @@ fn section(grid: &str, table: &Table, plots: &[PathBuf], root: &Path) -> String 
 /// clock by `J` lets another client in beside a holder with a bare majority.
 fn kleppmann_jumps() -> String {
     use crate::lock::designs::redlock::poll_lands_in;
-    use crate::lock::{EngineKind, LockConfig, NodeFault, Partition, Target, Variant};
+    use crate::lock::{NodeFault, Partition, Target};
     let (runs, retry, age) = (200u64, 200 * crate::time::US, 300 * crate::time::US);
     let mut s = String::from(
         "**Kleppmann's case, with no stall at all.** Client 1 cannot reach server 3, so each majority it holds \
@@ -454,28 +466,19 @@ fn threads_beside_sim() -> String {
     );
     for lease in [10 * MS, 20 * MS, 40 * MS] {
         let l = Human(lease).to_string();
-        let run = |engine: &str| -> Option<(f64, [f64; 2], f64)> {
-            let json = faultline(&[
-                "lock",
-                "--engine",
-                engine,
-                "--clients",
-                "4",
-                "--pause",
-                "exp:10ms",
-                "--lease",
-                &l,
-                "--acquisitions",
-                "1000",
-                "--json",
-            ])
-            .ok()?;
-            let v: serde_json::Value = serde_json::from_str(&json).ok()?;
+        // `faultline lock --engine ENGINE --clients 4 --pause exp:10ms --lease L --acquisitions 1000 --json`
+        let run = |engine: EngineKind| -> Option<(f64, [f64; 2], f64)> {
+            let mut cfg = LockConfig::new(Variant::LEASE, engine);
+            cfg.clients = 4;
+            cfg.pause = Dist::Exp { mean: 10 * MS };
+            cfg.lease = Some(lease);
+            cfg.acquisitions = 1000;
+            let v = serde_json::to_value(crate::lock::run(&cfg).ok()?).ok()?;
             let hold = v["end_ns"].as_f64()? / v["acquisitions"].as_f64()?;
             let ci = [v["overlap_rate_ci95"][0].as_f64()?, v["overlap_rate_ci95"][1].as_f64()?];
             Some((v["overlap_rate"].as_f64()?, ci, hold))
         };
-        match (run("sim"), run("threads")) {
+        match (run(EngineKind::Sim), run(EngineKind::Threads)) {
             (Some((rs, cs, hs)), Some((rt, ct, ht))) => {
                 let _ = writeln!(
                     s,

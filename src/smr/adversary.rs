@@ -2,8 +2,8 @@
 //! faulty processes' messages are lost at random.
 
 use super::model::{Pid, Round};
-use crate::engine::rounds::Adversary;
 use crate::rng;
+use crate::smr::rounds::Adversary;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -3,9 +3,10 @@
 //! and `q` (`faultline smr --stress`).
 //!
 //! Each has a constructor with documented defaults (the command line's), a `validate` that says
-//! what is wrong with a [`ConfigError`], a `run` for the built-in protocols it names, and a
+//! what is wrong with a [`SmrConfigError`], a `run` for the built-in protocols it names, and a
 //! `run_with` for any [`Protocol`], a user's own included. They return the report types of
-//! [`crate::report::smr`]: an [`SmrReport`] for the worlds, one [`StressRow`] per row of a sweep.
+//! [`super::reports`]: an [`SmrReport`] for the worlds, one [`StressRow`] per row of a sweep, which
+//! [`crate::report::smr`] renders.
 //! The command line only parses its flags into these types, calls them and renders what they
 //! return, so that a program gets exactly what `faultline smr` prints.
 //!
@@ -46,23 +47,24 @@ use super::adversary::FaultModel;
 use super::model::{CLIENTS, Cluster, Round};
 use super::protocol::Protocol;
 use super::protocols::ProtocolKind;
+use super::reports::{SmrReport, StressRow, report, world_report};
 use super::run::{Driver, RunError, run_world};
 use super::search::{
-    DEFAULT_MAX_STATES, MAX_SEARCH_SERVERS, SearchError, SearchOptions, SearchReport, search,
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_STATES, MAX_SEARCH_SERVERS, SearchError, SearchOptions, SearchReport,
+    search,
 };
 use super::stress::{StressConfig, StressError, stress_with_progress};
 use super::theorem::{DichotomyError, derived_rounds, dichotomy};
 use super::world::{self, WorldError, WorldName};
-use crate::report::smr::{SmrReport, StressRow, report, world_report};
 
 /// Longest `τ` accepted.
 pub const MAX_TAU: Round = 2_000;
 /// Longest run accepted. A run keeps every round's inbox; one run of a sweep this long on
-/// [`MAX_SERVERS`] servers peaks at about 50 MB.
+/// [`MAX_CLUSTER_SERVERS`] servers peaks at about 50 MB.
 pub const MAX_ROUNDS: Round = 10_000;
 /// Most servers accepted: the threaded driver runs one thread per process, and every server may
 /// message every other in every round.
-pub const MAX_SERVERS: usize = 32;
+pub const MAX_CLUSTER_SERVERS: usize = 32;
 /// Most messages one world can carry, rounds * (n+2)^2 (every process may message every process
 /// in every round). The worlds keep every message for the view comparison and print them all; at
 /// this limit primary-backup, the chattiest protocol, peaks at about 150 MB (170 MB on the threads
@@ -86,40 +88,43 @@ pub const DEFAULT_QS: [f64; 4] = [0.1, 0.3, 0.5, 0.9];
 /// The `τ` values a sweep tries by default.
 pub const DEFAULT_TAUS: [Round; 3] = [1, 3, 6];
 
-/// What is wrong with a configuration, found before anything runs. The messages name the flags of
-/// `faultline smr`, which sets the fields of the same names.
+/// What is wrong with a configuration, found before anything runs. The messages name the
+/// quantities (`servers n`, `τ`, `rounds per run`); the command line says its flags instead
+/// ([`crate::flags::smr::flagged`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ConfigError {
+pub enum SmrConfigError {
     /// The cluster cannot be run (no faults, or as many faults as servers), or for the worlds split.
     #[error(transparent)]
     World(#[from] WorldError),
     /// Fewer than two servers in a sweep.
-    #[error("--servers must be at least 2 (got {0})")]
+    #[error("servers n must be at least 2 (got {0})")]
     TooFewServers(usize),
-    /// More servers than the drivers are built for ([`MAX_SERVERS`]).
-    #[error("--servers must be at most {MAX_SERVERS} (got {0})")]
+    /// More servers than the drivers are built for ([`MAX_CLUSTER_SERVERS`]).
+    #[error("servers n must be at most {MAX_CLUSTER_SERVERS} (got {0})")]
     TooManyServers(usize),
     /// A `τ` of 0 or above [`MAX_TAU`].
-    #[error("--tau must be from 1 to {MAX_TAU} (got {0})")]
+    #[error("τ must be from 1 to {MAX_TAU} (got {0})")]
     TauOutOfRange(Round),
     /// Rounds given as 0 or above [`MAX_ROUNDS`].
-    #[error("--rounds must be from 1 to {MAX_ROUNDS} (got {0})")]
+    #[error("rounds per run must be from 1 to {MAX_ROUNDS} (got {0})")]
     RoundsOutOfRange(Round),
     /// Runs per row of 0 or above [`MAX_RUNS`].
-    #[error("--runs must be from 1 to {MAX_RUNS} (got {0})")]
+    #[error("runs per row must be from 1 to {MAX_RUNS} (got {0})")]
     RunsOutOfRange(u64),
     /// A loss probability outside `[0, 1]`.
-    #[error("--q must be a probability between 0 and 1 (got {0})")]
+    #[error("loss probability q must be between 0 and 1 (got {0})")]
     Probability(f64),
     /// A sweep's list (protocols, `τ` values, or `q` values under omission faults) is empty.
     #[error("{0} needs at least one value")]
     Empty(&'static str),
     /// Loss probabilities with crash faults, which lose nothing at random.
-    #[error("--q goes with --model omission; a crashed server stops, it does not lose messages at random")]
+    #[error(
+        "loss probability q goes with fault model omission; a crashed server stops, it does not lose messages at random"
+    )]
     QWithCrash,
     /// The derived number of rounds would exceed [`MAX_ROUNDS`].
     #[error(
-        "--tau {tau} with --faults {faults} needs {needed} rounds, more than the {MAX_ROUNDS} allowed: lower --tau or --faults, or give --rounds"
+        "τ {tau} with faults f {faults} needs {needed} rounds, more than the {MAX_ROUNDS} allowed: lower τ or faults f, or set rounds per run"
     )]
     TooManyRounds {
         /// τ.
@@ -131,7 +136,7 @@ pub enum ConfigError {
     },
     /// A world that could carry more messages than are worth keeping and printing ([`MAX_WORLD_SLOTS`]).
     #[error(
-        "a world of {servers} servers over {rounds} rounds can carry {slots} messages, rounds * (n+2)^2, more than the {MAX_WORLD_SLOTS} allowed: lower --rounds, --tau or --servers"
+        "a world of {servers} servers over {rounds} rounds can carry {slots} messages, rounds * (n+2)^2, more than the {MAX_WORLD_SLOTS} allowed: lower rounds per run, τ or servers n"
     )]
     WorldTooLarge {
         /// n.
@@ -143,20 +148,23 @@ pub enum ConfigError {
     },
     /// A sweep with more rows than a table is for ([`MAX_ROWS`]).
     #[error(
-        "the sweep has {0} rows (protocols * tau values * q values), more than the {MAX_ROWS} allowed: give fewer --tau or --q values, or one --protocol"
+        "the sweep has {0} rows (protocols * tau values * q values), more than the {MAX_ROWS} allowed: give fewer τ or loss probability q values, or name one protocol"
     )]
     TooManyRows(usize),
     /// A search on more servers than it accepts ([`MAX_SEARCH_SERVERS`]).
     #[error(
-        "--servers must be at most {MAX_SEARCH_SERVERS} with --search (got {0}): no exhaustive search of more ends"
+        "servers n must be at most {MAX_SEARCH_SERVERS} for a search (got {0}): no exhaustive search of more ends"
     )]
     SearchTooManyServers(usize),
     /// A state bound of 0.
-    #[error("--max-states must be at least 1")]
+    #[error("state bound must be at least 1")]
     NoStates,
+    /// A memory bound of 0.
+    #[error("memory bound must be at least 1 byte")]
+    NoBytes,
     /// A sweep that would run for hours ([`MAX_SWEEP_SLOTS`]).
     #[error(
-        "the sweep would simulate {0} message slots, runs * (rounds + 1) * (n+2)^2 over all rows, more than the {MAX_SWEEP_SLOTS} allowed: lower --runs, --servers, --rounds or --tau, or give fewer --tau or --q values"
+        "the sweep would simulate {0} message slots, runs * (rounds + 1) * (n+2)^2 over all rows, more than the {MAX_SWEEP_SLOTS} allowed: lower runs per row, servers n, rounds per run or τ, or give fewer τ or loss probability q values"
     )]
     SweepTooLarge(u64),
 }
@@ -166,7 +174,7 @@ pub enum ConfigError {
 pub enum LabError {
     /// The configuration was refused before anything ran.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] SmrConfigError),
     /// A process failed in one of worlds A, B and C (omission faults).
     #[error(transparent)]
     Dichotomy(#[from] DichotomyError),
@@ -199,6 +207,8 @@ pub struct SearchConfig {
     pub clients_may_fail: bool,
     /// The bound on distinct states explored (default: [`DEFAULT_MAX_STATES`]).
     pub max_states: u64,
+    /// The bound on the bytes the explored states take, estimated (default: [`DEFAULT_MAX_BYTES`]).
+    pub max_bytes: u64,
 }
 
 impl Default for SearchConfig {
@@ -209,7 +219,7 @@ impl Default for SearchConfig {
 
 impl SearchConfig {
     /// The defaults of `faultline smr --search`: commit-alone with `τ = 3` on `n = 2`, `f = 1`,
-    /// the derived rounds (20), clients that may fail, [`DEFAULT_MAX_STATES`].
+    /// the derived rounds (20), clients that may fail, [`DEFAULT_MAX_STATES`], [`DEFAULT_MAX_BYTES`].
     pub fn new() -> Self {
         SearchConfig {
             protocol: ProtocolKind::CommitAlone,
@@ -218,24 +228,25 @@ impl SearchConfig {
             rounds: None,
             clients_may_fail: true,
             max_states: DEFAULT_MAX_STATES,
+            max_bytes: DEFAULT_MAX_BYTES,
         }
     }
 
     /// The rounds every run lasts: [`rounds`](Self::rounds), or [`derived_rounds`].
-    pub fn horizon(&self) -> Result<Round, ConfigError> {
+    pub fn horizon(&self) -> Result<Round, SmrConfigError> {
         horizon(self.rounds, self.tau, self.cluster.faults)
     }
 
     /// Checks every field before anything runs.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), SmrConfigError> {
         check_tau(self.tau)?;
         check_rounds(self.rounds)?;
         let (n, f) = (self.cluster.servers, self.cluster.faults);
         if n < 2 {
-            return Err(ConfigError::TooFewServers(n));
+            return Err(SmrConfigError::TooFewServers(n));
         }
         if n > MAX_SEARCH_SERVERS {
-            return Err(ConfigError::SearchTooManyServers(n));
+            return Err(SmrConfigError::SearchTooManyServers(n));
         }
         if f == 0 {
             return Err(WorldError::NoFaults.into());
@@ -244,7 +255,10 @@ impl SearchConfig {
             return Err(WorldError::TooManyFaults { servers: n, faults: f }.into());
         }
         if self.max_states == 0 {
-            return Err(ConfigError::NoStates);
+            return Err(SmrConfigError::NoStates);
+        }
+        if self.max_bytes == 0 {
+            return Err(SmrConfigError::NoBytes);
         }
         self.horizon()?;
         Ok(())
@@ -255,6 +269,7 @@ impl SearchConfig {
         SearchOptions {
             clients_may_fail: self.clients_may_fail,
             max_states: self.max_states,
+            max_bytes: self.max_bytes,
             ..SearchOptions::new()
         }
     }
@@ -354,17 +369,17 @@ impl WorldsConfig {
 
     /// The rounds each world runs: [`rounds`](Self::rounds), or [`derived_rounds`] if that is
     /// within [`MAX_ROUNDS`].
-    pub fn horizon(&self) -> Result<Round, ConfigError> {
+    pub fn horizon(&self) -> Result<Round, SmrConfigError> {
         horizon(self.rounds, self.tau, self.cluster.faults)
     }
 
     /// Checks every field and combination, and every limit, in the order `faultline smr` reports
     /// them; the error says what to change.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), SmrConfigError> {
         check_tau(self.tau)?;
         check_rounds(self.rounds)?;
-        if self.cluster.servers > MAX_SERVERS {
-            return Err(ConfigError::TooManyServers(self.cluster.servers));
+        if self.cluster.servers > MAX_CLUSTER_SERVERS {
+            return Err(SmrConfigError::TooManyServers(self.cluster.servers));
         }
         // Building is cheap and says exactly what is wrong (n > 2f, or C under crashes) before
         // anything runs.
@@ -374,7 +389,7 @@ impl WorldsConfig {
         let rounds = self.horizon()?;
         let slots = u64::from(rounds) * slots_per_round(self.cluster.servers);
         if slots > MAX_WORLD_SLOTS {
-            return Err(ConfigError::WorldTooLarge { servers: self.cluster.servers, rounds, slots });
+            return Err(SmrConfigError::WorldTooLarge { servers: self.cluster.servers, rounds, slots });
         }
         Ok(())
     }
@@ -399,7 +414,7 @@ impl WorldsConfig {
                 let mut report = SmrReport::new(protocol, self.cluster, self.model, rounds, self.driver);
                 for name in show {
                     let world =
-                        world::build(self.cluster, name, FaultModel::Crash).map_err(ConfigError::from)?;
+                        world::build(self.cluster, name, FaultModel::Crash).map_err(SmrConfigError::from)?;
                     report.add(world_report(&world, &run_world(protocol, &world, rounds, self.driver)?));
                 }
                 report.c_impossible = self.c_impossible();
@@ -496,36 +511,36 @@ impl StressSweepConfig {
 
     /// Checks every field and combination, and every limit, in the order `faultline smr --stress`
     /// reports them; the error says what to change.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), SmrConfigError> {
         self.check_common()?;
         if self.protocols.is_empty() {
-            return Err(ConfigError::Empty("--protocol"));
+            return Err(SmrConfigError::Empty("protocol list"));
         }
         // The longest wait decides the longest run; refuse before running anything.
         horizon(self.rounds, self.longest_tau(), self.cluster.faults)?;
         let rows = self.row_count();
         if rows > MAX_ROWS {
-            return Err(ConfigError::TooManyRows(rows));
+            return Err(SmrConfigError::TooManyRows(rows));
         }
         let slots = self.slots(&self.list_rows());
         if slots > MAX_SWEEP_SLOTS {
-            return Err(ConfigError::SweepTooLarge(slots));
+            return Err(SmrConfigError::SweepTooLarge(slots));
         }
         Ok(())
     }
 
     /// What every sweep needs, whichever protocols it runs: `q` only with omission faults, a
     /// cluster the drivers run, every value within its limits.
-    fn check_common(&self) -> Result<(), ConfigError> {
+    fn check_common(&self) -> Result<(), SmrConfigError> {
         if self.model == FaultModel::Crash && !self.qs.is_empty() {
-            return Err(ConfigError::QWithCrash);
+            return Err(SmrConfigError::QWithCrash);
         }
         let (n, f) = (self.cluster.servers, self.cluster.faults);
-        if n > MAX_SERVERS {
-            return Err(ConfigError::TooManyServers(n));
+        if n > MAX_CLUSTER_SERVERS {
+            return Err(SmrConfigError::TooManyServers(n));
         }
         if n < 2 {
-            return Err(ConfigError::TooFewServers(n));
+            return Err(SmrConfigError::TooFewServers(n));
         }
         if f == 0 {
             return Err(WorldError::NoFaults.into());
@@ -534,20 +549,20 @@ impl StressSweepConfig {
             return Err(WorldError::TooManyFaults { servers: n, faults: f }.into());
         }
         if self.taus.is_empty() {
-            return Err(ConfigError::Empty("--tau"));
+            return Err(SmrConfigError::Empty("τ"));
         }
         if self.model == FaultModel::Omission && self.qs.is_empty() {
-            return Err(ConfigError::Empty("--q"));
+            return Err(SmrConfigError::Empty("loss probability q"));
         }
         for &tau in &self.taus {
             check_tau(tau)?;
         }
         check_rounds(self.rounds)?;
         if !(1..=MAX_RUNS).contains(&self.runs) {
-            return Err(ConfigError::RunsOutOfRange(self.runs));
+            return Err(SmrConfigError::RunsOutOfRange(self.runs));
         }
         if let Some(&q) = self.qs.iter().find(|q| !(0.0..=1.0).contains(*q)) {
-            return Err(ConfigError::Probability(q));
+            return Err(SmrConfigError::Probability(q));
         }
         Ok(())
     }
@@ -579,7 +594,7 @@ impl StressSweepConfig {
     }
 
     /// Validates, then lists every row in the order of the table.
-    pub fn rows(&self) -> Result<Vec<SweepRow>, ConfigError> {
+    pub fn rows(&self) -> Result<Vec<SweepRow>, SmrConfigError> {
         self.validate()?;
         Ok(self.list_rows())
     }
@@ -676,12 +691,12 @@ impl StressSweepConfig {
         let rounds = horizon(self.rounds, protocol.tau().unwrap_or(self.longest_tau()), self.cluster.faults)?;
         let qs = self.q_values();
         if qs.len() > MAX_ROWS {
-            return Err(ConfigError::TooManyRows(qs.len()).into());
+            return Err(SmrConfigError::TooManyRows(qs.len()).into());
         }
         let per_row = self.runs.saturating_mul(slots_per_run(rounds, self.cluster.servers));
         let slots = (qs.len() as u64).saturating_mul(per_row);
         if slots > MAX_SWEEP_SLOTS {
-            return Err(ConfigError::SweepTooLarge(slots).into());
+            return Err(SmrConfigError::SweepTooLarge(slots).into());
         }
         qs.into_iter()
             .map(|q| {
@@ -698,24 +713,24 @@ fn uses_tau(kind: ProtocolKind) -> bool {
     crate::with_protocol!(kind, 1, |p| p.tau().is_some())
 }
 
-fn check_tau(tau: Round) -> Result<(), ConfigError> {
-    if (1..=MAX_TAU).contains(&tau) { Ok(()) } else { Err(ConfigError::TauOutOfRange(tau)) }
+fn check_tau(tau: Round) -> Result<(), SmrConfigError> {
+    if (1..=MAX_TAU).contains(&tau) { Ok(()) } else { Err(SmrConfigError::TauOutOfRange(tau)) }
 }
 
-fn check_rounds(rounds: Option<Round>) -> Result<(), ConfigError> {
+fn check_rounds(rounds: Option<Round>) -> Result<(), SmrConfigError> {
     match rounds {
-        Some(r) if !(1..=MAX_ROUNDS).contains(&r) => Err(ConfigError::RoundsOutOfRange(r)),
+        Some(r) if !(1..=MAX_ROUNDS).contains(&r) => Err(SmrConfigError::RoundsOutOfRange(r)),
         _ => Ok(()),
     }
 }
 
 /// The rounds to run: the ones given, or [`derived_rounds`] if within [`MAX_ROUNDS`].
-fn horizon(given: Option<Round>, tau: Round, faults: usize) -> Result<Round, ConfigError> {
+fn horizon(given: Option<Round>, tau: Round, faults: usize) -> Result<Round, SmrConfigError> {
     if let Some(r) = given {
         return Ok(r);
     }
     let needed = derived_rounds(tau, faults);
-    Round::try_from(needed).ok().filter(|&r| r <= MAX_ROUNDS).ok_or(ConfigError::TooManyRounds {
+    Round::try_from(needed).ok().filter(|&r| r <= MAX_ROUNDS).ok_or(SmrConfigError::TooManyRounds {
         tau,
         faults,
         needed,
@@ -737,7 +752,6 @@ fn slots_per_run(rounds: Round, servers: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::smr::worlds_text;
     use crate::smr::protocols::{CommitRule, Vote};
 
     #[test]
@@ -765,17 +779,17 @@ mod tests {
                 WorldsConfig { cluster: Cluster::new(3, 1), ..new() },
                 WorldError::NoSplit { servers: 3, faults: 1 }.into(),
             ),
-            (WorldsConfig { cluster: Cluster::new(33, 17), ..new() }, ConfigError::TooManyServers(33)),
-            (WorldsConfig { tau: 0, ..new() }, ConfigError::TauOutOfRange(0)),
-            (WorldsConfig { tau: MAX_TAU + 1, ..new() }, ConfigError::TauOutOfRange(MAX_TAU + 1)),
-            (WorldsConfig { rounds: Some(0), ..new() }, ConfigError::RoundsOutOfRange(0)),
+            (WorldsConfig { cluster: Cluster::new(33, 17), ..new() }, SmrConfigError::TooManyServers(33)),
+            (WorldsConfig { tau: 0, ..new() }, SmrConfigError::TauOutOfRange(0)),
+            (WorldsConfig { tau: MAX_TAU + 1, ..new() }, SmrConfigError::TauOutOfRange(MAX_TAU + 1)),
+            (WorldsConfig { rounds: Some(0), ..new() }, SmrConfigError::RoundsOutOfRange(0)),
             (
                 WorldsConfig { model: FaultModel::Crash, world: Some(WorldName::C), ..new() },
                 WorldError::CrashCannotBuildC.into(),
             ),
             (
                 WorldsConfig { cluster: Cluster::new(8, 4), tau: MAX_TAU, ..new() },
-                ConfigError::TooManyRounds { tau: MAX_TAU, faults: 4, needed: 10_019 },
+                SmrConfigError::TooManyRounds { tau: MAX_TAU, faults: 4, needed: 10_019 },
             ),
         ] {
             assert_eq!(cfg.validate(), Err(expect.clone()), "{cfg:?}");
@@ -787,7 +801,7 @@ mod tests {
         assert_eq!(big(edge).validate(), Ok(()));
         assert_eq!(
             big(edge + 1).validate(),
-            Err(ConfigError::WorldTooLarge {
+            Err(SmrConfigError::WorldTooLarge {
                 servers: 32,
                 rounds: edge + 1,
                 slots: u64::from(edge + 1) * 34 * 34
@@ -803,30 +817,30 @@ mod tests {
     fn a_sweep_says_what_is_wrong() {
         let new = StressSweepConfig::default;
         for (cfg, expect) in [
-            (StressSweepConfig { model: FaultModel::Crash, ..new() }, ConfigError::QWithCrash),
-            (StressSweepConfig { cluster: Cluster::new(1, 1), ..new() }, ConfigError::TooFewServers(1)),
+            (StressSweepConfig { model: FaultModel::Crash, ..new() }, SmrConfigError::QWithCrash),
+            (StressSweepConfig { cluster: Cluster::new(1, 1), ..new() }, SmrConfigError::TooFewServers(1)),
             (StressSweepConfig { cluster: Cluster::new(3, 0), ..new() }, WorldError::NoFaults.into()),
             (
                 StressSweepConfig { cluster: Cluster::new(3, 3), ..new() },
                 WorldError::TooManyFaults { servers: 3, faults: 3 }.into(),
             ),
-            (StressSweepConfig { protocols: vec![], ..new() }, ConfigError::Empty("--protocol")),
-            (StressSweepConfig { taus: vec![], ..new() }, ConfigError::Empty("--tau")),
-            (StressSweepConfig { qs: vec![], ..new() }, ConfigError::Empty("--q")),
-            (StressSweepConfig { taus: vec![3, 0], ..new() }, ConfigError::TauOutOfRange(0)),
+            (StressSweepConfig { protocols: vec![], ..new() }, SmrConfigError::Empty("protocol list")),
+            (StressSweepConfig { taus: vec![], ..new() }, SmrConfigError::Empty("τ")),
+            (StressSweepConfig { qs: vec![], ..new() }, SmrConfigError::Empty("loss probability q")),
+            (StressSweepConfig { taus: vec![3, 0], ..new() }, SmrConfigError::TauOutOfRange(0)),
             (
                 StressSweepConfig { rounds: Some(MAX_ROUNDS + 1), ..new() },
-                ConfigError::RoundsOutOfRange(MAX_ROUNDS + 1),
+                SmrConfigError::RoundsOutOfRange(MAX_ROUNDS + 1),
             ),
-            (StressSweepConfig { runs: 0, ..new() }, ConfigError::RunsOutOfRange(0)),
-            (StressSweepConfig { qs: vec![0.5, 1.5], ..new() }, ConfigError::Probability(1.5)),
+            (StressSweepConfig { runs: 0, ..new() }, SmrConfigError::RunsOutOfRange(0)),
+            (StressSweepConfig { qs: vec![0.5, 1.5], ..new() }, SmrConfigError::Probability(1.5)),
             // 8 rows per q: wait-all and majority once, the other two once per tau.
-            (StressSweepConfig { qs: vec![0.5; 126], ..new() }, ConfigError::TooManyRows(8 * 126)),
+            (StressSweepConfig { qs: vec![0.5; 126], ..new() }, SmrConfigError::TooManyRows(8 * 126)),
             (
                 StressSweepConfig { runs: MAX_RUNS, cluster: Cluster::new(8, 2), ..new() },
                 // (n+2)^2 = 100 slots a round; with f = 2, 16 rounds for tau 1, 22 for tau 3, 32 for
                 // tau 6 and for the protocols that do not wait; one round more to set up each run.
-                ConfigError::SweepTooLarge(MAX_RUNS * 4 * 100 * (2 * 33 + 2 * (17 + 23 + 33))),
+                SmrConfigError::SweepTooLarge(MAX_RUNS * 4 * 100 * (2 * 33 + 2 * (17 + 23 + 33))),
             ),
         ] {
             assert_eq!(cfg.validate(), Err(expect.clone()), "{cfg:?}");
@@ -837,9 +851,9 @@ mod tests {
         // `run_with` checks what does not depend on the built-in protocols, and its own rows.
         let majority = Vote::new(CommitRule::Majority);
         let cfg = StressSweepConfig { protocols: vec![], qs: vec![0.5; MAX_ROWS + 1], runs: 1, ..new() };
-        assert_eq!(cfg.run_with(&majority).unwrap_err(), ConfigError::TooManyRows(MAX_ROWS + 1).into());
+        assert_eq!(cfg.run_with(&majority).unwrap_err(), SmrConfigError::TooManyRows(MAX_ROWS + 1).into());
         let cfg = StressSweepConfig { model: FaultModel::Crash, ..new() };
-        assert_eq!(cfg.run_with(&majority).unwrap_err(), ConfigError::QWithCrash.into());
+        assert_eq!(cfg.run_with(&majority).unwrap_err(), SmrConfigError::QWithCrash.into());
     }
 
     /// A protocol given to `run_with` is reported exactly as the built-in one `run` builds.
@@ -852,7 +866,8 @@ mod tests {
         };
         let by_kind = worlds.run().unwrap();
         let by_value = worlds.run_with(&Vote::new(CommitRule::All)).unwrap();
-        assert_eq!(worlds_text(&by_kind), worlds_text(&by_value));
+        let json = |r: &SmrReport| serde_json::to_string(r).unwrap();
+        assert_eq!(json(&by_kind), json(&by_value));
         assert_eq!(by_kind.worlds.keys().collect::<Vec<_>>(), ["A"]);
 
         let sweep = StressSweepConfig {
@@ -870,5 +885,33 @@ mod tests {
             rows.iter().map(|r| (r.tau, r.q, r.rounds)).collect::<Vec<_>>(),
             [(Some(2), Some(0.3), 16), (Some(2), Some(0.9), 16)]
         );
+    }
+
+    /// The library names quantities; only the command line names its flags.
+    #[test]
+    fn errors_name_no_flag() {
+        let errors = [
+            SmrConfigError::TooFewServers(1),
+            SmrConfigError::TooManyServers(99),
+            SmrConfigError::TauOutOfRange(0),
+            SmrConfigError::RoundsOutOfRange(0),
+            SmrConfigError::RunsOutOfRange(0),
+            SmrConfigError::Probability(2.0),
+            SmrConfigError::Empty("τ"),
+            SmrConfigError::QWithCrash,
+            SmrConfigError::TooManyRounds { tau: 100, faults: 16, needed: 20_000 },
+            SmrConfigError::WorldTooLarge { servers: 32, rounds: 1000, slots: 1 << 30 },
+            SmrConfigError::TooManyRows(2000),
+            SmrConfigError::SearchTooManyServers(9),
+            SmrConfigError::NoStates,
+            SmrConfigError::NoBytes,
+            SmrConfigError::SweepTooLarge(u64::MAX),
+            WorldError::TooFewServers(1).into(),
+            WorldError::NoFaults.into(),
+            WorldError::TooManyFaults { servers: 2, faults: 2 }.into(),
+        ];
+        for e in errors {
+            assert!(!e.to_string().contains("--"), "{e}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use super::protocol::{Process, Protocol, RegisterClient};
 use super::spec::{self, Response, Verdict};
 use super::view::View;
 use super::world::World;
-use crate::engine::rounds::{self, Adversary, Sent, StepError, Transcript};
+use crate::smr::rounds::{self, Adversary, Sent, StepError, Transcript};
 use serde::Serialize;
 
 /// Why a protocol's run stopped before its last round: a fault of one of its processes, named as
@@ -102,9 +102,9 @@ pub fn participants<P: Protocol>(
     servers.chain(clients).collect()
 }
 
-/// The run of one protocol in one set-up: views, every message, responses and verdict.
+/// The record of one protocol's run in one set-up: views, every message, responses and verdict.
 #[derive(Debug, Clone)]
-pub struct Outcome<M> {
+pub struct RunRecord<M> {
     /// The cluster.
     pub cluster: Cluster,
     /// Each process's view, by pid: the driver's inboxes, moved rather than copied, since a long
@@ -127,7 +127,7 @@ pub fn run<P: Protocol>(
     plan: &(impl Adversary + HasFaulty),
     rounds: Round,
     driver: Driver,
-) -> Result<Outcome<P::Msg>, RunError> {
+) -> Result<RunRecord<P::Msg>, RunError> {
     let procs = participants(protocol, cluster, inputs);
     let ran = match driver {
         Driver::Loop => {
@@ -152,7 +152,7 @@ pub fn run<P: Protocol>(
         .map(|(p, inbox)| View { input: cluster.client_index(p).and_then(|j| inputs[j]), inbox })
         .collect();
     let verdict = spec::check(clients, inputs, &responses, plan.faulty());
-    Ok(Outcome { cluster, views, sent, responses, verdict })
+    Ok(RunRecord { cluster, views, sent, responses, verdict })
 }
 
 /// Runs `protocol` in `world`.
@@ -161,7 +161,7 @@ pub fn run_world<P: Protocol>(
     world: &World,
     rounds: Round,
     driver: Driver,
-) -> Result<Outcome<P::Msg>, RunError> {
+) -> Result<RunRecord<P::Msg>, RunError> {
     run(protocol, world.cluster, &world.inputs, &world.plan, rounds, driver)
 }
 

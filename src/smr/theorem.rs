@@ -13,7 +13,7 @@
 use super::adversary::FaultModel;
 use super::model::{Cluster, Cmd, Round};
 use super::protocol::Protocol;
-use super::run::{Driver, Outcome, RunError, run_world};
+use super::run::{Driver, RunError, RunRecord, run_world};
 use super::view::{Difference, compare};
 use super::world::{World, WorldError, WorldName, build};
 use serde::Serialize;
@@ -62,13 +62,20 @@ pub enum Horn {
     },
 }
 
+impl std::fmt::Display for Horn {
+    /// The horn in a line, as the reports write it (commands as `C1`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        super::reports::HornReport::from(self).fmt(f)
+    }
+}
+
 /// The three runs and what they show.
 #[derive(Debug, Clone)]
 pub struct Dichotomy<M> {
     /// The worlds, A, B, C.
     pub worlds: [World; 3],
     /// Their outcomes, A, B, C.
-    pub outcomes: [Outcome<M>; 3],
+    pub outcomes: [RunRecord<M>; 3],
     /// First difference between the views of `G1 ∪ {c1}` in A and in C (`None`: equal).
     pub ac_difference: Option<Difference>,
     /// First difference between the views of `G2 ∪ {c2}` in B and in C (`None`: equal).
@@ -148,7 +155,7 @@ pub fn dichotomy<P: Protocol>(
 /// the worlds' construction, disagreement in C.
 fn classify<M>(
     worlds: &[World; 3],
-    outcomes: &[Outcome<M>; 3],
+    outcomes: &[RunRecord<M>; 3],
     rerun_difference: Option<(WorldName, Difference)>,
     views_equal: bool,
 ) -> Horn {
@@ -189,5 +196,18 @@ fn classify<M>(
                 r2.map(|r| r.cmd)
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_horn_reads_as_a_line() {
+        let horn = Horn::Disagrees { c1: Cmd(1), c2: Cmd(2) };
+        assert_eq!(horn.to_string(), "disagrees: in world C c1 is told C1 and c2 is told C2");
+        let horn = Horn::NotLive { world: WorldName::A, client: 2 };
+        assert_eq!(horn.to_string(), "not live: c2 gets no response in world A");
     }
 }

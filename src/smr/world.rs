@@ -47,13 +47,13 @@ impl fmt::Display for WorldName {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorldError {
     /// Fewer than two servers cannot be split into two groups.
-    #[error("--servers must be at least 2 (got {0}): the worlds split the servers into two groups")]
+    #[error("servers n must be at least 2 (got {0}): the worlds split the servers into two groups")]
     TooFewServers(usize),
     /// No faults, no adversary.
-    #[error("--faults must be at least 1")]
+    #[error("faults f must be at least 1")]
     NoFaults,
     /// As many faults as servers: every server may be faulty, and nothing is left to argue about.
-    #[error("--faults ({faults}) must be smaller than --servers ({servers})")]
+    #[error("faults f ({faults}) must be smaller than servers n ({servers})")]
     TooManyFaults {
         /// n
         servers: usize,

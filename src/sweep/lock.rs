@@ -2,11 +2,11 @@
 
 use super::table::flatten;
 use super::{Laboratory, Refusal};
-use crate::check::{LockMetrics, LockOracle};
-use crate::cli::{CliError, LockArgs};
 use crate::engine::{Ending, RunEnd};
+use crate::flags::{LockArgs, LockFlagError, first_line};
 use crate::lock::predict::comparisons;
 use crate::lock::{ConfigError, EngineKind, LockConfig, Variant};
+use crate::lock::{LockMetrics, LockOracle};
 use clap::{Args, FromArgMatches};
 
 /// `faultline lock`, swept.
@@ -22,7 +22,7 @@ fn cells(cfg: &LockConfig, metrics: &LockMetrics) -> Vec<(String, String)> {
     flatten("", &metrics_json, &mut out);
     for (name, c) in comparisons(cfg, metrics) {
         let (predicted, tolerance, agrees) = match c {
-            Some(c) => (c.predicted.to_string(), c.tolerance.to_string(), c.agrees().to_string()),
+            Some(c) => (c.predicted.to_string(), c.tolerance.to_string(), c.fit().to_string()),
             None => Default::default(),
         };
         out.push((format!("predicted.{name}"), predicted));
@@ -73,14 +73,13 @@ impl Laboratory for LockLab {
     fn resolve(&self, settings: &[(String, String)]) -> Result<LockConfig, Refusal> {
         let argv = std::iter::once("lock".to_string())
             .chain(settings.iter().flat_map(|(f, v)| [format!("--{f}"), v.clone()]));
-        let impossible =
-            |e: clap::Error| Refusal::Impossible(crate::cli::first_line(&e.to_string()).to_string());
+        let impossible = |e: clap::Error| Refusal::Impossible(first_line(&e.to_string()).to_string());
         let matches = self.command().try_get_matches_from(argv).map_err(impossible)?;
         let args = LockArgs::from_arg_matches(&matches).map_err(impossible)?;
         // The lock's own refusal names a flag that does not apply to the variant or workload.
         args.config().map_err(|e| match e {
-            CliError::WrongWorkload { flag, .. }
-            | CliError::Config(ConfigError::NeedsLease(flag) | ConfigError::NotForDesign { flag, .. }) => {
+            LockFlagError::WrongWorkload { flag, .. }
+            | LockFlagError::Config(ConfigError::NeedsLease(flag) | ConfigError::NotForDesign { flag, .. }) => {
                 Refusal::Inapplicable(flag.to_string())
             }
             other => Refusal::Impossible(other.to_string()),

@@ -9,23 +9,33 @@
 //! workload (a lease for the non-preemptive lock) is left out of that point, and points that then
 //! coincide run once: the non-preemptive lock in a lease sweep is the reference at infinite lease.
 //!
-//! Runs are deterministic and independent of scheduling: run `r` of point `p` is seeded from
-//! (master seed, `p`, `r`) through a hash ([`crate::rng::derive`]), simulator runs go through
-//! rayon in any order, and the rows are sorted before they are written. So 1 thread and 16 give
-//! the same bytes, a sweep split into shards (`--shard K/N`, a deterministic slice of the runs)
-//! and merged gives the bytes of the unsplit sweep, and an interrupted sweep resumed gives the
-//! bytes of an uninterrupted one. Runs on the threads engine measure wall-clock behaviour, so
-//! they run one at a time, never beside each other.
+//! Simulator runs are deterministic and independent of scheduling: run `r` of point `p` is seeded
+//! from (master seed, `p`, `r`) through a hash ([`crate::rng::derive`]), they go through rayon in
+//! any order, and the rows are sorted before they are written. So 1 thread and 16 give the same
+//! bytes, a sweep split into shards (`--shard K/N`, a deterministic slice of the runs) and merged
+//! gives the bytes of the unsplit sweep, and an interrupted sweep resumed gives the bytes of an
+//! uninterrupted one. Runs on the threads engine measure wall-clock behaviour: they run one at a
+//! time, never beside each other, and none of this holds for them. Their seed fixes the
+//! configuration's random draws, not the operating system's scheduling, so their replay command
+//! reruns the configuration, not the run; their `reason` says so ([`NOT_REPRODUCIBLE`]).
+//!
+//! Every row starts with the point, repetition, seed, status and reason. The reason says why a
+//! point was skipped; for a run, that it was cut short before its work was done ([`UNFINISHED`])
+//! or cannot be reproduced from its seed ([`NOT_REPRODUCIBLE`]), and is empty otherwise.
+//! [`findings`] counts these, and the rows whose data contradict a closed form or where its
+//! assumption failed, for the lines printed after a sweep.
 //!
 //! While a sweep runs, each finished row is appended to a journal beside the output
 //! (`OUT.partial`); the output itself ([`table`]) is written atomically at the end, and the
 //! journal removed. `--resume` continues from the journal.
 
 pub mod grid;
+pub mod labs;
 pub mod lock;
 pub mod smr;
 pub mod table;
 
+use crate::lock::predict::Fit;
 use crate::rng;
 use grid::Axis;
 use rayon::prelude::*;
@@ -61,6 +71,38 @@ pub trait Laboratory: Sync {
     fn run(&self, job: &Self::Job, seed: u64) -> Vec<(String, String)>;
     /// True for a job that must not run beside others (wall-clock measurements).
     fn alone(&self, job: &Self::Job) -> bool;
+    /// True when a run of `job` is reproducible: its seed gives the same run, so its replay
+    /// command reruns that very run and shards merge to the unsharded sweep's bytes. A wall-clock
+    /// measurement (a job that runs alone) is not: its replay reruns the configuration.
+    fn reproducible(&self, job: &Self::Job) -> bool {
+        !self.alone(job)
+    }
+    /// How a run whose `cells` these are ended before its work was done, or `None` if it did
+    /// not. By default a run that reports an `ending` other than `finished` (its horizon,
+    /// quiescence or event budget stopped it) was cut short.
+    fn cut_short(&self, cells: &[(String, String)]) -> Option<String> {
+        let (_, ending) = cells.iter().find(|(column, _)| column == ENDING)?;
+        (ending != "finished").then(|| format!("ended by {ending} before its work was done"))
+    }
+}
+
+/// The column in which a run reports why it stopped.
+const ENDING: &str = "ending";
+/// How the `reason` of a run cut short says so (a finished, reproducible run's reason is empty).
+pub const UNFINISHED: &str = "unfinished";
+/// How the `reason` of a run that is not reproducible says so.
+pub const NOT_REPRODUCIBLE: &str = "not reproducible";
+/// What separates the parts of a run's `reason`.
+const REASONS: &str = "; ";
+
+/// True when a row's `reason` says its run was cut short before its work was done.
+pub fn is_unfinished(reason: &str) -> bool {
+    reason.split(REASONS).any(|part| part.starts_with(UNFINISHED))
+}
+
+/// True when a row's `reason` says its run cannot be reproduced from its seed.
+pub fn is_not_reproducible(reason: &str) -> bool {
+    reason.split(REASONS).any(|part| part.starts_with(NOT_REPRODUCIBLE))
 }
 
 /// A point's flags and their values.
@@ -207,6 +249,53 @@ impl Sweep {
     }
 }
 
+/// What a finished table's rows say beyond their numbers, a line for each kind that occurs: rows
+/// whose data contradict their closed form, rows off their closed form where its assumption did
+/// not hold, and runs cut short before their work was done.
+pub fn findings(table: &Table) -> String {
+    let judged: Vec<usize> =
+        (0..table.header.len()).filter(|&i| table.header[i].starts_with("agrees.")).collect();
+    let with =
+        |verdict: Fit| table.rows.iter().filter(|r| judged.iter().any(|&i| r[i] == verdict.cell())).count();
+    let reason = table.column("reason");
+    let rows_whose =
+        |says: fn(&str) -> bool| table.rows.iter().filter(|r| reason.is_some_and(|i| says(&r[i]))).count();
+    let mut text = String::new();
+    let mut line = |count: usize, what: String| {
+        if count > 0 {
+            text.push_str(&format!("{count} {}: {what}\n", if count == 1 { "row" } else { "rows" }));
+        }
+    };
+    line(
+        with(Fit::Disagrees),
+        format!(
+            "the data contradict the closed form beyond 4 standard errors (agrees.* = {})",
+            Fit::Disagrees.cell()
+        ),
+    );
+    line(
+        with(Fit::AssumptionFails),
+        format!(
+            "the closed form's assumption did not hold: leases expired with nobody waiting, enough to \
+             explain the gap (agrees.* = {}; docs/model.md §4.5)",
+            Fit::AssumptionFails.cell()
+        ),
+    );
+    line(
+        rows_whose(is_unfinished),
+        format!("the run was cut short before its work was done (reason: {UNFINISHED}: ...)"),
+    );
+    line(
+        rows_whose(is_not_reproducible),
+        format!(
+            "the run measured wall-clock time (the threads engine): its replay reruns the configuration, not \
+             the run, and merged shards match the unsharded sweep byte for byte only in simulator rows \
+             (reason: {NOT_REPRODUCIBLE}: ...)"
+        ),
+    );
+    text
+}
+
 /// The header of a sweep's table over `lab`.
 pub fn header<L: Laboratory>(lab: &L) -> Vec<String> {
     LEADING.iter().map(|s| s.to_string()).chain(lab.columns()).chain([REPLAY.to_string()]).collect()
@@ -226,9 +315,9 @@ pub struct Options {
     pub progress: Option<indicatif::ProgressBar>,
 }
 
-/// The outcome of an invocation: the finished table, or how far an interrupted one got.
+/// How far an invocation of a sweep got: to the finished table, or to a stop part-way.
 #[derive(Debug)]
-pub enum Outcome {
+pub enum SweepEnd {
     /// Every run of the slice is in the table (and in the files, if any).
     Done(Table),
     /// Stopped after `done` of `total` runs; the journal keeps them.
@@ -241,7 +330,7 @@ pub enum Outcome {
 }
 
 /// Runs `sweep` over `lab`.
-pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<Outcome, SweepError> {
+pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<SweepEnd, SweepError> {
     if sweep.repetitions == 0 {
         return Err(SweepError::NoRepetitions);
     }
@@ -254,6 +343,9 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
     let slice_runs = total_runs.saturating_sub(k).div_ceil(n);
     if slice_runs > u128::from(MAX_RUNS) {
         return Err(SweepError::TooLarge(slice_runs));
+    }
+    if let Some(out) = &options.out {
+        Table::check_target(out)?;
     }
     let reps = sweep.repetitions;
     // Resolve every point once; a point whose run coincides with an earlier point's is skipped in
@@ -333,7 +425,7 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
     }
     let finished = table.rows.len() as u64;
     if finished < slice_total {
-        return Ok(Outcome::Stopped { done: finished, total: slice_total });
+        return Ok(SweepEnd::Stopped { done: finished, total: slice_total });
     }
     table.sort()?;
     if let Some(out) = &options.out {
@@ -342,7 +434,7 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<O
             let _ = std::fs::remove_file(path);
         }
     }
-    Ok(Outcome::Done(table))
+    Ok(SweepEnd::Done(table))
 }
 
 /// A resolved point.
@@ -372,7 +464,16 @@ fn row<L: Laboratory>(
         Point::Run { job, replay } => {
             cells[2] = seed.to_string();
             cells[3] = "ok".into();
-            for (column, text) in lab.run(job, seed) {
+            let ran = lab.run(job, seed);
+            let mut reasons: Vec<String> =
+                lab.cut_short(&ran).map(|how| format!("{UNFINISHED}: {how}")).into_iter().collect();
+            if !lab.reproducible(job) {
+                reasons.push(format!(
+                    "{NOT_REPRODUCIBLE}: a wall-clock run; the replay command reruns its configuration, not this run"
+                ));
+            }
+            cells[4] = reasons.join(REASONS);
+            for (column, text) in ran {
                 match header.iter().position(|h| *h == column) {
                     Some(i) => cells[i] = text,
                     // A laboratory whose columns() misses a cell it reports is a bug, not data

@@ -3,8 +3,10 @@
 
 use super::table::flatten;
 use super::{Laboratory, Refusal};
-use crate::cli::{DEFAULT_QS, DEFAULT_TAUS, SmrArgs, StressPoint};
+use crate::flags::smr::flagged;
+use crate::flags::{SmrArgs, SmrFlagError, first_line};
 use crate::smr::protocols::ProtocolKind;
+use crate::smr::{PointError, SmrConfigError, StressPoint, StressSweepConfig};
 use clap::{Args, FromArgMatches};
 
 /// `faultline smr --stress`, swept.
@@ -28,10 +30,11 @@ impl Laboratory for SmrLab {
 
     fn implicit(&self) -> Vec<(String, String)> {
         let list = |items: Vec<String>| items.join(",");
+        let defaults = StressSweepConfig::default();
         vec![
-            ("protocol".into(), list(ProtocolKind::ALL.iter().map(|p| p.name().to_string()).collect())),
-            ("tau".into(), list(DEFAULT_TAUS.iter().map(ToString::to_string).collect())),
-            ("q".into(), list(DEFAULT_QS.iter().map(ToString::to_string).collect())),
+            ("protocol".into(), list(defaults.protocols.iter().map(|p| p.name().to_string()).collect())),
+            ("tau".into(), list(defaults.taus.iter().map(ToString::to_string).collect())),
+            ("q".into(), list(defaults.qs.iter().map(ToString::to_string).collect())),
         ]
     }
 
@@ -43,7 +46,8 @@ impl Laboratory for SmrLab {
             runs: Some(1),
             ..SmrArgs::default()
         };
-        let point = StressPoint::of(&args).expect("a one-row stress plan");
+        let sweep = args.stress_config().expect("a valid stress plan");
+        let point = StressPoint::new(sweep).expect("a one-row stress plan");
         cells(&point, 0).into_iter().map(|(c, _)| c).collect()
     }
 
@@ -54,12 +58,20 @@ impl Laboratory for SmrLab {
             .command()
             .try_get_matches_from(argv)
             .and_then(|m| SmrArgs::from_arg_matches(&m))
-            .map_err(|e| Refusal::Impossible(crate::cli::first_line(&e.to_string()).to_string()))?;
-        let point = StressPoint::of(&args).map_err(|e| match e {
-            Ok(flag) => Refusal::Inapplicable(flag.to_string()),
-            Err(why) => Refusal::Impossible(why),
+            .map_err(|e| Refusal::Impossible(first_line(&e.to_string()).to_string()))?;
+        // The flags that do not apply to a point's other settings, in one place: loss
+        // probabilities under crashes, and a τ for a protocol that does not wait (which runs the
+        // same for every τ, so one point serves them all).
+        let sweep = SmrArgs { stress: true, ..args }.stress_config().map_err(|e| match e {
+            SmrFlagError::Config(SmrConfigError::QWithCrash) => Refusal::Inapplicable("--q".into()),
+            other => Refusal::Impossible(other.to_string()),
         })?;
-        // A protocol that does not wait runs the same for every τ: one point serves them all.
+        let point = StressPoint::new(sweep).map_err(|e| match e {
+            PointError::NotOneRow(rows) => Refusal::Impossible(format!(
+                "this point is {rows} stress rows: give one --protocol, --tau and --q per point"
+            )),
+            PointError::Config(e) => Refusal::Impossible(flagged(&e.to_string())),
+        })?;
         if !point.uses_tau() && settings.iter().any(|(f, _)| f == "tau") {
             return Err(Refusal::Inapplicable("--tau".into()));
         }
@@ -79,5 +91,19 @@ fn cells(point: &StressPoint, seed: u64) -> Vec<(String, String)> {
     let row = serde_json::to_value(point.run(seed)).expect("a stress row serialises");
     let mut out = Vec::new();
     flatten("", &row, &mut out);
+    // The row's master seed is the run's, which the sweep's own `seed` column already holds.
+    out.retain(|(column, _)| column != "seed");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_is_one_column() {
+        let columns = SmrLab.columns();
+        assert!(!columns.iter().any(|c| c == "seed"), "{columns:?}");
+        assert!(columns.iter().any(|c| c == "runs"), "{columns:?}");
+    }
 }

@@ -59,6 +59,14 @@ pub enum TableError {
         /// The repetition.
         repetition: u64,
     },
+    /// The files a table is to be written to cannot be: checked before anything is written.
+    #[error("cannot write {path}: {why}")]
+    Target {
+        /// The CSV named.
+        path: String,
+        /// What is in the way.
+        why: String,
+    },
     /// The same row in two shards.
     #[error("point {point} repetition {repetition} appears twice: the shards overlap")]
     Duplicate {
@@ -111,16 +119,35 @@ impl Table {
         text
     }
 
+    /// Fails unless a table can be written to `path` (CSV) and the JSON beside it: the directory
+    /// exists, and neither file is a directory or the other. Checked before a sweep starts, so
+    /// that a bad `--out` costs nothing and leaves nothing.
+    pub fn check_target(path: &Path) -> Result<(), TableError> {
+        let json = json_path(path);
+        let refuse = |why: String| Err(TableError::Target { path: path.display().to_string(), why });
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if json == path {
+            return refuse("the CSV must not end in .json, which names the JSON beside it".into());
+        }
+        if !dir.is_dir() {
+            return refuse(format!("there is no directory {}", dir.display()));
+        }
+        for target in [path, json.as_path()] {
+            if target.is_dir() {
+                return refuse(format!("{} is a directory; name the CSV file to write", target.display()));
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `path` (CSV) and the JSON beside it (same name, `.json`) as a pair: both are
     /// written to temporary files first, and renamed into place only once both are whole.
     pub fn write(&self, path: &Path) -> Result<(), TableError> {
+        Table::check_target(path)?;
         let json = json_path(path);
-        if json == path {
-            return Err(TableError::Format {
-                path: path.display().to_string(),
-                why: "the CSV must not end in .json, which names the JSON beside it".into(),
-            });
-        }
         let csv_tmp = temporary(path, &self.csv())?;
         let json_tmp = match temporary(&json, &self.json()) {
             Ok(t) => t,
@@ -129,12 +156,17 @@ impl Table {
                 return Err(e);
             }
         };
-        for (tmp, target) in [(&csv_tmp, path), (&json_tmp, json.as_path())] {
-            if let Err(source) = std::fs::rename(tmp, target) {
-                let _ = std::fs::remove_file(&csv_tmp);
-                let _ = std::fs::remove_file(&json_tmp);
-                return Err(TableError::Io { path: target.display().to_string(), source });
-            }
+        // The JSON first: should the CSV then fail, the JSON is taken back, so that no half of a
+        // pair is left (a JSON beside no CSV is nobody's output).
+        if let Err(source) = std::fs::rename(&json_tmp, &json) {
+            let _ = std::fs::remove_file(&csv_tmp);
+            let _ = std::fs::remove_file(&json_tmp);
+            return Err(TableError::Io { path: json.display().to_string(), source });
+        }
+        if let Err(source) = std::fs::rename(&csv_tmp, path) {
+            let _ = std::fs::remove_file(&csv_tmp);
+            let _ = std::fs::remove_file(&json);
+            return Err(TableError::Io { path: path.display().to_string(), source });
         }
         Ok(())
     }

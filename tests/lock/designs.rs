@@ -3,12 +3,12 @@
 //! off showing up in `blocked` and `unavailable`, and an oracle that judges any design alike,
 //! whatever its tokens.
 
-use faultline::check::lock_oracle::OracleError;
 use faultline::engine::Ending;
 use faultline::fault::Dist;
 use faultline::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing, register};
 use faultline::lock::designs::redlock::poll_lands_in;
 use faultline::lock::msg::{LockEvent, LockMsg, Token};
+use faultline::lock::oracle::OracleError;
 use faultline::lock::predict::compare;
 use faultline::lock::storage::Fencing;
 use faultline::lock::topology::Topology;
@@ -42,7 +42,9 @@ fn redlock_under_stalls_overlaps_at_the_lease_closed_form() {
     let c = compare(&cfg).expect("the lease forms cover redlock").unwrap();
     println!("redlock, 16 clients: {c:?}");
     assert!(c.agrees(), "{c:?}");
-    assert!((c.predicted - (-9.0f64 / 5.0).exp()).abs() < 1e-12, "P(S >= 9 ms) for exp(5 ms): {c:?}");
+    // P(S >= 9 ms) for exp(5 ms), less the little the first poll after the expiry takes.
+    let lease = (-9.0f64 / 5.0).exp();
+    assert!(c.predicted < lease && c.predicted > 0.99 * lease, "{c:?}");
 }
 
 /// A majority of three survives one crashed server; two crashed servers leave no majority, and
@@ -154,7 +156,7 @@ fn a_crashed_frozen_or_cut_off_server_shows_in_blocked_and_unavailable() {
         cfg.acquisitions = 1_000;
         cfg
     };
-    let unavailable_ns = |m: &faultline::check::LockMetrics| m.unavailable * m.end_ns as f64;
+    let unavailable_ns = |m: &faultline::lock::LockMetrics| m.unavailable * m.end_ns as f64;
 
     let mut crashed = base();
     crashed.horizon = Some(SEC);

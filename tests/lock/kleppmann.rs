@@ -3,15 +3,15 @@
 use faultline::engine::FaultEvent;
 use faultline::lock::Variant;
 use faultline::lock::msg::{LockEvent, Op};
-use faultline::lock::trace::{Entry, Happening, kleppmann};
+use faultline::lock::trace::{Happening, Moment, kleppmann};
 use faultline::time::MS;
 
-fn events(entries: &[Entry]) -> Vec<(u64, Happening)> {
+fn events(entries: &[Moment]) -> Vec<(u64, Happening)> {
     let start = entries[0].at;
     entries.iter().map(|e| (e.at - start, e.what)).collect()
 }
 
-fn write_of(entries: &[Entry], token: u64) -> (u64, bool) {
+fn write_of(entries: &[Moment], token: u64) -> (u64, bool) {
     entries
         .iter()
         .find_map(|e| match e.what {

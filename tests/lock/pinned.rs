@@ -18,6 +18,8 @@
 //! - `lock-delay`: unavailability 0.721 → 0.795. During the lock-delay that a stalled holder's
 //!   expiry starts, nobody can have the lock because of that holder, and it now counts; the
 //!   closed form moved with it, from `E[min(S, L)]/E[H]` to `E[min(S, L + D)]/E[H]`.
+//! - issue 15: a Wilson interval's lower end at a count of 0 is exactly 0, not a rounding residue
+//!   (`2.7e-20`, `3.5e-18`, `2.8e-17`).
 
 use std::path::Path;
 

@@ -269,3 +269,15 @@ fn wrong_predictions_are_rejected() {
     println!("quota-ended: {}", describe(&c));
     assert!(!c.steady && !c.agrees(), "{}", describe(&c));
 }
+
+/// Redlock at its default `--retry 20ms` (issue 15): a waiter enters at the first poll after the
+/// expiry, not at it, so the lease's `exp(-9/5) = 0.1653` is a sixth too high; the form that waits
+/// for the first of the 15 waiters' polls agrees.
+#[test]
+fn redlock_at_the_default_backoff_agrees_with_the_form_that_waits_for_a_poll() {
+    let mut cfg = LockConfig::new(Variant::REDLOCK, EngineKind::Sim);
+    cfg.clients = 16;
+    cfg.acquisitions = 20_000;
+    let c = agree("redlock, --retry 20ms", &cfg);
+    assert!(c.predicted < 0.9 * (-9.0f64 / 5.0).exp(), "{c:?}");
+}

@@ -5,7 +5,7 @@
 use faultline::sweep::grid::{Axis, expand};
 use faultline::sweep::lock::LockLab;
 use faultline::sweep::table::Table;
-use faultline::sweep::{Options, Outcome, Shard, Sweep, run};
+use faultline::sweep::{Options, Shard, Sweep, SweepEnd, run};
 use std::path::PathBuf;
 
 fn axis(flag: &str, values: &str) -> Axis {
@@ -26,10 +26,10 @@ fn small() -> Sweep {
     }
 }
 
-fn table(outcome: Outcome) -> Table {
-    match outcome {
-        Outcome::Done(t) => t,
-        Outcome::Stopped { done, total } => panic!("stopped after {done} of {total}"),
+fn table(end: SweepEnd) -> Table {
+    match end {
+        SweepEnd::Done(t) => t,
+        SweepEnd::Stopped { done, total } => panic!("stopped after {done} of {total}"),
     }
 }
 
@@ -77,7 +77,7 @@ fn an_interrupted_sweep_resumed_equals_an_uninterrupted_one() {
     run(&LockLab, &small(), &Options { out: Some(whole.clone()), ..Options::default() }).unwrap();
     let stop =
         |n| Options { out: Some(parts.clone()), resume: n > 0, stop_after: Some(5), ..Options::default() };
-    assert!(matches!(run(&LockLab, &small(), &stop(0)).unwrap(), Outcome::Stopped { done: 5, total: 36 }));
+    assert!(matches!(run(&LockLab, &small(), &stop(0)).unwrap(), SweepEnd::Stopped { done: 5, total: 36 }));
     assert!(!parts.exists(), "an interrupted sweep writes no table");
     // Without --resume the journal is not silently thrown away.
     assert!(run(&LockLab, &small(), &Options { out: Some(parts.clone()), ..Options::default() }).is_err());
@@ -86,7 +86,7 @@ fn an_interrupted_sweep_resumed_equals_an_uninterrupted_one() {
     let mut text = std::fs::read_to_string(&journal).unwrap();
     text.push_str("[\"3\",\"1\",\"12");
     std::fs::write(&journal, text).unwrap();
-    assert!(matches!(run(&LockLab, &small(), &stop(1)).unwrap(), Outcome::Stopped { done: 10, total: 36 }));
+    assert!(matches!(run(&LockLab, &small(), &stop(1)).unwrap(), SweepEnd::Stopped { done: 10, total: 36 }));
     run(&LockLab, &small(), &Options { out: Some(parts.clone()), resume: true, ..Options::default() })
         .unwrap();
     assert_eq!(std::fs::read(&parts).unwrap(), std::fs::read(&whole).unwrap());

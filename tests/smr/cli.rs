@@ -257,3 +257,30 @@ fn help_that_cannot_be_written_says_so() {
         assert!(err.starts_with("faultline: cannot write the help: "), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn replaying_a_stress_row_prints_the_failing_run_round_by_round() {
+    let argv = [
+        "replay",
+        "smr",
+        "--stress",
+        "--runs",
+        "200",
+        "--protocol",
+        "commit-alone",
+        "--tau",
+        "3",
+        "--q",
+        "0.5",
+    ];
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline")).args(argv).output().expect("the binary runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.contains("is the first to fail") && first.contains("agreement NO"), "{text}");
+    // The run itself, not only its verdict: the lost messages and what each client was told.
+    assert!(text.contains("\n  round 0\n"), "{text}");
+    assert!(text.lines().any(|l| l.trim_end().ends_with("DROPPED")), "{text}");
+    let told = text.lines().find(|l| l.starts_with("  responses: ")).expect("the responses line");
+    assert!(told.contains("c1: ") && told.contains("c2: "), "{text}");
+}

@@ -131,7 +131,7 @@ fn the_command_line_prints_the_counts_and_the_verdict() {
         (&["--search", "--stress"][..], "--stress does not go with --search"),
         (&["--search", "--world", "C"], "--world does not go with --search"),
         (&["--search", "--model", "crash"], "--model does not go with --search"),
-        (&["--search", "--servers", "9"], "at most 8 with --search"),
+        (&["--search", "--servers", "9"], "at most 8 for a search"),
         (&["--max-states", "5"], "--max-states goes with --search"),
         (&["--search", "--max-states", "0"], "--max-states must be at least 1"),
     ] {

@@ -4,22 +4,22 @@
 use super::{CLIENTS, LEASE, OVERLAP, PAUSE, PREDICTED_OVERLAP};
 use crate::plot::PlotError;
 use crate::plot::curves::{Measure, rate_scale, x_scale};
-use crate::plot::figure::{Axis, Kind, Panel, Plot};
-use crate::plot::runs::{RateColumns, Runs, Sweep, group, keys, must_vary, varying};
+use crate::plot::figure::{Kind, Panel, Plot, PlotAxis, Point};
+use crate::plot::runs::{FinishedRuns, RateColumns, Runs, group, keys, must_vary, varying};
 use crate::sweep::table::Table;
 
 const NAME: &str = "rate against clients";
 
 /// Overlap rate against the number of clients, one curve per pause distribution and lease (and
-/// per value of any other setting the sweep varies), with the closed form dashed; a cross marks a
-/// point further from it than 4 standard errors, where the assumption that someone is always
-/// waiting fails. Needs a sweep over `--clients`.
+/// per value of any other setting the sweep varies), with the closed form dashed; a triangle marks
+/// a point off it where the runs saw the assumption that someone is always waiting fail (leases
+/// expired with nobody waiting), a cross one that contradicts it. Needs a sweep over `--clients`.
 pub fn rate_vs_clients(table: &Table) -> Result<Plot, PlotError> {
-    let sweep = Sweep::read(table)?;
+    let finished = FinishedRuns::read(table)?;
     let overlap = RateColumns::prefix(OVERLAP);
-    sweep.require(NAME, &[CLIENTS])?;
-    sweep.require(NAME, &overlap.required())?;
-    let points: Vec<&Runs<'_>> = sweep.points.iter().collect();
+    finished.require(NAME, &[CLIENTS])?;
+    finished.require(NAME, &overlap.required())?;
+    let points: Vec<&Runs<'_>> = finished.points.iter().collect();
     must_vary(NAME, &points, CLIENTS)?;
     let measure = Measure {
         x: &|p: &Runs<'_>| p.number(CLIENTS),
@@ -33,20 +33,33 @@ pub fn rate_vs_clients(table: &Table) -> Result<Plot, PlotError> {
         .enumerate()
         .flat_map(|(i, (label, members))| measure.series(&label, i, Kind::Measured, &members))
         .collect();
-    let off = series.iter().flat_map(|s| &s.points).filter(|p| p.off).count();
-    let notes = vec![if off > 0 {
-        format!(
-            "{off} point(s) (crosses) lie further than 4 standard errors from the closed form: there \
-             nobody may be waiting when a lease runs out, which the closed form assumes (docs/model.md §4.5)."
-        )
-    } else {
-        "every point lies within 4 standard errors of its closed form: contention holds throughout.".into()
-    }];
+    let count = |mark: fn(&Point) -> bool| series.iter().flat_map(|s| &s.points).filter(|p| mark(p)).count();
+    let off = count(|p| p.off);
+    let uncontended = count(|p| p.assumption_fails && !p.off);
+    let mut notes = Vec::new();
+    if uncontended > 0 {
+        notes.push(format!(
+            "{uncontended} point(s) (triangles) lie off the closed form where its runs saw leases expire with \
+             nobody waiting, which the closed form assumes never happens (docs/model.md §4.5)."
+        ));
+    }
+    if off > 0 {
+        notes.push(format!(
+            "{off} point(s) (crosses) lie further than 4 standard errors from the closed form, more than \
+             the leases that expired with nobody waiting explain."
+        ));
+    }
+    if notes.is_empty() {
+        notes.push(
+            "every point lies within 4 standard errors of its closed form: contention holds throughout."
+                .into(),
+        );
+    }
     let scale = rate_scale(&series);
     let panel = Panel {
         title: None,
-        x: Axis { scale: x_scale(&series), ..Axis::linear("clients p") },
-        y: Axis::rate("overlaps per acquisition", scale),
+        x: PlotAxis { scale: x_scale(&series), ..PlotAxis::linear("clients p") },
+        y: PlotAxis::rate("overlaps per acquisition", scale),
         series,
         markers: Vec::new(),
     };

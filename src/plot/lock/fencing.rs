@@ -4,8 +4,8 @@
 use super::{LEASE, VARIANT, leased};
 use crate::plot::PlotError;
 use crate::plot::curves::{Measure, x_scale};
-use crate::plot::figure::{Axis, Kind, Panel, Plot, Scale};
-use crate::plot::runs::{RateColumns, Runs, Sweep, distinct, group, keys, must_vary, varying};
+use crate::plot::figure::{Kind, Panel, Plot, PlotAxis, Scale};
+use crate::plot::runs::{FinishedRuns, RateColumns, Runs, distinct, group, keys, must_vary, varying};
 use crate::sweep::table::Table;
 
 const NAME: &str = "fencing against the SMS";
@@ -19,13 +19,13 @@ const DUPLICATE: &str = "rates.duplicate_effect";
 /// fenced-writes. Linear rate axes, because the fenced variant's 0 is the point. Needs a sweep
 /// over `--lease` and `--variant` with two of those variants.
 pub fn fencing_vs_sms(table: &Table) -> Result<Plot, PlotError> {
-    let sweep = Sweep::read(table)?;
+    let finished = FinishedRuns::read(table)?;
     let (lost, duplicate) = (RateColumns::prefix(LOST), RateColumns::prefix(DUPLICATE));
-    sweep.require(NAME, &[LEASE, VARIANT])?;
-    sweep.require(NAME, &lost.required())?;
-    sweep.require(NAME, &duplicate.required())?;
+    finished.require(NAME, &[LEASE, VARIANT])?;
+    finished.require(NAME, &lost.required())?;
+    finished.require(NAME, &duplicate.required())?;
     let mut points: Vec<&Runs<'_>> =
-        leased(&sweep).into_iter().filter(|p| COMPARED.contains(&p.text(VARIANT))).collect();
+        leased(&finished).into_iter().filter(|p| COMPARED.contains(&p.text(VARIANT))).collect();
     let found = distinct(&points, VARIANT).len();
     if found < 2 {
         return Err(PlotError::Variants { plot: NAME.into(), wanted: COMPARED.join(", "), found });
@@ -47,8 +47,8 @@ pub fn fencing_vs_sms(table: &Table) -> Result<Plot, PlotError> {
             .collect();
         Panel {
             title: Some(title.into()),
-            x: Axis { scale: x_scale(&series), ..Axis::linear("lease L (ms)") },
-            y: Axis::rate(y, Scale::Linear),
+            x: PlotAxis { scale: x_scale(&series), ..PlotAxis::linear("lease L (ms)") },
+            y: PlotAxis::rate(y, Scale::Linear),
             series,
             markers: Vec::new(),
         }

@@ -3,8 +3,8 @@
 use super::{LEASE, OVERLAP, PAUSE, PREDICTED_OVERLAP, leased, unleased_note, zero_note};
 use crate::plot::PlotError;
 use crate::plot::curves::{Measure, has_positive, x_scale};
-use crate::plot::figure::{Axis, Kind, Panel, Plot, Scale};
-use crate::plot::runs::{RateColumns, Runs, Sweep, group, keys, must_vary, varying};
+use crate::plot::figure::{Kind, Panel, Plot, PlotAxis, Scale};
+use crate::plot::runs::{FinishedRuns, RateColumns, Runs, group, keys, must_vary, varying};
 use crate::sweep::table::Table;
 
 const NAME: &str = "overlap rate against lease";
@@ -13,11 +13,11 @@ const NAME: &str = "overlap rate against lease";
 /// setting the sweep varies), on a log rate axis, each with its 95% band and its closed form
 /// `P(S > L + D - w)` dashed. Needs a sweep over `--lease`.
 pub fn overlap_vs_lease(table: &Table) -> Result<Plot, PlotError> {
-    let sweep = Sweep::read(table)?;
+    let finished = FinishedRuns::read(table)?;
     let overlap = RateColumns::prefix(OVERLAP);
-    sweep.require(NAME, &[LEASE, PAUSE])?;
-    sweep.require(NAME, &overlap.required())?;
-    let points = leased(&sweep);
+    finished.require(NAME, &[LEASE, PAUSE])?;
+    finished.require(NAME, &overlap.required())?;
+    let points = leased(&finished);
     must_vary(NAME, &points, LEASE)?;
     let measure = Measure {
         x: &|p: &Runs<'_>| p.number(LEASE),
@@ -30,7 +30,7 @@ pub fn overlap_vs_lease(table: &Table) -> Result<Plot, PlotError> {
         .enumerate()
         .flat_map(|(i, (label, members))| measure.series(&label, i, Kind::Measured, &members))
         .collect();
-    let mut notes: Vec<String> = unleased_note(&sweep, points.len()).into_iter().collect();
+    let mut notes: Vec<String> = unleased_note(&finished, points.len()).into_iter().collect();
     let scale = if has_positive(&series) {
         notes.extend(zero_note(&series));
         Scale::Log
@@ -40,8 +40,8 @@ pub fn overlap_vs_lease(table: &Table) -> Result<Plot, PlotError> {
     };
     let panel = Panel {
         title: None,
-        x: Axis { scale: x_scale(&series), ..Axis::linear("lease L (ms)") },
-        y: Axis::rate("overlaps per acquisition", scale),
+        x: PlotAxis { scale: x_scale(&series), ..PlotAxis::linear("lease L (ms)") },
+        y: PlotAxis::rate("overlaps per acquisition", scale),
         series,
         markers: Vec::new(),
     };

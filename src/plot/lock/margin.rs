@@ -14,8 +14,8 @@
 use super::{ACQUISITIONS, DRIFT, LEASE, LOCK_DELAY, MARGIN, PAUSE_AT, PREDICTED_STALE, WORK};
 use crate::plot::PlotError;
 use crate::plot::curves::{Measure, x_scale};
-use crate::plot::figure::{Axis, Kind, Marker, Panel, Plot, Scale};
-use crate::plot::runs::{Runs, Sweep, group, keys, must_vary, varying};
+use crate::plot::figure::{Kind, Marker, Panel, Plot, PlotAxis, Scale};
+use crate::plot::runs::{FinishedRuns, Runs, group, keys, must_vary, varying};
 use crate::plot::ticks;
 use crate::sweep::table::Table;
 
@@ -34,9 +34,9 @@ pub fn closing_margin(lease: f64, rho: f64, work: f64, delay: f64) -> f64 {
 /// vertical line where each curve's margin closes the harmful window. Needs a sweep over
 /// `--margin`.
 pub fn margin_vs_drift(table: &Table) -> Result<Plot, PlotError> {
-    let sweep = Sweep::read(table)?;
-    sweep.require(NAME, &[MARGIN, DRIFT, ACQUISITIONS, STALE[0], STALE[1]])?;
-    let points: Vec<&Runs<'_>> = sweep.points.iter().filter(|p| p.number(MARGIN).is_some()).collect();
+    let finished = FinishedRuns::read(table)?;
+    finished.require(NAME, &[MARGIN, DRIFT, ACQUISITIONS, STALE[0], STALE[1]])?;
+    let points: Vec<&Runs<'_>> = finished.points.iter().filter(|p| p.number(MARGIN).is_some()).collect();
     must_vary(NAME, &points, MARGIN)?;
     let measure = Measure {
         x: &|p: &Runs<'_>| p.number(MARGIN),
@@ -73,8 +73,8 @@ pub fn margin_vs_drift(table: &Table) -> Result<Plot, PlotError> {
     }
     let panel = Panel {
         title: None,
-        x: Axis { scale: x_scale(&series), ..Axis::linear("safety margin m (ms)") },
-        y: Axis::rate("stale storage accesses per acquisition", Scale::Linear),
+        x: PlotAxis { scale: x_scale(&series), ..PlotAxis::linear("safety margin m (ms)") },
+        y: PlotAxis::rate("stale storage accesses per acquisition", Scale::Linear),
         series,
         markers,
     };

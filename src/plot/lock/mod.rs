@@ -17,7 +17,7 @@ pub use margin::{closing_margin, margin_vs_drift};
 pub use tradeoff::safety_vs_liveness;
 
 use super::figure::Series;
-use super::runs::{Runs, Sweep};
+use super::runs::{FinishedRuns, Runs};
 
 /// The lease, as `--lease` reads it; empty for the non-preemptive lock.
 pub const LEASE: &str = "config.lease";
@@ -50,14 +50,14 @@ pub const PREDICTED_STALE: &str = "predicted.stale_rate";
 /// The variant that never takes the lock back.
 pub const NON_PREEMPTIVE: &str = "non-preemptive";
 
-/// The points of `sweep` that ran with a lease.
-fn leased<'a, 't>(sweep: &'a Sweep<'t>) -> Vec<&'a Runs<'t>> {
-    sweep.points.iter().filter(|p| p.number(LEASE).is_some()).collect()
+/// The points of `finished` that ran with a lease.
+fn leased<'a, 't>(finished: &'a FinishedRuns<'t>) -> Vec<&'a Runs<'t>> {
+    finished.points.iter().filter(|p| p.number(LEASE).is_some()).collect()
 }
 
 /// The note for a figure that left out the non-preemptive lock's points.
-fn unleased_note(sweep: &Sweep<'_>, kept: usize) -> Option<String> {
-    let left = sweep.points.len() - kept;
+fn unleased_note(finished: &FinishedRuns<'_>, kept: usize) -> Option<String> {
+    let left = finished.points.len() - kept;
     (left > 0).then(|| {
         format!(
             "{left} grid point(s) without a lease (the non-preemptive lock, which never overlaps) left out."

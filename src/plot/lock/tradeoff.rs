@@ -4,8 +4,8 @@
 use super::{ACQUISITIONS, LEASE, NON_PREEMPTIVE, OVERLAP, PAUSE, VARIANT, WAIT, leased, zero_note};
 use crate::plot::PlotError;
 use crate::plot::curves::{Measure, has_positive, x_scale};
-use crate::plot::figure::{Axis, Kind, Panel, Plot, Scale};
-use crate::plot::runs::{RateColumns, Runs, Sweep, group, keys, must_vary, varying};
+use crate::plot::figure::{Kind, Panel, Plot, PlotAxis, Scale};
+use crate::plot::runs::{FinishedRuns, RateColumns, Runs, group, keys, must_vary, varying};
 use crate::sweep::table::Table;
 use crate::time::MS;
 
@@ -16,11 +16,11 @@ const NAME: &str = "safety against liveness";
 /// longest wait. Needs a sweep over `--lease`; the squares need `--variant` to include
 /// `non-preemptive`.
 pub fn safety_vs_liveness(table: &Table) -> Result<Plot, PlotError> {
-    let sweep = Sweep::read(table)?;
+    let finished = FinishedRuns::read(table)?;
     let overlap = RateColumns::prefix(OVERLAP);
-    sweep.require(NAME, &[LEASE, PAUSE, WAIT, ACQUISITIONS])?;
-    sweep.require(NAME, &overlap.required())?;
-    let points = leased(&sweep);
+    finished.require(NAME, &[LEASE, PAUSE, WAIT, ACQUISITIONS])?;
+    finished.require(NAME, &overlap.required())?;
+    let points = leased(&finished);
     must_vary(NAME, &points, LEASE)?;
     let wait = |p: &Runs<'_>| p.weighted_mean(WAIT, ACQUISITIONS).map(|ns| ns / MS as f64);
     let lease_tag = |p: &Runs<'_>| Some(format!("L={}", p.text(LEASE)));
@@ -33,7 +33,7 @@ pub fn safety_vs_liveness(table: &Table) -> Result<Plot, PlotError> {
         .flat_map(|(i, (label, members))| measure.series(label, i, Kind::Measured, members))
         .collect();
     let reference: Vec<&Runs<'_>> =
-        sweep.points.iter().filter(|p| p.text(VARIANT) == NON_PREEMPTIVE).collect();
+        finished.points.iter().filter(|p| p.text(VARIANT) == NON_PREEMPTIVE).collect();
     let never = Measure { tag: None, ..measure };
     for (label, members) in group(&reference, &keys(&[PAUSE], varying(table, &reference), &[VARIANT])) {
         // The reference takes the colour of the lease curve with its pause distribution.
@@ -51,8 +51,8 @@ pub fn safety_vs_liveness(table: &Table) -> Result<Plot, PlotError> {
     let scale = if has_positive(&series) { Scale::Log } else { Scale::Linear };
     let panel = Panel {
         title: None,
-        x: Axis { scale: x_scale(&series), ..Axis::linear("mean acquire wait (ms)") },
-        y: Axis::rate("overlaps per acquisition", scale),
+        x: PlotAxis { scale: x_scale(&series), ..PlotAxis::linear("mean acquire wait (ms)") },
+        y: PlotAxis::rate("overlaps per acquisition", scale),
         series,
         markers: Vec::new(),
     };

@@ -1,4 +1,6 @@
-//! The lock-step round driver: the replication model's synchronous rounds.
+//! The lock-step round driver: the replication model's synchronous rounds. It lives with the
+//! replication laboratory because its processes and rounds are that model's; the engines of
+//! [`crate::engine`] drive the lock laboratory's nodes in time.
 //!
 //! In round `r` every live process is handed what was sent to it in round `r - 1` and not omitted,
 //! in sender order, and says what to send. The [`Adversary`] decides, per message, whether it
@@ -13,8 +15,8 @@
 //! barrier it promised, or the other threads wait forever, so a failing thread keeps meeting them
 //! until every thread has seen the failure, and all stop after the same round.
 
-use crate::smr::model::{Pid, Round};
-use crate::smr::protocol::Process;
+use super::model::{Pid, Round};
+use super::protocol::Process;
 
 /// What the adversary may do in lock-step rounds.
 pub trait Adversary: Sync {

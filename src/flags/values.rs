@@ -84,6 +84,15 @@ impl From<PauseAt> for PausePoint {
     }
 }
 
+impl From<PausePoint> for PauseAt {
+    fn from(p: PausePoint) -> PauseAt {
+        match p {
+            PausePoint::P1 => PauseAt::P1,
+            PausePoint::P2 => PauseAt::P2,
+        }
+    }
+}
+
 /// The workload without its parameters: `--decide-by` is a flag of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum WorkloadKind {

@@ -2,9 +2,9 @@
 
 use super::config::{ConfigError, EngineKind, LockConfig};
 use super::env::LockEnv;
+use super::oracle::OracleError;
+use super::oracle::{LockMetrics, LockOracle};
 use super::world;
-use crate::check::lock_oracle::OracleError;
-use crate::check::{LockMetrics, LockOracle};
 use crate::engine::{Observer, sim};
 use crate::lock::msg::LockEvent;
 use serde::Serialize;
