@@ -110,7 +110,8 @@ pub struct ClientPolicy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
+/// Where a client is in its workload: waiting, at a pause point, reading, working, writing.
+enum Stage {
     Idle,
     Waiting,
     AtP1,
@@ -135,7 +136,7 @@ pub struct LockClient {
     stub: Box<dyn LockStub>,
     /// Where the stub writes its commands, before they are passed on with its timers wrapped.
     stub_out: DesignOut,
-    step: Step,
+    step: Stage,
     op: OpId,
     /// The wait before the next re-send of the storage request the client waits for.
     backoff: Backoff,
@@ -155,7 +156,7 @@ impl LockClient {
             policy,
             stub,
             stub_out: Out::default(),
-            step: Step::Waiting,
+            step: Stage::Waiting,
             op: 0,
             backoff: policy.backoff,
             token: 0,
@@ -185,7 +186,7 @@ impl LockClient {
     }
 
     fn request(&mut self, now: Nanos, out: &mut ClientOut) {
-        self.step = Step::Waiting;
+        self.step = Stage::Waiting;
         out.observe(LockEvent::Requested { client: self.policy.index });
         self.with_stub(out, |stub, out| stub.acquire(now, out));
     }
@@ -195,12 +196,12 @@ impl LockClient {
         self.token = token;
         self.sections += 1;
         out.observe(LockEvent::Entered { client: self.policy.index, token });
-        self.step = Step::AtP1;
+        self.step = Stage::AtP1;
         out.pause(PausePoint::P1, ClientTimer::Resume);
     }
 
     /// Starts storage operation `step` (a read, or a write of its value).
-    fn start_op(&mut self, step: Step, out: &mut ClientOut) {
+    fn start_op(&mut self, step: Stage, out: &mut ClientOut) {
         self.op += 1;
         self.step = step;
         self.backoff.restart();
@@ -213,8 +214,8 @@ impl LockClient {
     fn resend(&mut self, out: &mut ClientOut) {
         let (op, token, key) = (self.op, self.token, self.key());
         let msg = match self.step {
-            Step::Reading => LockMsg::Read { op, token, key },
-            Step::AwaitingAck { value } => LockMsg::Write { op, token, key, value },
+            Stage::Reading => LockMsg::Read { op, token, key },
+            Stage::AwaitingAck { value } => LockMsg::Write { op, token, key, value },
             _ => return,
         };
         out.send(self.policy.storage, msg);
@@ -236,7 +237,7 @@ impl LockClient {
         };
         self.completed += 1;
         if done >= self.policy.quota {
-            self.step = Step::Done;
+            self.step = Stage::Done;
             out.observe(LockEvent::Finished { client: index });
             return;
         }
@@ -245,7 +246,7 @@ impl LockClient {
             Workload::Consensus { .. } => self.instance.saturating_mul(self.policy.instance_period),
         };
         if starts_at > now {
-            self.step = Step::Idle;
+            self.step = Stage::Idle;
             out.set_timer(ClientTimer::NextInstance, starts_at - now);
         } else {
             self.request(now, out);
@@ -278,7 +279,7 @@ impl LockClient {
             }
             (Workload::Consensus { .. }, None) => self.policy.index as u64,
         };
-        self.start_op(Step::AwaitingAck { value }, out);
+        self.start_op(Stage::AwaitingAck { value }, out);
         let (token, key) = (self.token, self.key());
         match self.policy.workload {
             Workload::Increment => {
@@ -306,7 +307,7 @@ impl Node for LockClient {
 
     fn on_start(&mut self, now: Nanos, out: &mut ClientOut) {
         if self.policy.quota == 0 {
-            self.step = Step::Done;
+            self.step = Stage::Done;
             out.observe(LockEvent::Finished { client: self.policy.index });
         } else {
             self.request(now, out);
@@ -316,10 +317,10 @@ impl Node for LockClient {
     fn on_msg(&mut self, now: Nanos, from: NodeId, msg: LockMsg, out: &mut ClientOut) {
         match msg {
             LockMsg::ReadReply { op, value, accepted } => {
-                if op == self.op && self.step == Step::Reading {
+                if op == self.op && self.step == Stage::Reading {
                     out.cancel_timer(ClientTimer::Retry);
                     if accepted {
-                        self.step = Step::AtP2 { read: value };
+                        self.step = Stage::AtP2 { read: value };
                         out.pause(PausePoint::P2, ClientTimer::Resume);
                     } else {
                         self.leave(now, Exit::Rejected, out);
@@ -327,7 +328,7 @@ impl Node for LockClient {
                 }
             }
             LockMsg::WriteAck { op, accepted } => {
-                if let (true, Step::AwaitingAck { value }) = (op == self.op, self.step) {
+                if let (true, Stage::AwaitingAck { value }) = (op == self.op, self.step) {
                     self.write_answered(now, value, accepted, out);
                 }
             }
@@ -347,25 +348,25 @@ impl Node for LockClient {
                 }
             }
             (ClientTimer::Retry, _) => self.resend(out),
-            (ClientTimer::Resume, Step::AtP1) => {
+            (ClientTimer::Resume, Stage::AtP1) => {
                 if let (Some(margin), Some(left)) = (self.policy.margin, self.stub.time_left(now))
                     && left < i128::from(margin)
                 {
                     self.leave(now, Exit::Aborted, out);
                     return;
                 }
-                self.start_op(Step::Reading, out);
+                self.start_op(Stage::Reading, out);
             }
-            (ClientTimer::Resume, Step::AtP2 { read }) => {
+            (ClientTimer::Resume, Stage::AtP2 { read }) => {
                 if self.policy.work > 0 {
-                    self.step = Step::Working { read };
+                    self.step = Stage::Working { read };
                     out.work(ClientTimer::Work, self.policy.work);
                 } else {
                     self.after_work(now, read, out);
                 }
             }
-            (ClientTimer::Work, Step::Working { read }) => self.after_work(now, read, out),
-            (ClientTimer::NextInstance, Step::Idle) => self.request(now, out),
+            (ClientTimer::Work, Stage::Working { read }) => self.after_work(now, read, out),
+            (ClientTimer::NextInstance, Stage::Idle) => self.request(now, out),
             _ => {}
         }
     }

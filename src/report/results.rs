@@ -324,7 +324,7 @@ fn section(grid: &str, table: &Table, plots: &[PathBuf], root: &Path) -> String 
             let _ = writeln!(s, "{}\n\n{source}\n", images.join("\n\n"));
             let redlock: Vec<_> = v.rows().filter(|r| v.text(r, "config.variant") == "redlock").collect();
             let agree = redlock.iter().filter(|r| v.text(r, "agrees.overlap_rate") == "true").count();
-            let below: Vec<String> = redlock
+            let disagreeing: Vec<String> = redlock
                 .iter()
                 .filter(|r| v.text(r, "agrees.overlap_rate") == "false")
                 .map(|r| {
@@ -350,20 +350,18 @@ fn section(grid: &str, table: &Table, plots: &[PathBuf], root: &Path) -> String 
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let exceptions = if below.is_empty() {
+            let exceptions = if disagreeing.is_empty() {
                 String::new()
             } else {
-                format!(
-                    " The exceptions ({}) sit below it: a waiter enters within a backoff of the expiry rather than at \
-                     it, which matters when the lease is only a few backoffs long.",
-                    below.join("; ")
-                )
+                format!(" The exceptions ({}) disagree with it.", disagreeing.join("; "))
             };
             let _ = writeln!(
                 s,
                 "Sixteen clients stall exp(5 ms) after acquiring. Redlock's keys expire L after they were set whatever \
-                 the holder does, so a stalled holder overlaps by the lease's closed form `P(S >= L - w)`: {agree} of \
-                 its {} points agree with it.{exceptions}\n\n\
+                 the holder does, so a stalled holder overlaps when its stall outlasts the time left, and the next \
+                 client's first poll after the expiry comes before the holder is done: the lease's closed form \
+                 `P(S >= L - w)`, with the wait for that first poll taken into account (docs/model.md §4.1). {agree} \
+                 of its {} points agree with it.{exceptions}\n\n\
                  Its servers refuse instead of queueing, so the lock goes to whoever polls first, and the client that \
                  releases asks again at once and usually wins. The median wait is therefore tiny ({}), and the tail \
                  is where the waiting went: the longest wait is {}, against {} for the queueing lease. Redlock gives \

@@ -17,7 +17,7 @@ const fn client(c: usize) -> NodeId {
     3 + c
 }
 
-enum Step {
+enum Happen {
     Ev(NodeId, LockEvent),
     Fault(NodeId, FaultEvent),
 }
@@ -26,9 +26,9 @@ enum Step {
 /// aborts untouched (harmless); client 2 is overlapped after reading and writes stale (a harmful
 /// overlap, then a stale write accepted); client 3 sends a duplicate SMS and a stale one; client 1
 /// reads stale and is refused; client 1 is left waiting at the end.
-fn stream() -> Vec<Step> {
+fn stream() -> Vec<Happen> {
+    use Happen::{Ev, Fault};
     use LockEvent::*;
-    use Step::{Ev, Fault};
     let write = |c: usize, token, value, accepted| Accessed {
         client: c,
         token,
@@ -71,12 +71,12 @@ fn the_oracle_the_recorder_and_the_verdict_report_the_judges_findings() {
     for (i, step) in stream().into_iter().enumerate() {
         let at = i as u64 + 1;
         match step {
-            Step::Ev(node, e) => {
+            Happen::Ev(node, e) => {
                 judge.event(at, &e, &mut |f| findings.push(f));
                 oracle.observe(at, node, &e);
                 recorder.observe(at, node, &e);
             }
-            Step::Fault(node, f) => {
+            Happen::Fault(node, f) => {
                 match f {
                     FaultEvent::StallBegin { .. } => judge.stall(0, true),
                     FaultEvent::StallEnd => judge.stall(0, false),

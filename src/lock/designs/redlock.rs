@@ -98,8 +98,8 @@ impl LockDesign for Redlock {
         Box::new(RedlockStub::new(cfg, index, topology))
     }
     fn timing(&self, cfg: &LockConfig) -> Option<Timing> {
-        // The lease forms hold in the limit of frequent polls: a waiter takes the lock within a
-        // backoff of its expiry rather than at it, so the overlap rate sits slightly below them.
+        // Not queued: a waiter takes the lock at its first poll after the expiry, not at it, and
+        // the closed forms wait for that poll (`predict::closed_form`).
         Some(Timing { lease: Some(validity(ttl(cfg))), expiry: cfg.lease, lock_delay: 0, queued: false })
     }
     fn events_per_acquisition(&self, cfg: &LockConfig) -> u64 {

@@ -695,7 +695,7 @@ mod tests {
         cfg.pause = Dist::Fixed(12 * MS);
         let p = predict(&cfg).unwrap().overlap_rate.unwrap();
         assert!((p - 0.2).abs() <= 0.5 / f64::from(POLL_QUANTILES), "{p}");
-        cfg.variant = Variant::LEASE;
+        let cfg = cfg.with_variant(Variant::LEASE);
         assert_eq!(predict(&cfg).unwrap().overlap_rate, Some(1.0));
     }
 
