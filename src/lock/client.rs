@@ -109,8 +109,8 @@ pub struct ClientPolicy {
     pub outbox: NodeId,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// Where a client is in its workload: waiting, at a pause point, reading, working, writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Idle,
     Waiting,
