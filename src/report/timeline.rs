@@ -116,7 +116,7 @@ pub fn plain(moments: &[Moment], t: &Topology) -> String {
     let start = moments.first().map_or(0, |e| e.at);
     let mut text = String::new();
     for e in moments {
-        let _ = writeln!(text, "  +{:<8} {}", Human(e.at - start).to_string(), describe(e, t));
+        let _ = writeln!(text, "  +{:<8} {}", Human(e.at - start).to_string(), describe(e, t, Some(start)));
     }
     text
 }
@@ -136,8 +136,9 @@ fn key_suffix(key: u64) -> String {
     if key == 0 { String::new() } else { format!(" (key {key})") }
 }
 
-/// One happening in words, without its time.
-pub fn describe(e: &Moment, t: &Topology) -> String {
+/// One happening in words, without its time; a time it names is true time, or `+` the time since
+/// `origin` when a timeline counts from there.
+pub fn describe(e: &Moment, t: &Topology, origin: Option<Nanos>) -> String {
     let c = |client: usize| client + 1;
     match e.what {
         Happening::Event(event) => match event {
@@ -186,7 +187,10 @@ pub fn describe(e: &Moment, t: &Topology) -> String {
         Happening::Fault(fault) => {
             let who = node_name(e.node, t);
             match fault {
-                FaultEvent::StallBegin { until } => format!("{who} freezes until {}", Human(until)),
+                FaultEvent::StallBegin { until } => match origin {
+                    Some(origin) => format!("{who} freezes until +{}", Human(until.saturating_sub(origin))),
+                    None => format!("{who} freezes until {}", Human(until)),
+                },
                 FaultEvent::StallEnd => format!("{who} wakes up"),
                 FaultEvent::Crash => format!("{who} crashes"),
                 FaultEvent::ClockJump { by } => format!("{who}'s clock jumps {}", signed(by)),
@@ -220,8 +224,12 @@ pub fn text(w: &Window) -> String {
         .max()
         .unwrap_or(0);
     let line = |out: &mut String, mark: &str, e: &Moment, note: &str| {
-        let _ =
-            writeln!(out, "{mark} {:>width$}  {}{note}", Human(e.at).to_string(), describe(e, &w.topology));
+        let _ = writeln!(
+            out,
+            "{mark} {:>width$}  {}{note}",
+            Human(e.at).to_string(),
+            describe(e, &w.topology, None)
+        );
     };
     let acts = w.holder().map(|h| format!("   <- client {} acts on the lock it lost", h + 1));
     let harm = w.harm();
