@@ -285,7 +285,7 @@ fn summary(table: &Table, out: &std::path::Path) -> String {
         table.rows.len(),
         if failed > 0 { format!(", {failed} FAILED (see their status)") } else { String::new() }
     );
-    text.push_str(&crate::sweep::findings(table));
+    text.push_str(&crate::sweep::remarks(table));
     text.push_str("every row that ran has a replay column: paste it to run that row alone\n");
     text
 }
@@ -303,7 +303,7 @@ pub fn merge(args: &MergeArgs) -> Result<String, SweepCliError> {
         args.out.display(),
         crate::sweep::table::json_path(&args.out).display(),
         merged.rows.len()
-    ) + &crate::sweep::findings(&merged))
+    ) + &crate::sweep::remarks(&merged))
 }
 
 /// Runs `faultline plot`.

@@ -22,7 +22,7 @@
 //! Every row starts with the point, repetition, seed, status and reason. The reason says why a
 //! point was skipped; for a run, that it was cut short before its work was done ([`UNFINISHED`])
 //! or cannot be reproduced from its seed ([`NOT_REPRODUCIBLE`]), and is empty otherwise.
-//! [`findings`] counts these, and the rows whose data contradict a closed form or where its
+//! [`remarks`] counts these, and the rows whose data contradict a closed form or where its
 //! assumption failed, for the lines printed after a sweep.
 //!
 //! While a sweep runs, each finished row is appended to a journal beside the output
@@ -252,7 +252,7 @@ impl Sweep {
 /// What a finished table's rows say beyond their numbers, a line for each kind that occurs: rows
 /// whose data contradict their closed form, rows off their closed form where its assumption did
 /// not hold, and runs cut short before their work was done.
-pub fn findings(table: &Table) -> String {
+pub fn remarks(table: &Table) -> String {
     let judged: Vec<usize> =
         (0..table.header.len()).filter(|&i| table.header[i].starts_with("agrees.")).collect();
     let with =
