@@ -8,11 +8,11 @@
 
 #![allow(dead_code)] // each model uses what it needs
 
-use faultline::check::{LockMetrics, LockOracle};
 use faultline::engine::{FaultEvent, Observer, interleave};
 use faultline::lock::env::LockEnv;
 use faultline::lock::msg::LockEvent;
 use faultline::lock::{LockConfig, world};
+use faultline::lock::{LockMetrics, LockOracle};
 use faultline::node::NodeId;
 use faultline::time::Nanos;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
