@@ -60,7 +60,7 @@ pub struct Latency {
 /// Every metric of one run.
 ///
 /// Its JSON also carries `overlap_rate` and `overlap_rate_ci95` beside `overlaps`: the keys
-/// every user of `--json` reads first, written from `rates.overlap` (see [`MetricsJson`]).
+/// every user of `--json` reads first, written from `rates.overlap` by its `Serialize`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LockMetrics {
     /// Grants received by clients.
