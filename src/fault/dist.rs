@@ -275,6 +275,75 @@ impl Dist {
         }
     }
 
+    /// `P(draw > x)` for the draws [`sample`](Self::sample) makes, which are whole nanoseconds
+    /// cut at [`MAX_SAMPLE`]: the law a rare-event estimator must weigh exactly, since it decides
+    /// by these draws. For a continuous law a draw exceeds `x` exactly when the value before it
+    /// was made whole reached `x + 1`.
+    pub fn tail_nanos(&self, x: Nanos) -> f64 {
+        if x >= MAX_SAMPLE {
+            return 0.0;
+        }
+        match self {
+            Dist::None => 0.0,
+            Dist::Fixed(d) => f64::from(u8::from(*d > x)),
+            Dist::Uniform { lo, hi } => {
+                if x < *lo {
+                    1.0
+                } else if x >= *hi {
+                    0.0
+                } else {
+                    (hi - x) as f64 / (hi - lo + 1) as f64
+                }
+            }
+            Dist::Maybe { q, inner } => q * inner.tail_nanos(x),
+            Dist::Exp { .. } | Dist::Pareto { .. } => self.tail_from((x + 1) as f64),
+        }
+    }
+
+    /// One draw of [`sample`](Self::sample)'s law conditioned on exceeding `x`, or `None` when no
+    /// draw can ([`tail_nanos`](Self::tail_nanos) is 0). The proposals of the rare-event
+    /// estimator are made of it.
+    pub fn sample_beyond<R: Rng + ?Sized>(&self, x: Nanos, rng: &mut R) -> Option<Nanos> {
+        if self.tail_nanos(x) <= 0.0 {
+            return None;
+        }
+        let clamp = |v: f64| if v >= MAX_SAMPLE as f64 { MAX_SAMPLE } else { v.max(0.0) as Nanos };
+        let from = (x + 1) as f64;
+        match self {
+            Dist::None => None,
+            Dist::Fixed(d) => Some(*d),
+            // Memoryless: beyond `from`, the same exponential again.
+            Dist::Exp { mean } => {
+                let u: f64 = rng.random();
+                Some(clamp(from - (*mean as f64) * (1.0 - u).ln()))
+            }
+            // A Pareto law beyond a point above its scale is the Pareto law with that point as scale.
+            Dist::Pareto { alpha, scale } => {
+                let u: f64 = rng.random();
+                Some(clamp((*scale as f64).max(from) * (1.0 - u).powf(-1.0 / alpha)))
+            }
+            Dist::Uniform { lo, hi } => Some(rng.random_range((*lo).max(x + 1)..=*hi)),
+            // Beyond zero, only the inner law's draws remain.
+            Dist::Maybe { inner, .. } => inner.sample_beyond(x, rng),
+        }
+    }
+
+    /// The smallest whole `x` with `P(draw > x) <= p`: the point beyond which a fraction `p` of
+    /// the draws lie. Found by bisection on [`tail_nanos`](Self::tail_nanos), which every law
+    /// has, so it needs nothing of a law's shape.
+    pub fn beyond_quantile(&self, p: f64) -> Nanos {
+        let (mut lo, mut hi) = (0, MAX_SAMPLE);
+        if self.tail_nanos(0) <= p {
+            return 0;
+        }
+        // Invariant: tail_nanos(lo) > p >= tail_nanos(hi).
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.tail_nanos(mid) > p { lo = mid } else { hi = mid }
+        }
+        hi
+    }
+
     /// A typical size, for derived defaults (the mean where it is finite, the scale otherwise).
     pub fn typical(&self) -> Nanos {
         match self {
@@ -489,6 +558,47 @@ mod tests {
             let want = d.capped_mean(c);
             assert!((mean - want).abs() <= tol, "{d}: E[min(X, {c})] = {mean}, expected {want} ± {tol}");
         }
+    }
+
+    /// The whole-nanosecond tail is what the sampler does, and the conditional sampler stays
+    /// beyond its point and follows the tail there: `P(draw > y | draw > x) = tail(y) / tail(x)`,
+    /// within 4 binomial standard errors.
+    #[test]
+    fn conditional_draws_follow_the_tail() {
+        let n = 100_000;
+        for d in cases() {
+            let x = 3 * MS;
+            let y = 5 * MS;
+            let mut rng = ChaCha8Rng::seed_from_u64(5);
+            let hits = (0..n).filter(|_| d.sample(&mut rng) > x).count();
+            let p = d.tail_nanos(x);
+            let tol = 4.0 * (p * (1.0 - p) / n as f64).sqrt() + 1e-12;
+            assert!((hits as f64 / n as f64 - p).abs() <= tol, "{d}: P(draw > {x})");
+            if p == 0.0 {
+                assert_eq!(d.sample_beyond(x, &mut rng), None, "{d}");
+                continue;
+            }
+            let draws: Vec<Nanos> = (0..n).map(|_| d.sample_beyond(x, &mut rng).unwrap()).collect();
+            assert!(draws.iter().all(|&v| v > x), "{d}: a conditional draw at or below {x}");
+            let q = d.tail_nanos(y) / p;
+            let got = draws.iter().filter(|&&v| v > y).count() as f64 / n as f64;
+            let tol = 4.0 * (q * (1.0 - q) / n as f64).sqrt() + 1e-12;
+            assert!((got - q).abs() <= tol, "{d}: P(draw > {y} | draw > {x}) = {got}, expected {q}");
+        }
+    }
+
+    #[test]
+    fn beyond_quantile_inverts_the_tail() {
+        for d in cases() {
+            for p in [0.5, 0.1, 1e-3, 1e-9] {
+                let x = d.beyond_quantile(p);
+                assert!(d.tail_nanos(x) <= p, "{d}, {p}");
+                assert!(x == 0 || d.tail_nanos(x - 1) > p, "{d}, {p}: not the smallest");
+            }
+        }
+        let exp = Dist::Exp { mean: 5 * MS };
+        let x = exp.beyond_quantile(1e-6) as f64;
+        assert!((x - 5.0 * MS as f64 * 1e6f64.ln()).abs() < 2.0, "{x}");
     }
 
     /// `P(X >= x)` differs from `P(X > x)` exactly at the atoms.
