@@ -12,6 +12,7 @@ use crate::lock::config::{
     MAX_SERVERS, NodeFault, Partition,
 };
 use crate::lock::faults::Crash;
+use crate::lock::rare::Estimator;
 use crate::lock::{ConfigError, DecideBy, EngineKind, LockConfig, TimerStart, Variant};
 use crate::node::PausePoint;
 use crate::time::{Exact, Nanos, parse_duration};
@@ -233,6 +234,9 @@ pub struct LockArgs {
     /// Master seed of every random stream; the same seed replays a sim run exactly
     #[arg(long, value_name = "N", value_parser = whole::<u64>, allow_negative_numbers = true, help = with_default("Master seed of every random stream; the same seed replays a sim run exactly", default_of(|c| c.seed.to_string())))]
     pub seed: Option<u64>,
+    /// How the rates are made: count, or rare (importance sampling of the stalls, for rates down to 1e-9; simulator only)
+    #[arg(long, value_name = "ESTIMATOR", value_parser = Estimator::parse, help = with_default("How the rates are made: count (plain counting), rare (importance sampling of the stalls --pause draws, for rates counting cannot reach; simulator only), or rare:THRESHOLD:SHARE (its proposal fixed, as a replay gives it)", default_of(|c| c.estimator.to_string())))]
+    pub estimator: Option<Estimator>,
     /// One of the design's own parameters, NAME=VALUE (a duration or a number), as the designs below list them; repeatable, one parameter each [default: the design's]
     #[arg(long, value_name = "NAME=VALUE", value_parser = crate::lock::params::ParamSetting::parse)]
     pub param: Vec<crate::lock::params::ParamSetting>,
@@ -291,6 +295,7 @@ impl LockArgs {
         set(&mut cfg.work, self.work);
         set(&mut cfg.pause, self.pause.clone());
         set(&mut cfg.pause_at, self.pause_at.map(PausePoint::from));
+        set(&mut cfg.estimator, self.estimator);
         for crash in &self.crash {
             match *crash {
                 Crash::Scripted(s) => cfg.script.push(s),

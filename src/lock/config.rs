@@ -7,6 +7,7 @@ use super::client::{DecideBy, TimerStart, Workload};
 pub use super::design::Variant;
 pub use super::faults::{NodeFault, Partition, Scripted, ScriptedFault};
 use super::params::{ParamError, Params};
+use super::rare::Estimator;
 use super::storage::Fencing;
 use super::topology::Topology;
 use crate::fault::{Dist, LinkPlan};
@@ -140,6 +141,10 @@ pub struct LockConfig {
     /// workload by [`LockConfig::event_budget`], far more than a live lock needs.
     #[serde(default)]
     pub max_events: Option<u64>,
+    /// How the rates are made: counting, or the rare-event estimator ([`super::rare`]), whose
+    /// proposal is filled in by its search before the run. Absent from the JSON of counting.
+    #[serde(default, skip_serializing_if = "Estimator::is_count")]
+    pub estimator: Estimator,
     /// Master seed of every random stream.
     pub seed: u64,
 }
@@ -223,6 +228,20 @@ pub enum ConfigError {
         "renewing every {renew} would renew about {per_section} times per section (at most {MAX_RENEWALS_PER_SECTION}): renew less often"
     )]
     RenewTooOften { renew: String, per_section: u64 },
+    /// The rare-event estimator on the threads engine, whose stalls are real sleeps it cannot
+    /// weigh run by run against a simulator's draws.
+    #[error(
+        "--estimator rare runs on the simulator (--engine sim): the threads engine's timing is the machine's"
+    )]
+    RareNeedsSim,
+    /// The rare-event estimator without stalls to tilt.
+    #[error("--estimator rare weighs the stalls --pause draws, and --pause is {0}: there is nothing to tilt")]
+    RareNeedsStalls(String),
+    /// The rare-event estimator beside a client stall it did not draw, which it could not weigh.
+    #[error(
+        "--estimator rare cannot weigh a client stall from --stall or --script: it weighs only the stalls --pause draws"
+    )]
+    RareForeignStall,
     /// An event budget of zero, or beyond the largest allowed.
     #[error("the event budget must be between 1 and {MAX_EVENTS} events (got {0})")]
     EventBudget(u64),
@@ -280,6 +299,7 @@ impl LockConfig {
             instance_period: None,
             horizon: None,
             max_events: None,
+            estimator: Estimator::Count,
             seed: 1,
         };
         variant.design().defaults(&mut cfg);
@@ -332,6 +352,7 @@ impl LockConfig {
             instance_period,
             horizon,
             max_events,
+            estimator,
             seed,
         );
         cfg.params = self.params.carry(&was.params, variant.design().params());
@@ -489,6 +510,26 @@ impl LockConfig {
                 && !(rho > -1.0 && rho < 1.0)
             {
                 return Err(ConfigError::Drift(rho));
+            }
+        }
+        if let Estimator::Rare(_) = self.estimator {
+            if self.engine != EngineKind::Sim {
+                return Err(ConfigError::RareNeedsSim);
+            }
+            if self.pause.tail_nanos(0) <= 0.0 {
+                return Err(ConfigError::RareNeedsStalls(self.pause.to_string()));
+            }
+            let client_stall = self.script.iter().any(|s| matches!(s.fault, ScriptedFault::Stall(_)))
+                || self.faults.iter().any(|f| {
+                    matches!(f, NodeFault::Stall { .. })
+                        && topology
+                            .resolve(f.target())
+                            .unwrap_or_default()
+                            .iter()
+                            .any(|&n| topology.client_of(n).is_some())
+                });
+            if client_stall {
+                return Err(ConfigError::RareForeignStall);
             }
         }
         Ok(())

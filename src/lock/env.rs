@@ -6,6 +6,7 @@
 //! any node: servers, storage and the outbox as well as clients.
 
 use super::config::{LinkScope, LockConfig, NodeFault, Partition, Scripted, ScriptedFault};
+use super::rare::{Estimator, Tilt};
 use super::topology::{Role, Topology};
 use crate::engine::{Env, PauseOutcome, Scheduled};
 use crate::fault::{Clock, Dist, LinkPlan};
@@ -21,6 +22,8 @@ const LINK_STREAM: u64 = 2;
 pub struct LockEnv {
     topology: Topology,
     pause: Dist,
+    /// The rare-event estimator's proposal, when it draws the stalls.
+    tilt: Option<Tilt>,
     pause_at: PausePoint,
     script: Vec<Scripted>,
     acquisitions: Vec<u64>,
@@ -39,6 +42,10 @@ impl LockEnv {
         LockEnv {
             topology: cfg.topology(),
             pause: cfg.pause.clone(),
+            tilt: match cfg.estimator {
+                Estimator::Rare(tilt) => tilt,
+                Estimator::Count => None,
+            },
             pause_at: cfg.pause_at,
             script: cfg.script.clone(),
             acquisitions: vec![0; cfg.clients],
@@ -96,7 +103,13 @@ impl Env for LockEnv {
                 ScriptedFault::Crash => return PauseOutcome::Crash,
                 ScriptedFault::Stall(d) => d,
             },
-            None if point == self.pause_at => self.pause.sample(&mut self.stall_rngs[client]),
+            None if point == self.pause_at => {
+                let rng = &mut self.stall_rngs[client];
+                match &self.tilt {
+                    Some(tilt) => tilt.draw(&self.pause, rng),
+                    None => self.pause.sample(rng),
+                }
+            }
             None => 0,
         };
         if stall == 0 { PauseOutcome::Continue } else { PauseOutcome::Stall(stall) }

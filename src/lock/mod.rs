@@ -25,6 +25,7 @@ pub mod msg;
 pub mod oracle;
 pub mod params;
 pub mod predict;
+pub mod rare;
 pub mod retry;
 pub mod runner;
 pub mod scenario;

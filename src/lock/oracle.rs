@@ -25,6 +25,7 @@
 use super::config::{LockConfig, Partition};
 use super::judge::{Finding, FindingKind, Judge};
 use super::msg::LockEvent;
+use super::rare::{Estimator, RareReport, Weigher};
 use super::topology::{Role, Topology};
 use crate::check::Rate;
 use crate::engine::{Ending, FaultEvent, Observer, RunEnd};
@@ -112,6 +113,9 @@ pub struct LockMetrics {
     pub end_ns: u64,
     /// Deliveries and timer firings the engine processed.
     pub engine_events: u64,
+    /// What the rare-event estimator did, when it made the rates ([`crate::lock::rare`]); the
+    /// counts beside its rates are then the run's own, made under its proposal.
+    pub rare: Option<RareReport>,
 }
 
 /// The rates, each over its natural total.
@@ -138,6 +142,11 @@ pub struct Rates {
 }
 
 impl LockMetrics {
+    /// The estimator that made the rates: `count` or `rare`.
+    pub fn estimator(&self) -> &'static str {
+        if self.rare.is_some() { "rare" } else { "count" }
+    }
+
     /// How many findings of `kind` the run counted.
     pub fn count(&self, kind: FindingKind) -> u64 {
         match kind {
@@ -185,6 +194,9 @@ struct MetricsJson<'a> {
     ending: Ending,
     end_ns: u64,
     engine_events: u64,
+    estimator: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rare: &'a Option<RareReport>,
 }
 
 impl Serialize for LockMetrics {
@@ -216,6 +228,8 @@ impl Serialize for LockMetrics {
             ending: m.ending,
             end_ns: m.end_ns,
             engine_events: m.engine_events,
+            estimator: m.estimator(),
+            rare: &m.rare,
         }
         .serialize(serializer)
     }
@@ -255,6 +269,8 @@ pub struct LockOracle {
     unavailable: Nanos,
     last: Nanos,
     error: Option<OracleError>,
+    /// The rare-event estimator's weights, when it draws the stalls.
+    weigher: Option<Weigher>,
 }
 
 impl LockOracle {
@@ -275,6 +291,12 @@ impl LockOracle {
             unavailable: 0,
             last: 0,
             error: None,
+            weigher: match cfg.estimator {
+                Estimator::Rare(Some(tilt)) => {
+                    Some(Weigher::new(tilt, &cfg.pause, cfg.clients, cfg.planned_acquisitions()))
+                }
+                _ => None,
+            },
         }
     }
 
@@ -350,8 +372,13 @@ impl LockOracle {
             return Err(error);
         }
         self.advance(end.at);
-        let tally = &mut self.tally;
-        self.judge.finish(end.ending == Ending::Quiescent, &mut |f| tally.add(&f));
+        let (tally, weigher) = (&mut self.tally, &mut self.weigher);
+        self.judge.finish(end.ending == Ending::Quiescent, &mut |f| {
+            tally.add(&f);
+            if let Some(w) = weigher.as_mut() {
+                w.found(&f);
+            }
+        });
         let t = &self.tally;
         let count = |kind| t.get(kind);
         let n = self.judge.entries();
@@ -369,6 +396,18 @@ impl LockOracle {
             count(FindingKind::Abort),
         );
         let latency = &self.latency;
+        let mut rates = Rates {
+            overlap: Rate::new(overlaps, n),
+            stale_accepted: Rate::new(stale_accepted, n),
+            stale_rejected: Rate::new(stale_rejected, n),
+            lost_update: Rate::new(lost_updates, accepted_writes),
+            duplicate_effect: Rate::new(duplicate_effects, self.effects),
+            stale_effect: Rate::new(stale_effects, self.effects),
+            abort: Rate::new(aborts, n),
+            disagreement: Rate::new(disagreements, instances),
+            unwaited_expiry: Rate::new(self.unwaited_expiries, self.expiries),
+        };
+        let rare = self.weigher.as_ref().map(|w| rates.weigh(w, n));
         Ok(LockMetrics {
             acquisitions: n,
             overlaps,
@@ -387,17 +426,7 @@ impl LockOracle {
             instances,
             accepted_writes,
             effects: self.effects,
-            rates: Rates {
-                overlap: Rate::new(overlaps, n),
-                stale_accepted: Rate::new(stale_accepted, n),
-                stale_rejected: Rate::new(stale_rejected, n),
-                lost_update: Rate::new(lost_updates, accepted_writes),
-                duplicate_effect: Rate::new(duplicate_effects, self.effects),
-                stale_effect: Rate::new(stale_effects, self.effects),
-                abort: Rate::new(aborts, n),
-                disagreement: Rate::new(disagreements, instances),
-                unwaited_expiry: Rate::new(self.unwaited_expiries, self.expiries),
-            },
+            rates,
             acquire_latency_ns: Latency {
                 p50: latency.value_at_quantile(0.5).min(self.longest_wait),
                 p99: latency.value_at_quantile(0.99).min(self.longest_wait),
@@ -408,7 +437,31 @@ impl LockOracle {
             ending: end.ending,
             end_ns: end.at,
             engine_events: end.events,
+            rare,
         })
+    }
+}
+
+impl Rates {
+    /// Replaces each rate the rare-event estimator makes by its weighted estimate (the counts
+    /// stay the run's own), and returns what it did. `n` is the run's acquisitions.
+    fn weigh(&mut self, weigher: &Weigher, n: u64) -> RareReport {
+        use FindingKind as K;
+        let mut kinds = Vec::new();
+        let mut set = |name: &str, rate: &mut Rate, of: &[FindingKind]| {
+            let w = weigher.rate(of, rate.of, n);
+            rate.rate = w.rate;
+            rate.ci95 = w.ci95;
+            kinds.push((name.to_string(), w));
+        };
+        set("overlap", &mut self.overlap, &[K::Overlap, K::HarmlessOverlap]);
+        set("stale_accepted", &mut self.stale_accepted, &[K::StaleAccepted]);
+        set("stale_rejected", &mut self.stale_rejected, &[K::StaleRefused]);
+        set("duplicate_effect", &mut self.duplicate_effect, &[K::DuplicateEffect]);
+        set("stale_effect", &mut self.stale_effect, &[K::StaleEffect]);
+        set("abort", &mut self.abort, &[K::Abort]);
+        set("disagreement", &mut self.disagreement, &[K::Disagreement]);
+        weigher.report(kinds)
     }
 }
 
@@ -431,6 +484,9 @@ impl Observer<LockEvent> for LockOracle {
                 }
             }
             LockEvent::Entered { client, .. } => {
+                if let Some(w) = self.weigher.as_mut() {
+                    w.entered(client);
+                }
                 if let Some(since) = self.judge.clients()[client].waiting_since {
                     self.latency.record(at - since).expect("an auto-resizing histogram records any u64");
                     self.longest_wait = self.longest_wait.max(at - since);
@@ -439,19 +495,41 @@ impl Observer<LockEvent> for LockOracle {
             LockEvent::Effect { .. } => self.effects += 1,
             _ => {}
         }
-        let tally = &mut self.tally;
-        self.judge.event(at, event, &mut |f| tally.add(&f));
+        let (tally, weigher) = (&mut self.tally, &mut self.weigher);
+        self.judge.event(at, event, &mut |f| {
+            tally.add(&f);
+            if let Some(w) = weigher.as_mut() {
+                w.found(&f);
+            }
+        });
+        // A window closes after the findings its last section's exit settles.
+        if let (LockEvent::Left { client, .. }, Some(w)) = (event, self.weigher.as_mut()) {
+            w.closed(*client);
+        }
     }
 
     fn fault(&mut self, at: Nanos, node: NodeId, fault: FaultEvent) {
         self.advance(at);
         match self.topology.role(node) {
             Some(Role::Client(client)) => match fault {
-                FaultEvent::StallBegin { .. } => self.judge.stall(client, true),
+                FaultEvent::StallBegin { until } => {
+                    self.judge.stall(client, true);
+                    if let Some(w) = self.weigher.as_mut() {
+                        w.stalled(client, until - at);
+                    }
+                }
                 FaultEvent::StallEnd => self.judge.stall(client, false),
                 FaultEvent::Crash => {
-                    let tally = &mut self.tally;
-                    self.judge.crash(client, &mut |f| tally.add(&f));
+                    let (tally, weigher) = (&mut self.tally, &mut self.weigher);
+                    self.judge.crash(client, &mut |f| {
+                        tally.add(&f);
+                        if let Some(w) = weigher.as_mut() {
+                            w.found(&f);
+                        }
+                    });
+                    if let Some(w) = self.weigher.as_mut() {
+                        w.closed(client);
+                    }
                 }
                 FaultEvent::ClockJump { .. } => {}
             },

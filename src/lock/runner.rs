@@ -4,9 +4,12 @@ use super::config::{ConfigError, EngineKind, LockConfig};
 use super::env::LockEnv;
 use super::oracle::OracleError;
 use super::oracle::{LockMetrics, LockOracle};
+use super::rare::{self, Estimator, Tilt};
 use super::world;
 use crate::engine::{Observer, sim};
 use crate::lock::msg::LockEvent;
+use crate::rng;
+use rand::RngCore;
 use serde::Serialize;
 
 /// A run's configuration and its metrics, as `faultline lock --json` prints them.
@@ -44,6 +47,9 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(
     extra: &mut X,
 ) -> Result<LockReport, RunError> {
     cfg.validate()?;
+    if cfg.estimator == Estimator::Rare(None) {
+        return run_observed(&with_proposal(cfg)?, extra);
+    }
     let oracle = LockOracle::new(cfg);
     let metrics = match cfg.engine {
         EngineKind::Sim => {
@@ -57,6 +63,30 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(
     };
     Ok(LockReport { seed: cfg.seed, config: cfg.clone(), metrics })
 }
+
+/// `cfg` with the rare-event estimator's proposal chosen by [`rare::search`]'s pilot runs: each
+/// a small run of `cfg` under a trial threshold, on a seed of its own derived from `cfg`'s, so
+/// the same configuration always chooses the same proposal (and a replay replays the run).
+pub fn with_proposal(cfg: &LockConfig) -> Result<LockConfig, RunError> {
+    let share = Tilt::share_for(cfg.planned_acquisitions());
+    let mut pilots = 0;
+    let tilt = rare::search(&cfg.pause, share, |tilt| {
+        pilots += 1;
+        let mut pilot = cfg.clone();
+        pilot.estimator = Estimator::Rare(Some(tilt));
+        pilot.acquisitions = cfg.acquisitions.min(rare::PILOT_ACQUISITIONS);
+        pilot.instances = cfg.instances.min(rare::PILOT_ACQUISITIONS / cfg.clients as u64).max(1);
+        pilot.seed = rng::stream(cfg.seed, &[PILOT_STREAM, pilots]).next_u64();
+        let metrics = run(&pilot)?.metrics;
+        Ok::<_, RunError>(metrics.rare.expect("a run under a proposal weighs its findings"))
+    })?;
+    let mut resolved = cfg.clone();
+    resolved.estimator = Estimator::Rare(Some(tilt));
+    Ok(resolved)
+}
+
+/// The random stream the pilots' seeds come from.
+const PILOT_STREAM: u64 = 7;
 
 /// Runs `cfg` on the interleaving driver ([`crate::engine::interleave`]): the clients get a thread
 /// each, the servers, storage and outbox run inside the steps that message them, and the order of
