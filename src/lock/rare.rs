@@ -227,14 +227,23 @@ pub struct RareReport {
     pub long_weight: f64,
     /// Stalls beyond the threshold.
     pub long_stalls: u64,
-    /// Windows in which a safety finding was made.
-    pub long_findings: u64,
+    /// Long stalls whose own section broke safety.
+    pub long_hits: u64,
     /// Each estimated kind, by its report name.
     pub kinds: Vec<(String, Weighed)>,
     /// Why an estimate is not to be trusted, one line each; empty when every one is.
     pub doubts: Vec<String>,
     /// What the estimator leaves to counting.
     pub not_estimated: Vec<&'static str>,
+}
+
+/// The client whose section a finding is about: the holder that was overlapped, or the one that
+/// acted late.
+fn about(finding: &Finding) -> Option<usize> {
+    match *finding {
+        Finding::Overlap { holder, .. } | Finding::OverlapSettled { holder, .. } => Some(holder),
+        _ => finding.client(),
+    }
 }
 
 /// The kinds the estimator weighs; the others are counted.
@@ -268,9 +277,10 @@ pub struct Weigher {
     /// Per kind: the sum of the positive weights, of their squares, and the largest.
     kish: [(f64, f64, f64); KINDS],
     long_stalls: u64,
-    /// Windows with a safety finding, and whether the open one has had one.
-    long_findings: u64,
-    window_hit: bool,
+    /// Per client: its open section stalled long, and that section broke safety.
+    long: Vec<bool>,
+    hit: Vec<bool>,
+    long_hits: u64,
 }
 
 impl Weigher {
@@ -291,8 +301,9 @@ impl Weigher {
             total: [0.0; KINDS],
             kish: [(0.0, 0.0, 0.0); KINDS],
             long_stalls: 0,
-            long_findings: 0,
-            window_hit: false,
+            long: vec![false; clients],
+            hit: vec![false; clients],
+            long_hits: 0,
         }
     }
 
@@ -306,6 +317,8 @@ impl Weigher {
     pub fn stalled(&mut self, client: usize, span: Nanos) {
         if span > self.tilt.threshold {
             self.long_stalls += 1;
+            self.long[client] = true;
+            self.hit[client] = false;
             self.taint(client);
         }
     }
@@ -338,13 +351,11 @@ impl Weigher {
     /// until a section closes without one.
     pub fn closed(&mut self, client: usize) {
         let dirty = std::mem::replace(&mut self.dirty[client], false);
+        self.long[client] = false;
         if std::mem::replace(&mut self.tainted[client], false) {
             self.open -= 1;
             if self.open == 0 {
                 self.lingering = dirty;
-                if !dirty {
-                    self.window_hit = false;
-                }
             }
         }
     }
@@ -353,13 +364,10 @@ impl Weigher {
     pub fn found(&mut self, finding: &Finding) {
         let window = self.window();
         let w = if window { self.long_weight } else { 1.0 };
-        if window && finding.violates().is_some() {
-            if let Some(c) = finding.client() {
-                self.dirty[c] = true;
-            }
-            if !self.window_hit {
-                self.window_hit = true;
-                self.long_findings += 1;
+        if let (true, Some(_), Some(c)) = (window, finding.violates(), about(finding)) {
+            self.dirty[c] = true;
+            if self.long[c] && !std::mem::replace(&mut self.hit[c], true) {
+                self.long_hits += 1;
             }
         }
         for (kind, by) in finding.counts().into_iter().flatten() {
@@ -419,7 +427,7 @@ impl Weigher {
             tail_mass: self.tail_mass,
             long_weight: self.long_weight,
             long_stalls: self.long_stalls,
-            long_findings: self.long_findings,
+            long_hits: self.long_hits,
             kinds,
             doubts,
             not_estimated: vec!["lost updates", "blocked", "stuck"],
@@ -431,7 +439,7 @@ impl Weigher {
         if report.long_stalls == 0 {
             0.0
         } else {
-            (report.long_findings as f64 / report.long_stalls as f64).min(1.0)
+            (report.long_hits as f64 / report.long_stalls as f64).min(1.0)
         }
     }
 }
@@ -445,38 +453,50 @@ const DEEPEST_DECADE: u32 = 18;
 
 /// Chooses the threshold for a run of `law`: `pilot(tilt)` runs a pilot under `tilt` and
 /// returns its report. The threshold is lowered a decade of tail mass at a time, from 10^-1,
-/// until at least a third of the long stalls cause a safety finding; where nearly all of them
-/// do, the threshold may sit above the smallest stall that breaks the lock, which would cost
-/// the estimate its precision, so it is lowered to twice the tail mass. The share of the
-/// returned tilt is `share`.
+/// until at least a third of the long stalls break the lock. Then it must sit below the
+/// smallest stall that does, or the stalls between would go uncounted: as long as more than 90%
+/// of the long stalls break the lock (none falling short says the threshold may be above that
+/// stall), it is lowered by half a decade more, at most [`LOWERINGS`] times. The share of the
+/// returned tilt is `share`; beside it, the doubt the report must carry when the search did not
+/// settle ([`UNSETTLED`], [`NO_BREAK`]).
 pub fn search<E>(
     law: &Dist,
     share: f64,
     mut pilot: impl FnMut(Tilt) -> Result<RareReport, E>,
-) -> Result<Tilt, E> {
+) -> Result<(Tilt, Option<&'static str>), E> {
     let at = |decade: f64| Tilt { threshold: law.beyond_quantile(10f64.powf(-decade)), share: PILOT_SHARE };
-    let mut best: Option<(f64, f64)> = None;
+    let mut found = None;
     for decade in 1..=DEEPEST_DECADE {
         let d = f64::from(decade);
-        let tilt = at(d);
-        if law.tail_nanos(tilt.threshold) <= 0.0 {
+        if law.tail_nanos(at(d).threshold) <= 0.0 {
             break;
         }
-        let hit = Weigher::hit_share(&pilot(tilt)?);
-        if hit > best.map_or(0.0, |(_, h)| h) {
-            best = Some((d, hit));
-        }
+        let hit = Weigher::hit_share(&pilot(at(d))?);
         if hit >= 1.0 / 3.0 {
-            // Nearly every long stall breaking the lock says the threshold may sit above the
-            // smallest stall that does: doubling the tail mass costs at most half the samples.
-            let d = if hit > 0.9 { d - 2f64.log10() } else { d };
-            best = Some((d, hit));
+            found = Some((d, hit));
             break;
         }
     }
-    let decade = best.map_or(2.0, |(d, _)| d);
-    Ok(Tilt { threshold: at(decade).threshold, share })
+    let Some((mut decade, mut hit)) = found else {
+        // No long stall broke the lock: stalls do not, at any depth tried.
+        return Ok((Tilt { threshold: at(2.0).threshold, share }, Some(NO_BREAK)));
+    };
+    let mut lowerings = 0;
+    while hit > 0.9 && lowerings < LOWERINGS && decade > 0.5 {
+        decade -= 0.5;
+        lowerings += 1;
+        hit = Weigher::hit_share(&pilot(at(decade))?);
+    }
+    Ok((Tilt { threshold: at(decade).threshold, share }, (hit > 0.9).then_some(UNSETTLED)))
 }
+
+/// The search's doubt when no long stall broke the lock at any depth.
+pub const NO_BREAK: &str = "no long stall broke the lock in the threshold search: if stalls can break it, the estimate misses how";
+/// The search's doubt when the threshold could not be brought below the stalls that break the lock.
+pub const UNSETTLED: &str = "nearly every long stall broke the lock at every threshold tried: stalls just above the threshold may go uncounted";
+
+/// The most half-decades [`search`] lowers the threshold by to find stalls that fall short.
+pub const LOWERINGS: u32 = 6;
 
 #[cfg(test)]
 mod tests {

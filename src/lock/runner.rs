@@ -48,7 +48,12 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(
 ) -> Result<LockReport, RunError> {
     cfg.validate()?;
     if cfg.estimator == Estimator::Rare(None) {
-        return run_observed(&with_proposal(cfg)?, extra);
+        let (resolved, doubt) = with_proposal(cfg)?;
+        let mut report = run_observed(&resolved, extra)?;
+        if let (Some(doubt), Some(rare)) = (doubt, report.metrics.rare.as_mut()) {
+            rare.doubts.insert(0, doubt.to_string());
+        }
+        return Ok(report);
     }
     let oracle = LockOracle::new(cfg);
     let metrics = match cfg.engine {
@@ -67,10 +72,11 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(
 /// `cfg` with the rare-event estimator's proposal chosen by [`rare::search`]'s pilot runs: each
 /// a small run of `cfg` under a trial threshold, on a seed of its own derived from `cfg`'s, so
 /// the same configuration always chooses the same proposal (and a replay replays the run).
-pub fn with_proposal(cfg: &LockConfig) -> Result<LockConfig, RunError> {
+/// Beside it, the search's doubt, if it did not settle.
+pub fn with_proposal(cfg: &LockConfig) -> Result<(LockConfig, Option<&'static str>), RunError> {
     let share = Tilt::share_for(cfg.planned_acquisitions());
     let mut pilots = 0;
-    let tilt = rare::search(&cfg.pause, share, |tilt| {
+    let (tilt, doubt) = rare::search(&cfg.pause, share, |tilt| {
         pilots += 1;
         let mut pilot = cfg.clone();
         pilot.estimator = Estimator::Rare(Some(tilt));
@@ -82,7 +88,7 @@ pub fn with_proposal(cfg: &LockConfig) -> Result<LockConfig, RunError> {
     })?;
     let mut resolved = cfg.clone();
     resolved.estimator = Estimator::Rare(Some(tilt));
-    Ok(resolved)
+    Ok((resolved, doubt))
 }
 
 /// The random stream the pilots' seeds come from.

@@ -30,7 +30,13 @@ pub fn lock_table(report: &LockReport) -> String {
     out.push_str(&config_summary(cfg));
     out.push_str("\n\n");
 
-    let mut rows: Vec<[String; 5]> = vec![cells(["metric", "count", "rate", "95% CI", "out of"])];
+    // Every rate says which estimator made it; under the rare one the counts are the run's own,
+    // made under its proposal, and only the rates stand for the law.
+    let (count, rate) = match m.rare {
+        Some(_) => ("count*", "rate (rare)"),
+        None => ("count", "rate (count)"),
+    };
+    let mut rows: Vec<[String; 5]> = vec![cells(["metric", count, rate, "95% CI", "out of"])];
     rows.push(cells(["acquisitions", &m.acquisitions.to_string(), "", "", ""]));
     let per_acq = format!("{} acquisitions", m.acquisitions);
     rows.push(rate_row("overlaps", &m.rates.overlap, &per_acq));
@@ -40,7 +46,12 @@ pub fn lock_table(report: &LockReport) -> String {
     match cfg.workload {
         Workload::Increment => {
             let per_write = format!("{} accepted writes", m.accepted_writes);
-            rows.push(rate_row("lost updates", &m.rates.lost_update, &per_write));
+            if m.rare.is_some() {
+                // Found only at the end of a run: the estimator cannot weigh them.
+                rows.push(cells(["lost updates", &m.lost_updates.to_string(), "-", "not estimated", &per_write]));
+            } else {
+                rows.push(rate_row("lost updates", &m.rates.lost_update, &per_write));
+            }
             rows.push(rate_row("duplicate effects", &m.rates.duplicate_effect, &per_effect));
             rows.push(rate_row("stale effects", &m.rates.stale_effect, &per_effect));
         }
@@ -55,6 +66,9 @@ pub fn lock_table(report: &LockReport) -> String {
     rows.push(cells(["blocked", &m.blocked.to_string(), "", "", &format!("{} clients", cfg.clients)]));
     rows.push(cells(["stuck", &m.stuck.to_string(), "", "", &format!("{} clients", cfg.clients)]));
     out.push_str(&align(&rows, &[false, true, true, false, false]));
+    if let Some(rare) = &m.rare {
+        out.push_str(&rare_notes(rare, &cfg.pause));
+    }
 
     let label = |name: &str| format!("{name:<19}");
     out.push('\n');
@@ -70,8 +84,9 @@ pub fn lock_table(report: &LockReport) -> String {
             Human(lat.mean.round() as u64)
         )
     };
-    let _ = writeln!(out, "{}{latency}", label("acquire latency"));
-    let _ = writeln!(out, "{}{} of the run", label("unavailable"), fraction(m.unavailable));
+    let proposal = if m.rare.is_some() { " (under the proposal, not the law)" } else { "" };
+    let _ = writeln!(out, "{}{latency}{proposal}", label("acquire latency"));
+    let _ = writeln!(out, "{}{} of the run{proposal}", label("unavailable"), fraction(m.unavailable));
     let _ = writeln!(
         out,
         "{}{} at {} ({} engine events of a budget of {})",
@@ -85,6 +100,40 @@ pub fn lock_table(report: &LockReport) -> String {
     for line in verdict(cfg, m) {
         out.push_str(&line);
         out.push('\n');
+    }
+    out
+}
+
+/// What the rare-event estimator did, under its table: the proposal, the weights, the effective
+/// samples of each rate it made, what it left to counting, and every doubt.
+fn rare_notes(rare: &crate::lock::rare::RareReport, law: &crate::fault::Dist) -> String {
+    let mut out = format!(
+        "* rates by importance sampling (--estimator rare): 1 stall in {:.0} drawn beyond {} \
+         (P = {} under {law}), a finding near such a stall weighted {}; the counts are this run's, \
+         under that proposal\n",
+        1.0 / rare.share,
+        Human(rare.threshold_ns),
+        fraction(rare.tail_mass),
+        fraction(rare.long_weight),
+    );
+    let ess: Vec<String> = rare
+        .kinds
+        .iter()
+        .filter(|(_, w)| w.ess > 0.0)
+        .map(|(name, w)| format!("{} {:.0}", name.replace('_', " "), w.ess))
+        .collect();
+    if !ess.is_empty() {
+        let _ = writeln!(out, "  effective samples: {}", ess.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "  {} long stalls, {} of them breaking the lock; counted, not estimated: {}",
+        rare.long_stalls,
+        rare.long_hits,
+        rare.not_estimated.join(", ")
+    );
+    for doubt in &rare.doubts {
+        let _ = writeln!(out, "  NOT TO BE TRUSTED: {doubt}");
     }
     out
 }
@@ -301,12 +350,15 @@ fn rate_row(name: &str, r: &Rate, of: &str) -> [String; 5] {
 /// A rate with at least four decimals and three significant digits, so that 2e-5 does not print
 /// as 0.0000 and 0.3679 does not print as 0.368.
 pub fn fraction(x: f64) -> String {
-    // Wilson's lower bound at zero successes lands a rounding error above 0.
-    if x.abs() < 1e-12 {
+    if x == 0.0 {
         return "0".to_string();
     }
     if !x.is_finite() {
         return x.to_string();
+    }
+    // The rare-event estimator reaches rates whose decimals would be mostly zeros.
+    if x.abs() < 1e-5 {
+        return format!("{x:.3e}");
     }
     let digits = (2 - x.abs().log10().floor() as i32).clamp(4, 12) as usize;
     format!("{x:.digits$}")
