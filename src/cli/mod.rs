@@ -3,6 +3,7 @@
 //! ```text
 //! faultline                  the default demonstration (what `cargo run --release` shows)
 //! faultline lock [FLAGS]     one lock configuration: a table of every metric, or --json
+//! faultline advise [FLAGS]   the shortest lease meeting a --target rate, and the alternatives
 //! faultline table            the outcome table of docs/model.md §5, every cell measured, with details
 //! faultline smr [FLAGS]      the replication lower bound: worlds A, B, C round by round and the
 //!                            horn a protocol is on, or --stress for violation rates
@@ -26,6 +27,7 @@
 //! reason an error repeats a bad value at most once, shortened and escaped by
 //! [`Quoted`], however long it is or whatever it contains.
 
+mod advise;
 mod lock;
 pub mod progress;
 pub mod replay;
@@ -81,6 +83,9 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         tokens: Vec<String>,
     },
+    /// The shortest lease whose violation rate meets --target, with its interval and costs, beside
+    /// the alternatives (margin, lock-delay, fencing): `faultline advise --pause exp:5ms --target 1e-6`.
+    Advise(Box<advise::AdviseArgs>),
     /// Join the CSV shards of one sweep (`--shard K/N`) into the table the whole sweep writes.
     Merge(sweep::MergeArgs),
     /// Replay one run and show the timeline around its first violation, as text and as a
@@ -140,6 +145,10 @@ where
     let written = match cli.command {
         None => crate::demo::print(stdout),
         Some(Command::Lock(args)) => match lock::run(&args, &replay_words(&argv)) {
+            Ok(text) => stdout.write_all(text.as_bytes()),
+            Err(e) => return fail(stderr, USAGE, &e),
+        },
+        Some(Command::Advise(args)) => match advise::run(&args) {
             Ok(text) => stdout.write_all(text.as_bytes()),
             Err(e) => return fail(stderr, USAGE, &e),
         },

@@ -14,6 +14,7 @@
 //! `report::LockVerdict` says which property broke, and [`scenario`] judges each cell of the outcome
 //! table of docs/model.md §5 on the kinds its row promises.
 
+pub mod advise;
 pub mod client;
 pub mod config;
 pub mod design;

@@ -491,7 +491,8 @@ pub fn search<E>(
 }
 
 /// The search's doubt when no long stall broke the lock at any depth.
-pub const NO_BREAK: &str = "no long stall broke the lock in the threshold search: if stalls can break it, the estimate misses how";
+pub const NO_BREAK: &str =
+    "no long stall broke the lock in the threshold search: if stalls can break it, the estimate misses how";
 /// The search's doubt when the threshold could not be brought below the stalls that break the lock.
 pub const UNSETTLED: &str = "nearly every long stall broke the lock at every threshold tried: stalls just above the threshold may go uncounted";
 

@@ -8,6 +8,7 @@
 //! [`smr`] renders the replication laboratory's worlds and stress sweeps; [`mermaid`] writes and
 //! checks the sequence diagrams of replayed runs.
 
+pub mod advise;
 pub mod mermaid;
 pub mod results;
 pub mod smr;
@@ -48,7 +49,13 @@ pub fn lock_table(report: &LockReport) -> String {
             let per_write = format!("{} accepted writes", m.accepted_writes);
             if m.rare.is_some() {
                 // Found only at the end of a run: the estimator cannot weigh them.
-                rows.push(cells(["lost updates", &m.lost_updates.to_string(), "-", "not estimated", &per_write]));
+                rows.push(cells([
+                    "lost updates",
+                    &m.lost_updates.to_string(),
+                    "-",
+                    "not estimated",
+                    &per_write,
+                ]));
             } else {
                 rows.push(rate_row("lost updates", &m.rates.lost_update, &per_write));
             }
