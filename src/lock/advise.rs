@@ -192,7 +192,7 @@ pub fn shortest_lease(cfg: &LockConfig, measure: Measure, target: f64) -> Result
             (None, Some(b)) => (b.lease_ns as f64 / step) as Nanos,
             _ => unreachable!("the loop runs while one side is missing"),
         };
-        if evaluations.len() >= MAX_EVALUATIONS / 2 || next < 1_000 || next > MAX_LEASE {
+        if evaluations.len() >= MAX_EVALUATIONS / 2 || !(1_000..=MAX_LEASE).contains(&next) {
             let (met, lease) = match (above, below) {
                 (None, Some(b)) => ("met at every lease tried, down to", b.lease_ns),
                 (Some(a), _) => ("not met at any lease tried, up to", a.lease_ns),

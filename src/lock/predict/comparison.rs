@@ -128,16 +128,23 @@ fn rate_comparison(
     rate: Rate,
     needs: Needs,
 ) -> Comparison {
+    // Under the rare-event estimator an unwaited expiry is one of its long stalls, which stands
+    // for `long_weight` of the law's, and the tolerance is four of the estimate's own standard
+    // errors (its 95% interval is 1.96 of them) instead of a binomial count's.
+    let (unwaited_weight, tolerance) = match &m.rare {
+        Some(rare) => (rare.long_weight, (rate.ci95[1] - rate.ci95[0]) / 2.0 * 4.0 / 1.959_963_984_540_054),
+        None => (1.0, crate::check::stats::tolerance(predicted, rate.of)),
+    };
     let assumption = if needs == Needs::Nothing || m.unwaited_expiries == 0 {
         Assumption::Held
     } else {
-        Assumption::FailedBelow(m.unwaited_expiries as f64 / rate.of.max(1) as f64)
+        Assumption::FailedBelow(m.unwaited_expiries as f64 * unwaited_weight / rate.of.max(1) as f64)
     };
     Comparison {
         predicted,
         measured: rate.rate,
         trials: rate.of,
-        tolerance: crate::check::stats::tolerance(predicted, rate.of),
+        tolerance,
         shortfall: if needs == Needs::NextGrantBeforeTheEnd {
             end_of_run_shortfall(cfg, predicted, rate.of)
         } else {
@@ -296,7 +303,13 @@ pub const PREDICTED: [&str; 6] =
 /// only for a steady run, [`ContentionComparison::steady`]).
 pub fn comparisons(cfg: &LockConfig, m: &LockMetrics) -> [(&'static str, Option<Comparison>); 6] {
     let p = predict(cfg).unwrap_or_default();
-    let stale = Rate::new(m.stale_accepted + m.stale_rejected, m.acquisitions);
+    let mut stale = Rate::new(m.stale_accepted + m.stale_rejected, m.acquisitions);
+    if m.rare.is_some() {
+        // Weighted rates add; so do their intervals' ends, which is conservative.
+        let (a, r) = (m.rates.stale_accepted, m.rates.stale_rejected);
+        stale.rate = a.rate + r.rate;
+        stale.ci95 = [a.ci95[0] + r.ci95[0], a.ci95[1] + r.ci95[1]];
+    }
     let rates = [
         (p.overlap_rate, m.rates.overlap, Needs::NextGrantBeforeTheEnd),
         (p.stale_rate, stale, Needs::NextGrantBeforeTheEnd),
@@ -306,7 +319,8 @@ pub fn comparisons(cfg: &LockConfig, m: &LockMetrics) -> [(&'static str, Option<
     let rate = |(predicted, rate, needs): (Option<f64>, Rate, Needs)| {
         predicted.filter(|_| rate.of > 0).map(|predicted| rate_comparison(cfg, m, predicted, rate, needs))
     };
-    let contention = check_contention(cfg, m).filter(|c| c.steady);
+    // Waits and unavailability under the rare-event estimator's proposal are not the law's.
+    let contention = check_contention(cfg, m).filter(|c| c.steady && m.rare.is_none());
     let [overlap, stale, abort, disagreement] = rates.map(rate);
     let figures = [
         overlap,
