@@ -229,12 +229,30 @@ pub struct RareReport {
     pub long_stalls: u64,
     /// Long stalls whose own section broke safety.
     pub long_hits: u64,
-    /// Each estimated kind, by its report name.
+    /// Each estimated kind, by its report name (a JSON object, in this order, of the effective
+    /// sample size and the top share: the rate and interval are the report's `rates`).
+    #[serde(serialize_with = "in_order")]
     pub kinds: Vec<(String, Weighed)>,
     /// Why an estimate is not to be trusted, one line each; empty when every one is.
     pub doubts: Vec<String>,
     /// What the estimator leaves to counting.
     pub not_estimated: Vec<&'static str>,
+}
+
+/// Pairs as a map, in their order, each with what the rates beside it do not say:
+/// `{"overlap": {"ess": ..., "top_share": ...}, ...}`.
+fn in_order<S: serde::Serializer>(pairs: &[(String, Weighed)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    #[derive(Serialize)]
+    struct Weights {
+        ess: f64,
+        top_share: f64,
+    }
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (name, w) in pairs {
+        map.serialize_entry(name, &Weights { ess: w.ess, top_share: w.top_share })?;
+    }
+    map.end()
 }
 
 /// The client whose section a finding is about: the holder that was overlapped, or the one that

@@ -4,6 +4,7 @@ use super::table::flatten;
 use super::{Laboratory, Refusal};
 use crate::engine::{Ending, RunEnd};
 use crate::flags::{LockArgs, LockFlagError, first_line};
+use crate::lock::rare::{Estimator, MAX_TILT_SHARE, Tilt};
 use crate::lock::predict::comparisons;
 use crate::lock::{ConfigError, EngineKind, LockConfig, Variant};
 use crate::lock::{LockMetrics, LockOracle};
@@ -51,8 +52,11 @@ impl Laboratory for LockLab {
         let consensus = increment.clone().consensus(crate::lock::DecideBy::Ack);
         // Then every registered design, for its own parameters' columns.
         let designs = crate::lock::design::all().into_iter().map(|v| LockConfig::new(v, EngineKind::Sim));
+        // And a run of the rare-event estimator, for its proposal and weights.
+        let mut rare = increment.clone();
+        rare.estimator = Estimator::Rare(Some(Tilt { threshold: 0, share: MAX_TILT_SHARE }));
         let mut columns: Vec<String> = Vec::new();
-        for cfg in [increment, consensus].into_iter().chain(designs) {
+        for cfg in [increment, consensus, rare].into_iter().chain(designs) {
             let nothing = LockOracle::new(&cfg)
                 .finish(RunEnd { at: 0, ending: Ending::Finished, events: 0 })
                 .expect("an oracle that saw nothing has nothing it cannot place");
