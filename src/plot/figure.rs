@@ -100,6 +100,9 @@ pub enum Kind {
     ClosedForm,
     /// Isolated reference points: squares with whiskers for their band, not joined.
     Reference,
+    /// An estimate that is not a count (an importance-sampling estimator's, of a rate too small
+    /// to count): circles joined by a line, with capped error bars for the interval it gives.
+    Estimated,
 }
 
 /// One point of a series.

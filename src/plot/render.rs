@@ -72,6 +72,7 @@ fn failed<E: std::fmt::Display>(e: E) -> PlotError {
 #[derive(Default)]
 struct Seen {
     band: bool,
+    error_bars: bool,
     off: bool,
     assumption: bool,
     unfinished: bool,
@@ -113,6 +114,7 @@ pub fn svg(plot: &Plot) -> Result<String, PlotError> {
         plot,
         &Seen {
             band: true,
+            error_bars: true,
             off: true,
             assumption: true,
             unfinished: true,
@@ -382,7 +384,10 @@ fn draw_panel(
         for run in runs.iter().filter(|r| !r.is_empty()) {
             let banded: Vec<(f64, (f64, f64))> =
                 run.iter().filter_map(|(px, _, band)| Some((*px, (*band)?))).collect();
-            seen.band |= !banded.is_empty();
+            match s.kind {
+                Kind::Estimated => seen.error_bars |= !banded.is_empty(),
+                _ => seen.band |= !banded.is_empty(),
+            }
             match s.kind {
                 Kind::Measured if banded.len() > 1 => {
                     let outline: Vec<(f64, f64)> = banded
@@ -399,12 +404,24 @@ fn draw_panel(
                         }))
                         .map_err(failed)?;
                 }
+                Kind::Estimated => {
+                    // Caps tell an estimator's error bar from a count's whisker.
+                    for (px, (lo, hi)) in &banded {
+                        let bar = PathElement::new(vec![(*px, *lo), (*px, *hi)], c.stroke_width(2));
+                        let cap = |v: f64| {
+                            EmptyElement::at((*px, v))
+                                + PathElement::new(vec![(-5, 0), (5, 0)], c.stroke_width(2))
+                        };
+                        chart.draw_series([bar]).map_err(failed)?;
+                        chart.draw_series([cap(*lo), cap(*hi)]).map_err(failed)?;
+                    }
+                }
                 Kind::ClosedForm => {}
             }
             let line: Vec<(f64, f64)> = run.iter().map(|(px, py, _)| (*px, *py)).collect();
             match (s.kind, line.len()) {
-                (Kind::Reference, _) | (Kind::Measured, 1) => {}
-                (Kind::Measured, _) => {
+                (Kind::Reference, _) | (Kind::Measured | Kind::Estimated, 1) => {}
+                (Kind::Measured | Kind::Estimated, _) => {
                     obstacles
                         .extend(along(&line.iter().map(|at| chart.backend_coord(at)).collect::<Vec<_>>()));
                     chart.draw_series(LineSeries::new(line, c.stroke_width(2))).map_err(failed)?;
@@ -560,6 +577,7 @@ fn legend_lines(plot: &Plot, seen: &Seen) -> Vec<String> {
 #[derive(Clone, Copy)]
 enum Swatch {
     Band,
+    ErrorBar,
     Dashed,
     Cross,
     Triangle,
@@ -572,6 +590,9 @@ fn style_entries(plot: &Plot, seen: &Seen) -> Vec<(Swatch, String)> {
     let mut out = Vec::new();
     if seen.band {
         out.push((Swatch::Band, "shaded or whisker: 95% Wilson interval".to_string()));
+    }
+    if seen.error_bars {
+        out.push((Swatch::ErrorBar, "capped bar: the estimator's 95% interval".to_string()));
     }
     if plot.has(Kind::ClosedForm) {
         out.push((Swatch::Dashed, "dashed: closed form (docs/model.md §4)".to_string()));
@@ -637,6 +658,14 @@ fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, plot: &Plot, seen: &Se
             Swatch::Band => {
                 area.draw(&Rectangle::new([(8, y - 7), (40, y + 7)], grey.mix(0.25).filled()))
                     .map_err(failed)?;
+            }
+            Swatch::ErrorBar => {
+                area.draw(&PathElement::new(vec![(24, y - 8), (24, y + 8)], grey.stroke_width(2)))
+                    .map_err(failed)?;
+                for cap in [y - 8, y + 8] {
+                    area.draw(&PathElement::new(vec![(19, cap), (29, cap)], grey.stroke_width(2)))
+                        .map_err(failed)?;
+                }
             }
             Swatch::Dashed => {
                 area.draw(&DashedPathElement::new([(8, y), (40, y)], 7, 5, grey.stroke_width(2)))
@@ -720,6 +749,49 @@ mod tests {
             assert!(l.columns * l.rows >= panels, "{l:?}");
         }
         assert_eq!(layout(8, 4, 60).columns, 2);
+    }
+
+    /// A curve added later, of an estimator's values far below what a count can reach, widens the
+    /// axis to its own points and intervals and explains its bars.
+    #[test]
+    fn an_estimated_curve_beside_counted_ones_sets_the_axis_and_draws_capped_bars() {
+        use crate::plot::figure::Series;
+        let figure_point = |x: f64, y: f64, band: (f64, f64)| Point { band: Some(band), ..Point::at(x, y) };
+        let counted = |i: usize| Series {
+            label: format!("counted {i}"),
+            color: i,
+            kind: Kind::Measured,
+            points: vec![figure_point(1.0, 0.1, (0.05, 0.2)), figure_point(2.0, 0.0, (0.0, 1e-5))],
+        };
+        let estimated = Series {
+            label: "estimated".into(),
+            color: 4,
+            kind: Kind::Estimated,
+            points: vec![figure_point(1.0, 1e-3, (5e-4, 2e-3)), figure_point(2.0, 1e-9, (4e-10, 3e-9))],
+        };
+        let panel = Panel {
+            title: None,
+            x: PlotAxis::linear("lease L (ms)"),
+            y: PlotAxis::rate("overlaps per acquisition", Scale::Log),
+            series: (0..4).map(counted).chain([estimated]).collect(),
+            markers: Vec::new(),
+        };
+        let lowest = panel.y_values().into_iter().fold(f64::INFINITY, f64::min);
+        assert!((lowest / 1e-10 - 1.0).abs() < 1e-9, "a decade below the estimate's 1e-9: {lowest}");
+        let plot = Plot {
+            name: "estimate".into(),
+            title: "t".into(),
+            panels: vec![panel],
+            columns: 1,
+            marker_meaning: None,
+            notes: Vec::new(),
+        };
+        let svg = svg(&plot).unwrap();
+        assert!(
+            svg.contains("capped bar: the estimator") && svg.contains("95% Wilson"),
+            "both kinds explained"
+        );
+        assert!(svg.contains("10⁻¹⁰") && svg.contains("arrow down"), "the axis reaches the estimate");
     }
 
     #[test]
