@@ -5,7 +5,7 @@
 //! beside the panels rather than inside them, so it never covers a curve, and it explains every
 //! mark the panels use (the band, the dashes, the crosses, a 0 drawn as an upper bound).
 //!
-//! A figure is at most [`MAX_WIDTH`] pixels wide, whatever its number of panels, so that its text
+//! A figure is at most 1,200 pixels wide, whatever its number of panels, so that its text
 //! reads when the figure is shown a thousand pixels wide; point labels are placed by
 //! [`super::labels`], which leaves out those that would overprint another.
 
