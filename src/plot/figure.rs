@@ -100,6 +100,9 @@ pub enum Kind {
     ClosedForm,
     /// Isolated reference points: squares with whiskers for their band, not joined.
     Reference,
+    /// An estimate that is not a count (an importance-sampling estimator's, of a rate too small
+    /// to count): circles joined by a line, with capped error bars for the interval it gives.
+    Estimated,
 }
 
 /// One point of a series.
@@ -109,7 +112,9 @@ pub struct Point {
     pub x: f64,
     /// Vertical position, in the axis's unit.
     pub y: f64,
-    /// The 95% interval around `y`, if measured.
+    /// The interval `[lo, hi]` around `y`, if measured: the 95% Wilson interval of a count, or
+    /// any interval an estimator gives. A `y` of 0 with an interval is drawn on a logarithmic
+    /// axis as an upper bound at `hi`.
     pub band: Option<(f64, f64)>,
     /// The data contradict the closed form: the measurement is further from it than the
     /// allowances of docs/model.md §4.4.
@@ -142,6 +147,49 @@ pub struct Marker {
     pub label: String,
 }
 
+impl Panel {
+    /// The values the y axis must show, whatever the number of series: each measured value, the
+    /// upper end of each interval, and the closed forms' values above the lowest of those. On a
+    /// logarithmic axis also one tenth of the lowest positive value or upper bound (the axis ends
+    /// a decade below what was measured), and neither a 0 nor a closed form below that: a closed
+    /// form may run on for decades past the measurement, and the axis follows the measurement,
+    /// clipping the closed form. An interval's lower end is not shown below the axis either: a
+    /// count of 1 in many trials reaches far below its rate.
+    pub fn y_values(&self) -> Vec<f64> {
+        let measured: Vec<&Point> =
+            self.series.iter().filter(|s| s.kind != Kind::ClosedForm).flat_map(|s| &s.points).collect();
+        let closed = self.series.iter().filter(|s| s.kind == Kind::ClosedForm).flat_map(|s| &s.points);
+        let mut values: Vec<f64> = measured
+            .iter()
+            .flat_map(|p| [Some(p.y), p.band.map(|(_, hi)| hi)])
+            .flatten()
+            .filter(|v| v.is_finite())
+            .collect();
+        match self.y.scale {
+            Scale::Linear => {
+                values.extend(measured.iter().filter_map(|p| p.band.map(|(lo, _)| lo)));
+                values.extend(closed.map(|p| p.y));
+            }
+            Scale::Log => {
+                let lowest = values.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+                if lowest.is_finite() {
+                    let floor = lowest / 10.0;
+                    values.push(floor);
+                    values.extend(
+                        measured.iter().filter_map(|p| p.band.map(|(lo, _)| lo)).filter(|lo| *lo >= floor),
+                    );
+                    values.extend(closed.map(|p| p.y).filter(|v| *v >= floor));
+                } else {
+                    // Nothing measured above 0 and no bound: the closed form alone sets the axis.
+                    values.extend(closed.map(|p| p.y));
+                }
+                values.retain(|v| *v > 0.0);
+            }
+        }
+        values
+    }
+}
+
 impl Plot {
     /// The legend's entries for series, in order of first appearance, each label once.
     pub fn legend(&self) -> Vec<(&str, usize, Kind)> {
@@ -157,5 +205,56 @@ impl Plot {
     /// True when some panel draws `kind`.
     pub fn has(&self, kind: Kind) -> bool {
         self.panels.iter().flat_map(|p| &p.series).any(|s| s.kind == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(kind: Kind, points: Vec<Point>) -> Series {
+        Series { label: "s".into(), color: 0, kind, points }
+    }
+
+    fn with_band(x: f64, y: f64, band: (f64, f64)) -> Point {
+        Point { band: Some(band), ..Point::at(x, y) }
+    }
+
+    #[test]
+    fn a_log_rate_axis_ends_a_decade_below_the_measurement_and_clips_the_closed_form() {
+        let measured = series(
+            Kind::Measured,
+            vec![
+                with_band(1.0, 0.5, (0.4, 0.6)),
+                with_band(2.0, 2e-4, (1e-6, 3e-4)),
+                with_band(3.0, 0.0, (0.0, 1e-5)),
+            ],
+        );
+        let closed = series(
+            Kind::ClosedForm,
+            [0.4, 1e-4, 1e-12].iter().zip(1..).map(|(y, x)| Point::at(f64::from(x), *y)).collect(),
+        );
+        let panel = Panel {
+            title: None,
+            x: PlotAxis::linear("x"),
+            y: PlotAxis::rate("rate", Scale::Log),
+            series: vec![measured.clone(), closed],
+            markers: Vec::new(),
+        };
+        let values = panel.y_values();
+        let lowest = values.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!((lowest / 1e-6 - 1.0).abs() < 1e-9, "a tenth of the 0's upper bound 1e-5: {values:?}");
+        assert!(values.contains(&1e-5) && values.contains(&1e-4), "{values:?}");
+        assert!(
+            !values.contains(&1e-12) && !values.contains(&0.0),
+            "the closed form past the floor is clipped"
+        );
+        // Any number of series, each point with its own interval, widens the axis alike.
+        let more: Vec<Series> = (0..5)
+            .map(|i| series(Kind::Measured, vec![with_band(1.0, 10f64.powi(-i), (10f64.powi(-i - 1), 0.9))]))
+            .collect();
+        let panel = Panel { series: more, ..panel };
+        let lowest = panel.y_values().iter().copied().fold(f64::INFINITY, f64::min);
+        assert!((lowest / 1e-5 - 1.0).abs() < 1e-9, "{lowest}");
     }
 }

@@ -18,6 +18,7 @@
 pub mod curves;
 pub mod figure;
 pub mod generic;
+pub mod labels;
 pub mod lock;
 pub mod render;
 pub mod runs;

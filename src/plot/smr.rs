@@ -1,5 +1,5 @@
 //! The replication laboratory's stress sweep: disagreement and unanswered rates against the
-//! omission probability `q` and the timeout `τ`, one column of panels per protocol.
+//! omission probability `q` and the timeout `τ`, one row of panels per protocol.
 //!
 //! The stress sweep's columns are not fixed yet, so the figure takes their names as parameters.
 
@@ -31,9 +31,10 @@ pub struct SmrColumns {
     pub others: Vec<String>,
 }
 
-/// Two rows of panels, disagreement rate above and unanswered rate below, one column per
-/// protocol; in each panel the rate against q, one curve per τ. The rows share their rate axis,
-/// so protocols compare at a glance.
+/// One row of panels per protocol, its disagreement rate on the left and its unanswered rate on
+/// the right; in each panel the rate against q, one curve per τ. Each column shares its rate
+/// axis, so protocols compare at a glance, and two columns keep the figure readable however many
+/// protocols the sweep ran.
 pub fn replication_plot(table: &Table, columns: &SmrColumns) -> Result<Plot, PlotError> {
     let finished = FinishedRuns::read(table)?;
     let c = columns;
@@ -49,17 +50,20 @@ pub fn replication_plot(table: &Table, columns: &SmrColumns) -> Result<Plot, Plo
     }
     let protocols = distinct(&kept, &c.protocol);
     // One colour per τ (and other settings) across every panel, so the legend lists each once.
-    let split: Vec<String> = keys(&[&c.tau], c.others.clone(), &[]);
+    // Settings that take one value throughout split nothing, and would only lengthen each label.
+    let others: Vec<String> = c.others.iter().filter(|o| distinct(&kept, o).len() > 1).cloned().collect();
+    let split: Vec<String> = keys(&[&c.tau], others, &[]);
     let labels: Vec<String> = group(&kept, &split).into_iter().map(|(l, _)| tau_label(&l, &c.tau)).collect();
     let ceiling = |rate: &RateColumns| {
         kept.iter().filter_map(|p| p.rate(rate)).map(|e| e.hi.max(e.rate)).fold(0.0, f64::max).max(1e-3)
     };
+    let rates = [(&c.disagreement, "disagreement"), (&c.unanswered, "unanswered")];
+    let tops = rates.map(|(rate, _)| ceiling(rate) * 1.05);
     let mut panels = Vec::new();
-    for (rate, what) in [(&c.disagreement, "disagreement"), (&c.unanswered, "unanswered")] {
-        let top = ceiling(rate) * 1.05;
-        for protocol in &protocols {
-            let members: Vec<&Runs<'_>> =
-                kept.iter().copied().filter(|p| p.text(&c.protocol) == *protocol).collect();
+    for protocol in &protocols {
+        let members: Vec<&Runs<'_>> =
+            kept.iter().copied().filter(|p| p.text(&c.protocol) == *protocol).collect();
+        for ((rate, what), top) in rates.iter().zip(tops) {
             let measure = Measure {
                 x: &|p: &Runs<'_>| p.text(&c.q).parse().ok(),
                 y: &|p: &Runs<'_>| p.rate(rate),
@@ -98,7 +102,7 @@ pub fn replication_plot(table: &Table, columns: &SmrColumns) -> Result<Plot, Plo
         name: "replication".into(),
         title: "Replication under random omissions: disagreement and unanswered rates against q and τ".into(),
         panels,
-        columns: protocols.len(),
+        columns: rates.len(),
         marker_meaning: None,
         notes,
     })

@@ -117,6 +117,43 @@ pub fn label(value: f64) -> String {
     trim(&format!("{value:.decimals$}"))
 }
 
+/// The labels of a logarithmic axis's ticks (given as positions), all in one style, so that a
+/// reader never compares `0.001` with `1e-4`. An axis ticked at whole decades only (a rate over
+/// orders of magnitude) reads in powers of ten, `10⁻³`, on every figure alike; one ticked between
+/// decades too (a lease from 1 to 200 ms) in plain numbers while [`label`] writes every tick
+/// without an exponent, otherwise in powers of ten throughout, `2×10⁻⁵`.
+pub fn log_labels(positions: &[f64]) -> Vec<String> {
+    let values: Vec<f64> = positions.iter().map(|p| value(Scale::Log, *p)).collect();
+    let plain = values.iter().all(|v| {
+        let magnitude = v.log10().floor() as i32;
+        (-3..5).contains(&magnitude)
+    });
+    let decades = positions.len() > 1 && positions.iter().all(|p| (p - p.round()).abs() < 1e-9);
+    if plain && !decades {
+        return values.into_iter().map(label).collect();
+    }
+    positions.iter().map(|p| power_of_ten(*p)).collect()
+}
+
+/// `10^position` as `10⁻³`, or `2×10⁻⁵` between decades.
+fn power_of_ten(position: f64) -> String {
+    let exponent = (position + 1e-9).floor();
+    let mantissa = 10f64.powf(position - exponent);
+    let power = format!("10{}", superscript(exponent as i32));
+    match trim(&format!("{mantissa:.1}")).as_str() {
+        "1" => power,
+        "10" => format!("10{}", superscript(exponent as i32 + 1)),
+        m => format!("{m}×{power}"),
+    }
+}
+
+fn superscript(n: i32) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let digits = n.unsigned_abs().to_string();
+    let digits = digits.chars().map(|d| DIGITS[d as usize - '0' as usize]);
+    (if n < 0 { Some('⁻') } else { None }).into_iter().chain(digits).collect()
+}
+
 fn trim(text: &str) -> String {
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -132,9 +169,15 @@ mod tests {
     #[test]
     fn log_ticks_fill_in_short_ranges_and_keep_to_decades_on_long_ones() {
         let values = |scale, range| -> Vec<String> {
-            ticks(scale, range).into_iter().map(|p| label(value(scale, p))).collect()
+            let ticks = ticks(scale, range);
+            match scale {
+                Scale::Log => log_labels(&ticks),
+                Scale::Linear => ticks.into_iter().map(|p| label(value(scale, p))).collect(),
+            }
         };
-        assert_eq!(values(Scale::Log, (-5.0, 0.0)), ["1e-5", "1e-4", "0.001", "0.01", "0.1", "1"]);
+        assert_eq!(values(Scale::Log, (-5.0, 0.0)), ["10⁻⁵", "10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰"]);
+        assert_eq!(values(Scale::Log, (-3.0, 0.0)), ["10⁻³", "10⁻²", "10⁻¹", "10⁰"]);
+        assert_eq!(values(Scale::Log, (-5.0, -4.0)), ["10⁻⁵", "2×10⁻⁵", "5×10⁻⁵", "10⁻⁴"]);
         assert_eq!(values(Scale::Log, (-2.0, 0.0)), ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]);
         assert_eq!(
             values(Scale::Log, (2f64.log10(), 16f64.log10())),

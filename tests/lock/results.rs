@@ -56,6 +56,28 @@ fn the_committed_plots_are_drawn_from_the_committed_tables() {
     }
 }
 
+/// Each committed figure is its own: no two share a title (two sweeps drawn as the same kind of
+/// figure say what they compare), and none is wider than a reader's screen shows at a readable
+/// size (issue 16).
+#[test]
+fn the_committed_plots_each_have_their_own_title_and_a_readable_width() {
+    let mut titles: Vec<(String, String)> = Vec::new();
+    for grid in GRIDS {
+        let table = Table::read(&root().join(format!("results/sweeps/{grid}.csv"))).unwrap();
+        for plot in faultline::plot::standard_plots(&table) {
+            let name = format!("{grid}-{}", plot.name);
+            if let Some((other, _)) = titles.iter().find(|(_, t)| *t == plot.title) {
+                panic!("{name} has the title of {other}: '{}'", plot.title);
+            }
+            let svg = faultline::plot::svg(&plot).unwrap();
+            let width: u32 =
+                svg.split("width=\"").nth(1).and_then(|w| w.split('"').next()).unwrap().parse().unwrap();
+            assert!(width <= 1200, "{name} is {width} pixels wide");
+            titles.push((name, plot.title));
+        }
+    }
+}
+
 /// A committed text report without its stamp (commit, toolchain, machine, command, blank line).
 fn committed_text(name: &str) -> String {
     let text = std::fs::read_to_string(root().join("results").join(name)).unwrap();

@@ -17,7 +17,8 @@ pub use margin::{closing_margin, margin_vs_drift};
 pub use tradeoff::safety_vs_liveness;
 
 use super::figure::Series;
-use super::runs::{FinishedRuns, Runs};
+use super::runs::{FinishedRuns, Runs, distinct, setting, varying};
+use crate::sweep::table::Table;
 
 /// The lease, as `--lease` reads it; empty for the non-preemptive lock.
 pub const LEASE: &str = "config.lease";
@@ -68,8 +69,45 @@ fn unleased_note(finished: &FinishedRuns<'_>, kept: usize) -> Option<String> {
 /// The note for measured zeros on a logarithmic rate axis, if `series` has any.
 fn zero_note(series: &[Series]) -> Option<String> {
     super::curves::has_zero(series).then(|| {
-        "a measured rate of 0 has no place on the log axis: it is drawn hollow on the bottom edge, \
-         its band reaching up to the 95% upper bound."
+        "a measured rate of 0 has no place on the log axis: it is drawn hollow at its 95% upper bound, \
+         with an arrow down to say the rate lies below."
             .to_string()
     })
+}
+
+/// What a figure's curves compare, for its title, so that two sweeps drawn as the same figure
+/// never share a title.
+enum Compared {
+    /// Several variants, as `lease and redlock`.
+    Variants(String),
+    /// One variant, the curves split by other settings, as `pause distribution`.
+    Per(String),
+    /// A single curve.
+    Nothing,
+}
+
+/// What the curves of `points` compare, the x axis's setting `x` aside.
+fn compared(table: &Table, points: &[&Runs<'_>], x: &str) -> Compared {
+    let variants = distinct(points, VARIANT);
+    if variants.len() > 1 {
+        return Compared::Variants(and(&variants));
+    }
+    let split: Vec<String> = varying(table, points)
+        .iter()
+        .filter(|c| *c != x)
+        .map(|c| if c == PAUSE { "pause distribution".into() } else { setting(c) })
+        .collect();
+    if split.is_empty() { Compared::Nothing } else { Compared::Per(and(&split)) }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [head @ .., last] => {
+            let head: Vec<&str> = head.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", head.join(", "), last.as_ref())
+        }
+    }
 }
