@@ -280,12 +280,13 @@ pub struct Weigher {
     tilt: Tilt,
     long_weight: f64,
     tail_mass: f64,
-    /// Per client: its open section is inside a window, and it has had a safety finding there.
+    /// Per client: its open section is inside a window.
     tainted: Vec<bool>,
-    dirty: Vec<bool>,
     open: usize,
-    /// The window's sections have all closed, the last with a safety finding: its trace may
-    /// outlive it (a stale write rolls the counter back), so the next section joins it.
+    /// The open window has had a safety finding.
+    window_dirty: bool,
+    /// A window with a safety finding has closed: its trace may outlive it (a stale write rolls
+    /// the counter back), so the next section to enter joins it.
     lingering: bool,
     batch_size: u64,
     in_batch: u64,
@@ -309,8 +310,8 @@ impl Weigher {
             long_weight: tilt.long_weight(law),
             tail_mass: law.tail_nanos(tilt.threshold),
             tainted: vec![false; clients],
-            dirty: vec![false; clients],
             open: 0,
+            window_dirty: false,
             lingering: false,
             batch_size: (acquisitions / BATCHES).max(1),
             in_batch: 0,
@@ -341,14 +342,9 @@ impl Weigher {
         }
     }
 
-    fn window(&self) -> bool {
-        self.open > 0 || self.lingering
-    }
-
-    /// `client` entered its section: it joins an open window, and the batch moves on.
+    /// `client` entered its section: it joins a lingering window, and the batch moves on.
     pub fn entered(&mut self, client: usize) {
-        if self.window() {
-            self.lingering = false;
+        if std::mem::replace(&mut self.lingering, false) {
             self.taint(client);
         }
         self.in_batch += 1;
@@ -365,28 +361,38 @@ impl Weigher {
     }
 
     /// `client`'s section closed (it left, or crashed): once the last section of a window
-    /// closes, the window does, unless that section had a safety finding; then it lingers
-    /// until a section closes without one.
+    /// closes, the window does, unless it had a safety finding; then it lingers until a section
+    /// closes without one.
     pub fn closed(&mut self, client: usize) {
-        let dirty = std::mem::replace(&mut self.dirty[client], false);
         self.long[client] = false;
         if std::mem::replace(&mut self.tainted[client], false) {
             self.open -= 1;
             if self.open == 0 {
-                self.lingering = dirty;
+                self.lingering = std::mem::replace(&mut self.window_dirty, false);
             }
         }
     }
 
-    /// A finding, weighed by whether a window is open.
+    /// A finding, weighed by whether the section it is about is in a window.
     pub fn found(&mut self, finding: &Finding) {
-        let window = self.window();
-        let w = if window { self.long_weight } else { 1.0 };
-        if let (true, Some(_), Some(c)) = (window, finding.violates(), about(finding)) {
-            self.dirty[c] = true;
-            if self.long[c] && !std::mem::replace(&mut self.hit[c], true) {
+        let about = about(finding);
+        let in_window = self.lingering || about.is_some_and(|c| self.tainted[c]);
+        let w = if in_window { self.long_weight } else { 1.0 };
+        if in_window && finding.violates().is_some() {
+            self.window_dirty = true;
+            if let Some(c) = about
+                && self.long[c]
+                && !std::mem::replace(&mut self.hit[c], true)
+            {
                 self.long_hits += 1;
             }
+        }
+        // The window spreads along an overlap: the section that entered a windowed one's place
+        // may repeat what it did (the same counter value, the same decision).
+        if let Finding::Overlap { client, holder, .. } = *finding
+            && self.tainted[holder]
+        {
+            self.taint(client);
         }
         for (kind, by) in finding.counts().into_iter().flatten() {
             let k = kind as usize;

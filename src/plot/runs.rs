@@ -86,6 +86,11 @@ pub struct Runs<'t> {
 }
 
 impl<'t> Runs<'t> {
+    /// True when the point's rates were made by the rare-event estimator (`estimator` = `rare`).
+    pub fn estimated(&self) -> bool {
+        self.any("estimator", "rare").unwrap_or(false)
+    }
+
     /// True when `column` reads `text` in any run of the point; `None` when the table has no
     /// such column.
     pub fn any(&self, column: &str, text: &str) -> Option<bool> {
@@ -117,7 +122,10 @@ impl<'t> Runs<'t> {
 
     /// The pooled rate of `columns` over the point's runs; `None` when a cell is missing.
     pub fn rate(&self, columns: &RateColumns) -> Option<Estimate> {
-        if let (Some(count), Some(of)) = (&columns.count, &columns.of) {
+        // A rare-event estimate is a weighted count: its count column is the run's own, made
+        // under the estimator's proposal, and pooling it would undo the weights.
+        let weighted = self.estimated();
+        if let (Some(count), Some(of), false) = (&columns.count, &columns.of, weighted) {
             let sum = |c: &str| -> Option<u64> { self.numbers(c).map(|v| v.map(|x| x as u64)).sum() };
             if let (Some(count), Some(of)) = (sum(count), sum(of)) {
                 return Some(Estimate::counted(count, of));

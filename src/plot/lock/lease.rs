@@ -28,7 +28,11 @@ pub fn overlap_vs_lease(table: &Table) -> Result<Plot, PlotError> {
     let series: Vec<_> = group(&points, &keys(&[PAUSE], varying(table, &points), &[LEASE]))
         .into_iter()
         .enumerate()
-        .flat_map(|(i, (label, members))| measure.series(&label, i, Kind::Measured, &members))
+        .flat_map(|(i, (label, members))| {
+            // Importance-sampled points carry their estimator's interval, drawn as error bars.
+            let kind = if members.iter().all(|p| p.estimated()) { Kind::Estimated } else { Kind::Measured };
+            measure.series(&label, i, kind, &members)
+        })
         .collect();
     let mut notes: Vec<String> = unleased_note(&finished, points.len()).into_iter().collect();
     let scale = if has_positive(&series) {
