@@ -474,6 +474,54 @@ mod tests {
         assert_eq!(Dist::parse("1.234567ms").unwrap().to_string(), "fixed:1.234567ms");
     }
 
+    /// A log's pauses print back as the flag that read them, serialise as that text, and read
+    /// back to an equal law.
+    #[test]
+    fn data_laws_print_back_as_their_flag() {
+        for text in [G1, SERIAL_TAIL, "file:tests/data/gc/jvm17-g1-gc.log@0.5"] {
+            let d = Dist::parse(text).unwrap();
+            assert_eq!(d.to_string(), text);
+            let json = serde_json::to_string(&d).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<Dist>(&json).unwrap(), d);
+        }
+        assert_ne!(Dist::parse(G1).unwrap(), Dist::parse("file+tail:tests/data/gc/jvm17-g1-gc.log").unwrap());
+        let Dist::Data(g1) = Dist::parse(G1).unwrap() else { panic!("a data law") };
+        assert_eq!((g1.pauses().len(), g1.has_tail()), (50, false));
+        assert_eq!(Dist::parse(G1).unwrap().supported_floor(), Some(1.0 / 50.0));
+        assert_eq!(Dist::parse("file:tests/data/gc/jvm17-g1-gc.log@0.5").unwrap().supported_floor(), Some(0.01));
+        assert_eq!(Dist::parse(SERIAL_TAIL).unwrap().supported_floor(), None);
+        assert_eq!(Dist::Exp { mean: MS }.supported_floor(), None);
+    }
+
+    /// Without a tail nothing exceeds the largest pause; with one, something does.
+    #[test]
+    fn only_a_tail_reaches_beyond_the_largest_pause() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let plain = Dist::parse("file:tests/data/gc/jvm17-serial.log").unwrap();
+        let Dist::Data(e) = &plain else { panic!("a data law") };
+        let max = *e.pauses().last().unwrap();
+        assert_eq!((plain.tail_nanos(max), plain.sample_beyond(max, &mut rng)), (0.0, None));
+        assert!(plain.tail_nanos(max - 1) > 0.0);
+        let tailed = Dist::parse(SERIAL_TAIL).unwrap();
+        assert!(tailed.tail_nanos(max) > 0.0);
+        assert!(tailed.sample_beyond(max, &mut rng).unwrap() > max);
+    }
+
+    #[test]
+    fn a_bad_file_is_one_line_naming_it() {
+        for (text, needle) in [
+            ("file:tests/data/gc/no-such.log", "cannot read 'tests/data/gc/no-such.log'"),
+            ("file:tests/data/gc", "'tests/data/gc' is a directory"),
+            ("file:tests/data/gc/Alloc.java", "'tests/data/gc/Alloc.java': no pause in its"),
+            ("file+tail:tests/data/gc/jvm17-zgc.log", "cannot fit a tail to 'tests/data/gc/jvm17-zgc.log': only 15"),
+        ] {
+            let err = Dist::parse(text).unwrap_err().to_string();
+            assert!(err.starts_with(needle) && !err.contains('\n'), "{text}: {err}");
+        }
+        assert!(matches!(Dist::parse("file:"), Err(DistError::Parameters(..))));
+    }
+
     #[test]
     fn rejects_malformed_text() {
         assert!(matches!(Dist::parse("gauss:1ms"), Err(DistError::UnknownKind(_))));
@@ -525,9 +573,14 @@ mod tests {
         }
     }
 
+    /// A G1 log's 50 pauses (0.03 to 3.5 ms), resampled.
+    const G1: &str = "file:tests/data/gc/jvm17-g1-gc.log";
+    /// A Serial collector's 56 pauses (up to 7.2 ms), with the fitted tail.
+    const SERIAL_TAIL: &str = "file+tail:tests/data/gc/jvm17-serial.log";
+
     fn cases() -> Vec<Dist> {
         let mut cases: Vec<Dist> =
-            ["exp:5ms", "uniform:1ms:5ms", "exp:5ms@0.3", "fixed:3ms@0.25", "fixed:3ms"]
+            ["exp:5ms", "uniform:1ms:5ms", "exp:5ms@0.3", "fixed:3ms@0.25", "fixed:3ms", G1, SERIAL_TAIL]
                 .iter()
                 .map(|t| Dist::parse(t).unwrap())
                 .collect();
