@@ -9,10 +9,12 @@ use std::fmt::Write;
 
 /// The flags of `faultline pauses`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Formats (detected): one duration per line (12ms, 250us; a bare number is milliseconds); \
+#[command(
+    after_help = "Formats (detected): one duration per line (12ms, 250us; a bare number is milliseconds); \
 JVM -Xlog:gc, -Xlog:gc*, -Xlog:safepoint with any decorators; JDK 8 -verbose:gc / -XX:+PrintGCDetails; \
 Go GODEBUG=gctrace=1; Node --trace-gc. Then run a laboratory on them: faultline lock --pause file:PATH \
-(the pauses, resampled) or --pause file+tail:PATH (with the fitted Pareto tail beyond the threshold).")]
+(the pauses, resampled) or --pause file+tail:PATH (with the fitted Pareto tail beyond the threshold)."
+)]
 pub struct PausesArgs {
     /// The log: a GC log of a JVM, Go or Node program, or one duration per line.
     #[arg(value_name = "PATH")]
@@ -46,7 +48,11 @@ fn table(law: &Empirical) -> String {
     row(&mut out, "median", &Human(law.quantile(0.5)).to_string());
     row(&mut out, "p99", &Human(law.quantile(0.99)).to_string());
     let p999 = Human(law.quantile(0.999)).to_string();
-    row(&mut out, "p99.9", &if n < 1000 { format!("{p999} (the largest: fewer than 1000 pauses)") } else { p999 });
+    row(
+        &mut out,
+        "p99.9",
+        &if n < 1000 { format!("{p999} (the largest: fewer than 1000 pauses)") } else { p999 },
+    );
     row(&mut out, "max", &Human(law.quantile(1.0)).to_string());
     row(&mut out, "total", &Human(u64::try_from(law.total()).unwrap_or(u64::MAX)).to_string());
     match law.fit() {
@@ -63,7 +69,15 @@ fn table(law: &Empirical) -> String {
                     fit.alpha_ci95[1]
                 ),
             );
-            row(&mut out, "", &format!("--pause file+tail:{} draws from it beyond the largest pause", law.source()));
+            row(
+                &mut out,
+                "",
+                &format!(
+                    "--pause file+tail:{} draws from this tail in place of the {} largest",
+                    law.source(),
+                    fit.k
+                ),
+            );
         }
         Err(why) => row(&mut out, "tail fit", &format!("none: {why}")),
     }

@@ -489,7 +489,10 @@ mod tests {
         let Dist::Data(g1) = Dist::parse(G1).unwrap() else { panic!("a data law") };
         assert_eq!((g1.pauses().len(), g1.has_tail()), (50, false));
         assert_eq!(Dist::parse(G1).unwrap().supported_floor(), Some(1.0 / 50.0));
-        assert_eq!(Dist::parse("file:tests/data/gc/jvm17-g1-gc.log@0.5").unwrap().supported_floor(), Some(0.01));
+        assert_eq!(
+            Dist::parse("file:tests/data/gc/jvm17-g1-gc.log@0.5").unwrap().supported_floor(),
+            Some(0.01)
+        );
         assert_eq!(Dist::parse(SERIAL_TAIL).unwrap().supported_floor(), None);
         assert_eq!(Dist::Exp { mean: MS }.supported_floor(), None);
     }
@@ -514,7 +517,10 @@ mod tests {
             ("file:tests/data/gc/no-such.log", "cannot read 'tests/data/gc/no-such.log'"),
             ("file:tests/data/gc", "'tests/data/gc' is a directory"),
             ("file:tests/data/gc/Alloc.java", "'tests/data/gc/Alloc.java': no pause in its"),
-            ("file+tail:tests/data/gc/jvm17-zgc.log", "cannot fit a tail to 'tests/data/gc/jvm17-zgc.log': only 15"),
+            (
+                "file+tail:tests/data/gc/jvm17-zgc.log",
+                "cannot fit a tail to 'tests/data/gc/jvm17-zgc.log': only 15",
+            ),
         ] {
             let err = Dist::parse(text).unwrap_err().to_string();
             assert!(err.starts_with(needle) && !err.contains('\n'), "{text}: {err}");

@@ -260,7 +260,8 @@ impl Empirical {
     /// `P(draw > x)` for `x < MAX_SAMPLE`: the pauses are whole already; the tail's draws are
     /// the Pareto law's whole-nanosecond ones.
     pub(crate) fn tail_nanos(&self, x: Nanos) -> f64 {
-        self.body_beyond(x as f64) + self.tail.as_ref().map_or(0.0, |(k, law)| *k as f64 / self.n() * law.tail_nanos(x))
+        self.body_beyond(x as f64)
+            + self.tail.as_ref().map_or(0.0, |(k, law)| *k as f64 / self.n() * law.tail_nanos(x))
     }
 
     /// One draw conditioned on exceeding `x`, given that some draw can: the body's pauses beyond
@@ -286,11 +287,7 @@ impl Empirical {
     /// The mean where it is finite (a tail with `α̂ <= 1` has none: then the threshold).
     pub(crate) fn typical(&self) -> Nanos {
         let mean = self.capped_mean(f64::INFINITY);
-        if mean.is_finite() {
-            mean.round() as Nanos
-        } else {
-            self.fit.as_ref().map_or(0, |f| f.threshold_ns)
-        }
+        if mean.is_finite() { mean.round() as Nanos } else { self.fit.as_ref().map_or(0, |f| f.threshold_ns) }
     }
 }
 
@@ -363,7 +360,8 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     fn law(pauses: Vec<Nanos>, with_tail: bool) -> Result<Empirical, EmpiricalError> {
-        let log = PauseLog { format: Format::Durations, pauses, unreadable: 0, first_unreadable: None, skipped: 0 };
+        let log =
+            PauseLog { format: Format::Durations, pauses, unreadable: 0, first_unreadable: None, skipped: 0 };
         Empirical::from_log("x.txt", log, with_tail)
     }
 
@@ -397,7 +395,7 @@ mod tests {
         assert_eq!((e.quantile(0.5), e.quantile(0.99), e.quantile(0.999)), (50 * MS, 99 * MS, 100 * MS));
         assert_eq!(e.supported_floor(), Some(0.01));
         assert_eq!(e.total(), u128::from(5050 * MS));
-        assert_eq!(law(vec![0, 0], false).unwrap().is_none(), true);
+        assert!(law(vec![0, 0], false).unwrap().is_none());
     }
 
     /// Without a tail, nothing beyond the largest pause; with one, the tail's mass beyond it is

@@ -179,7 +179,8 @@ pub enum LogError {
 /// Reads the file at `path` (at most [`MAX_LOG_BYTES`], bytes that are not UTF-8 replaced) and
 /// [`parse`]s it.
 pub fn read(path: &str) -> Result<PauseLog, LogError> {
-    let unreadable = |e: std::io::Error| LogError::Unreadable { path: path.to_string(), reason: io_reason(&e) };
+    let unreadable =
+        |e: std::io::Error| LogError::Unreadable { path: path.to_string(), reason: io_reason(&e) };
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if meta.is_dir() {
         return Err(LogError::Directory(path.to_string()));
@@ -228,7 +229,8 @@ pub fn parse(text: &str) -> Result<PauseLog, TextError> {
         return Err(TextError::Empty);
     }
     let lines = text.lines().count();
-    let counts = Format::ALL.map(|f| text.lines().filter(|l| matches!(f.classify(l), Line::Pauses(_))).count());
+    let counts =
+        Format::ALL.map(|f| text.lines().filter(|l| matches!(f.classify(l), Line::Pauses(_))).count());
     let (best, &most) =
         counts.iter().enumerate().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0))).expect("six formats");
     if most == 0 {
@@ -274,7 +276,9 @@ pub fn read_as(text: &str, format: Format) -> PauseLog {
 /// Why a text without pauses has none, when it can tell.
 fn hint(text: &str) -> Option<&'static str> {
     if text.contains("Using The Z Garbage Collector") {
-        Some("a ZGC log without its pauses: ZGC logs them under gc+phases, so log with -Xlog:gc* or -Xlog:gc,gc+phases")
+        Some(
+            "a ZGC log without its pauses: ZGC logs them under gc+phases, so log with -Xlog:gc* or -Xlog:gc,gc+phases",
+        )
     } else if text.contains("[gc") || text.contains("[safepoint") {
         Some("a JVM log without pause lines: log with -Xlog:gc, -Xlog:gc* or -Xlog:safepoint")
     } else {
@@ -297,7 +301,7 @@ fn decimal(text: &str) -> Option<f64> {
 /// `value` of `unit` as whole nanoseconds.
 fn nanos(value: f64, unit: Nanos) -> Option<Nanos> {
     let n = (value * unit as f64).round();
-    (n >= 0.0 && n < 1.6e19).then_some(n as Nanos)
+    (0.0..1.6e19).contains(&n).then_some(n as Nanos)
 }
 
 /// A number glued to its unit, `3.051ms`, `0,012ms`, `250us`, `2s`, `40ns`.
@@ -339,7 +343,9 @@ fn unified_parts(line: &str) -> (Option<Vec<&str>>, &str) {
         let Some(end) = inner.find(']') else { break };
         let group = inner[..end].trim();
         let is_tags = !group.is_empty()
-            && group.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b',' || b == b'_' || b == b' ')
+            && group
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b',' || b == b'_' || b == b' ')
             && !matches!(group, "trace" | "debug" | "info" | "warning" | "error" | "off");
         if is_tags && (group.starts_with("gc") || group.starts_with("safepoint")) {
             tags = Some(group.split(',').map(str::trim).collect());
@@ -451,7 +457,8 @@ fn go_line(line: &str) -> Line {
         phases.find(" ms clock").map(|to| &phases[..to])
     });
     let Some(clock) = clock else { return Line::Unreadable };
-    let phases: Option<Vec<Nanos>> = clock.split('+').map(|p| decimal(p).and_then(|v| nanos(v, MS))).collect();
+    let phases: Option<Vec<Nanos>> =
+        clock.split('+').map(|p| decimal(p).and_then(|v| nanos(v, MS))).collect();
     match phases {
         Some(p) if p.len() >= 3 => Line::Pauses(vec![p[0], p[p.len() - 1]]),
         _ => Line::Unreadable,
@@ -479,7 +486,8 @@ fn node_line(line: &str) -> Line {
     let from = event.find("MB, ").map_or(0, |m| m + 4);
     let words: Vec<&str> = event[from..].split_whitespace().collect();
     for w in words.windows(4) {
-        if w[1] == "/" && w[3].starts_with("ms")
+        if w[1] == "/"
+            && w[3].starts_with("ms")
             && let (Some(p), Some(_)) = (decimal(w[0]), decimal(w[2]))
         {
             return nanos(p, MS).map_or(Line::Unreadable, |n| Line::Pauses(vec![n]));
@@ -536,7 +544,9 @@ GC(1) Pause Young (Normal) (G1 Evacuation Pause)
 
     #[test]
     fn a_cut_line_is_unreadable_not_fatal() {
-        let log = read("[0.1s][info][gc] GC(0) Pause Young 1M->1M(2M) 1.0ms\n[0.2s][info][gc] GC(1) Pause Young 1M->1M(2M) 1.");
+        let log = read(
+            "[0.1s][info][gc] GC(0) Pause Young 1M->1M(2M) 1.0ms\n[0.2s][info][gc] GC(1) Pause Young 1M->1M(2M) 1.",
+        );
         assert_eq!((log.pauses.len(), log.unreadable), (1, 1));
     }
 

@@ -121,7 +121,8 @@ fn a_g1_log_agrees_with_the_jvms_own_figures() {
         assert!(pause <= stop, "pause {i}: {pause} ns in a stop of {stop} ns");
     }
     let text = std::fs::read_to_string(data("jvm17-g1-gc.log")).unwrap();
-    let young: String = text.lines().filter(|l| l.contains(" Pause Young ")).map(|l| format!("{l}\n")).collect();
+    let young: String =
+        text.lines().filter(|l| l.contains(" Pause Young ")).map(|l| format!("{l}\n")).collect();
     let young = gclog::parse(&young).unwrap().pauses;
     let summary = std::fs::read_to_string(data("jvm17-g1-gc.summary.txt")).unwrap();
     let bean = summary.lines().find(|l| l.starts_with("bean G1 Young Generation:")).expect("the young bean");
@@ -131,7 +132,10 @@ fn a_g1_log_agrees_with_the_jvms_own_figures() {
     let ms: f64 = words[words.iter().position(|w| *w == "time").unwrap() + 1].parse().unwrap();
     assert_eq!(young.len(), count);
     let sum_ms = young.iter().sum::<u64>() as f64 / 1e6;
-    assert!((sum_ms - ms).abs() <= 0.05 * ms, "the log's young pauses sum to {sum_ms} ms, the bean says {ms} ms");
+    assert!(
+        (sum_ms - ms).abs() <= 0.05 * ms,
+        "the log's young pauses sum to {sum_ms} ms, the bean says {ms} ms"
+    );
 }
 
 #[test]
@@ -169,7 +173,10 @@ fn bad_input_is_one_line_and_exit_2() {
     for (args, needle) in [
         (vec!["pauses", &empty], "': it is empty"),
         (vec!["pauses", "tests/data/gc/Alloc.java"], "no pause in its"),
-        (vec!["pauses", "tests/data/gc/no-such.log"], "cannot read 'tests/data/gc/no-such.log': No such file"),
+        (
+            vec!["pauses", "tests/data/gc/no-such.log"],
+            "cannot read 'tests/data/gc/no-such.log': No such file",
+        ),
         (vec!["pauses", &dir_text, "--json"], "is a directory, not a log file"),
         (vec!["pauses"], "required"),
         (vec!["lock", "--pause", "file:tests/data/gc/no-such.log"], "invalid value for --pause: cannot read"),
@@ -189,7 +196,8 @@ fn bad_input_is_one_line_and_exit_2() {
 #[test]
 fn a_lock_run_draws_from_a_log() {
     for pause in ["file:tests/data/gc/jvm17-serial.log", "file+tail:tests/data/gc/jvm17-serial.log"] {
-        let out = faultline(&["lock", "--pause", pause, "--lease", "2ms", "--acquisitions", "2000", "--json"]);
+        let out =
+            faultline(&["lock", "--pause", pause, "--lease", "2ms", "--acquisitions", "2000", "--json"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["config"]["pause"], pause);
