@@ -192,6 +192,23 @@ fn bad_input_is_one_line_and_exit_2() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Without a tail, a rate below `1/n` is labelled beyond what the data supports: the G1 log's
+/// largest pause (3.5 ms) never outlives a 5 ms lease with 1 ms of work, so the overlap rate 0 is
+/// below the floor `1/50`; with the fitted tail there is no floor, and overlaps happen.
+#[test]
+fn a_rate_below_the_data_is_labelled() {
+    let table = |pause: &str| {
+        let out = faultline(&["lock", "--pause", pause, "--lease", "5ms", "--acquisitions", "5000"]);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let plain = table("file:tests/data/gc/jvm17-g1-gc.log");
+    let floor = plain.lines().find(|l| l.starts_with("pause data")).expect(&plain);
+    assert!(floor.contains("a rate below 2.000e-2 per stall is beyond what the pauses support"), "{floor}");
+    assert!(floor.contains("the overlap rate 0.000e0 is below it"), "{floor}");
+    let tailed = table("file+tail:tests/data/gc/jvm17-g1-gc.log");
+    assert!(!tailed.contains("pause data") && tailed.contains("SAFETY VIOLATED"), "{tailed}");
+}
+
 /// A lock run stalls its clients for the log's pauses, and its configuration prints the flag.
 #[test]
 fn a_lock_run_draws_from_a_log() {
