@@ -611,6 +611,33 @@ GC(1) Pause Young (Normal) (G1 Evacuation Pause)
         assert!(err.contains("gc+phases") && !err.contains('\n'), "{err}");
     }
 
+    /// The files [`read`] refuses, each in one line naming the path: a sparse file one byte
+    /// over the cap costs no disk and is refused before a byte of it is read.
+    #[test]
+    fn read_refuses_what_is_not_a_log() {
+        let dir = std::env::temp_dir().join(format!("faultline-gclog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big.log");
+        std::fs::File::create(&big).unwrap().set_len(MAX_LOG_BYTES + 1).unwrap();
+        let big = big.to_string_lossy().into_owned();
+        assert!(
+            matches!(super::read(&big), Err(LogError::TooLarge { bytes, .. }) if bytes == MAX_LOG_BYTES + 1)
+        );
+        let empty = dir.join("empty.log");
+        std::fs::write(&empty, "").unwrap();
+        let empty = empty.to_string_lossy().into_owned();
+        assert_eq!(super::read(&empty), Err(LogError::Text { path: empty.clone(), error: TextError::Empty }));
+        let dir_text = dir.to_string_lossy().into_owned();
+        assert_eq!(super::read(&dir_text), Err(LogError::Directory(dir_text.clone())));
+        let missing = format!("{dir_text}/missing.log");
+        let err = super::read(&missing).unwrap_err().to_string();
+        assert!(err.starts_with("cannot read '") && err.ends_with(": No such file or directory"), "{err}");
+        for e in [super::read(&big).unwrap_err(), super::read(&empty).unwrap_err()] {
+            assert!(!e.to_string().contains('\n'), "{e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn safepoint_lines_win_over_the_gc_lines_they_contain() {
         let text = "\

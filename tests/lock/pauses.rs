@@ -171,7 +171,7 @@ fn bad_input_is_one_line_and_exit_2() {
     let empty = empty.to_string_lossy().into_owned();
     let dir_text = dir.to_string_lossy().into_owned();
     for (args, needle) in [
-        (vec!["pauses", &empty], "': it is empty"),
+        (vec!["pauses", &empty], ": it is empty"),
         (vec!["pauses", "tests/data/gc/Alloc.java"], "no pause in its"),
         (
             vec!["pauses", "tests/data/gc/no-such.log"],
