@@ -7,6 +7,8 @@
 //! faultline table            the outcome table of docs/model.md §5, every cell measured, with details
 //! faultline smr [FLAGS]      the replication lower bound: worlds A, B, C round by round and the
 //!                            horn a protocol is on, or --stress for violation rates
+//! faultline pauses PATH      the pauses of a GC log (or one duration per line), as --pause file:PATH
+//!                            uses them
 //! ```
 //!
 //! The flags of the laboratories are parsed below this module, in [`crate::flags`], where the
@@ -29,6 +31,7 @@
 
 mod advise;
 mod lock;
+pub mod pauses;
 pub mod progress;
 pub mod replay;
 mod smr;
@@ -102,6 +105,9 @@ pub enum Command {
     /// safety-liveness trade-off, fencing against the SMS, margin against drift, clients, the
     /// replication dichotomy; or a generic one.
     Plot(sweep::PlotArgs),
+    /// Read the pauses of a GC log (JVM, Go, Node) or of one duration per line, and print what
+    /// `--pause file:PATH` would draw from: format, count, quantiles, total, the tail fit.
+    Pauses(pauses::PausesArgs),
 }
 
 /// Everything that can stop a command before it produces its report.
@@ -170,6 +176,10 @@ where
             Err(e) => return fail(stderr, USAGE, &e),
         },
         Some(Command::Plot(args)) => match sweep::plot(&args) {
+            Ok(text) => stdout.write_all(text.as_bytes()),
+            Err(e) => return fail(stderr, USAGE, &e),
+        },
+        Some(Command::Pauses(args)) => match pauses::run(&args) {
             Ok(text) => stdout.write_all(text.as_bytes()),
             Err(e) => return fail(stderr, USAGE, &e),
         },

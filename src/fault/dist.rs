@@ -7,7 +7,13 @@
 //! | `exp:5ms` | exponential with mean 5 ms |
 //! | `pareto:1.5:2ms` | Pareto with shape α = 1.5 and scale x_m = 2 ms (heavy tail) |
 //! | `uniform:1ms:5ms` | uniform between 1 ms and 5 ms |
+//! | `file:PATH` | the pauses of a log, resampled ([`super::empirical`], [`super::gclog`]: one duration per line, JVM, Go or Node GC logs) |
+//! | `file+tail:PATH` | the same, with a Pareto tail fitted beyond its threshold (Hill) |
 //! | `DIST@q` | DIST with probability q, otherwise zero (e.g. `fixed:30ms@0.01`) |
+//!
+//! A `file:` law reads its file when the text is parsed (and again when a configuration that
+//! holds it is read back from JSON); it prints back as the path it was given. A path whose last
+//! `@` is followed by a number reads as `file:PATH@q`.
 //!
 //! Sampling uses inverse transforms on one uniform draw, so a seed gives the same values on every
 //! run. [`Dist::tail`] is the exact survival function the analytic predictions use;
@@ -20,10 +26,12 @@
 //! uniform, before it becomes the uniform on the whole nanoseconds of `[lo, hi]`): the difference
 //! is below a nanosecond in every mean.
 
+use super::empirical::{Empirical, EmpiricalError};
 use crate::input::{Quoted, Whitespace, is_negative, no_whitespace};
 use crate::time::{DurationError, Exact, Nanos, parse_duration};
 use rand::Rng;
 use std::fmt;
+use std::sync::Arc;
 
 /// The largest value a sample may take (about 11.6 days): heavy tails are cut here so that
 /// virtual time cannot overflow.
@@ -44,6 +52,9 @@ pub enum Dist {
     Uniform { lo: Nanos, hi: Nanos },
     /// `inner` with probability `q`, zero otherwise.
     Maybe { q: f64, inner: Box<Dist> },
+    /// The pauses of a user's log, resampled, with or without a fitted tail (`file:PATH`,
+    /// `file+tail:PATH`).
+    Data(Arc<Empirical>),
 }
 
 /// Why a distribution did not parse.
@@ -51,7 +62,7 @@ pub enum Dist {
 pub enum DistError {
     /// The kind before the first colon is unknown.
     #[error(
-        "unknown distribution {}: use none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, optionally followed by @PROBABILITY",
+        "unknown distribution {}: use none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, file:PATH, file+tail:PATH, optionally followed by @PROBABILITY",
         Quoted(.0)
     )]
     UnknownKind(String),
@@ -67,6 +78,10 @@ pub enum DistError {
     /// Spaces around or inside the distribution.
     #[error(transparent)]
     Whitespace(#[from] Whitespace),
+    /// A `file:` or `file+tail:` law whose log could not be read or fitted (the message names
+    /// the path).
+    #[error(transparent)]
+    Data(#[from] EmpiricalError),
 }
 
 impl Dist {
@@ -76,6 +91,18 @@ impl Dist {
         // `--pause -5ms` means a (negative) duration, not some unknown kind of distribution.
         if is_negative(text) {
             return Err(DurationError::Negative(text.to_string()).into());
+        }
+        // A path may hold an `@`: only an `@` followed by a number makes `file:PATH@q`.
+        let at_q = text.rsplit_once('@').is_some_and(|(_, q)| q.parse::<f64>().is_ok());
+        if !at_q {
+            for (prefix, with_tail) in [("file:", false), ("file+tail:", true)] {
+                if let Some(path) = text.strip_prefix(prefix) {
+                    if path.is_empty() {
+                        return Err(DistError::Parameters(text.to_string(), "a path, e.g. file:gc.log"));
+                    }
+                    return Ok(Dist::Data(Arc::new(Empirical::load(path, with_tail)?)));
+                }
+            }
         }
         if let Some((inner, q_text)) = text.rsplit_once('@') {
             let probability = || DistError::Number(q_text.to_string(), "a probability between 0 and 1");
@@ -130,6 +157,7 @@ impl Dist {
         match self {
             Dist::None | Dist::Fixed(0) | Dist::Exp { mean: 0 } | Dist::Uniform { lo: 0, hi: 0 } => true,
             Dist::Maybe { q, inner } => *q == 0.0 || inner.is_none(),
+            Dist::Data(e) => e.is_none(),
             _ => false,
         }
     }
@@ -153,6 +181,7 @@ impl Dist {
                 let u: f64 = rng.random();
                 if u < *q { inner.sample(rng) } else { 0 }
             }
+            Dist::Data(e) => e.sample(rng),
         }
     }
 
@@ -186,6 +215,7 @@ impl Dist {
                 }
             }
             Dist::Maybe { q, inner } => q * inner.tail(x),
+            Dist::Data(e) => e.tail(x),
         }
     }
 
@@ -199,6 +229,8 @@ impl Dist {
             Dist::Fixed(d) => f64::from(u8::from((*d as f64) >= x)),
             Dist::Uniform { lo, hi } if lo == hi => f64::from(u8::from((*lo as f64) >= x)),
             Dist::Maybe { q, inner } => q * inner.tail_from(x),
+            // Atoms at every pause, and a continuous tail.
+            Dist::Data(e) => e.tail_from(x),
             // Continuous above zero: no atom at `x > 0`.
             _ => self.tail(x),
         }
@@ -235,6 +267,7 @@ impl Dist {
                 }
             }
             Dist::Maybe { q, inner } => q * inner.capped_mean(c),
+            Dist::Data(e) => e.capped_mean(c),
         }
     }
 
@@ -272,6 +305,7 @@ impl Dist {
                 if c <= lo { c * c } else { ((c.powi(3) - lo.powi(3)) / 3.0 + c * c * (hi - c)) / (hi - lo) }
             }
             Dist::Maybe { q, inner } => q * inner.capped_second_moment(c),
+            Dist::Data(e) => e.capped_second_moment(c),
         }
     }
 
@@ -296,6 +330,7 @@ impl Dist {
                 }
             }
             Dist::Maybe { q, inner } => q * inner.tail_nanos(x),
+            Dist::Data(e) => e.tail_nanos(x),
             Dist::Exp { .. } | Dist::Pareto { .. } => self.tail_from((x + 1) as f64),
         }
     }
@@ -325,6 +360,7 @@ impl Dist {
             Dist::Uniform { lo, hi } => Some(rng.random_range((*lo).max(x + 1)..=*hi)),
             // Beyond zero, only the inner law's draws remain.
             Dist::Maybe { inner, .. } => inner.sample_beyond(x, rng),
+            Dist::Data(e) => e.sample_beyond(x, rng),
         }
     }
 
@@ -354,6 +390,19 @@ impl Dist {
             Dist::Pareto { scale, .. } => *scale,
             Dist::Uniform { lo, hi } => (lo + hi) / 2,
             Dist::Maybe { inner, .. } => inner.typical(),
+            Dist::Data(e) => e.typical(),
+        }
+    }
+
+    /// The smallest rate per stall the law can speak for: `Some(1/n)` for the `n` pauses of a
+    /// `file:` law without a tail (no draw exceeds the largest of them, so a rarer event is beyond
+    /// what the data supports), scaled by `q` under `@q`; `None` for every other law, which has
+    /// no floor.
+    pub fn supported_floor(&self) -> Option<f64> {
+        match self {
+            Dist::Data(e) => e.supported_floor(),
+            Dist::Maybe { q, inner } => inner.supported_floor().map(|f| q * f),
+            _ => None,
         }
     }
 }
@@ -379,6 +428,7 @@ impl fmt::Display for Dist {
             Dist::Pareto { alpha, scale } => write!(f, "pareto:{alpha}:{}", Exact(*scale)),
             Dist::Uniform { lo, hi } => write!(f, "uniform:{}:{}", Exact(*lo), Exact(*hi)),
             Dist::Maybe { q, inner } => write!(f, "{inner}@{q}"),
+            Dist::Data(e) => write!(f, "{e}"),
         }
     }
 }
@@ -422,6 +472,60 @@ mod tests {
         assert_eq!(Dist::parse("3ms").unwrap(), Dist::Fixed(3 * MS));
         assert_eq!(Dist::parse("0ms").unwrap(), Dist::Fixed(0));
         assert_eq!(Dist::parse("1.234567ms").unwrap().to_string(), "fixed:1.234567ms");
+    }
+
+    /// A log's pauses print back as the flag that read them, serialise as that text, and read
+    /// back to an equal law.
+    #[test]
+    fn data_laws_print_back_as_their_flag() {
+        for text in [G1, SERIAL_TAIL, "file:tests/data/gc/jvm17-g1-gc.log@0.5"] {
+            let d = Dist::parse(text).unwrap();
+            assert_eq!(d.to_string(), text);
+            let json = serde_json::to_string(&d).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<Dist>(&json).unwrap(), d);
+        }
+        assert_ne!(Dist::parse(G1).unwrap(), Dist::parse("file+tail:tests/data/gc/jvm17-g1-gc.log").unwrap());
+        let Dist::Data(g1) = Dist::parse(G1).unwrap() else { panic!("a data law") };
+        assert_eq!((g1.pauses().len(), g1.has_tail()), (50, false));
+        assert_eq!(Dist::parse(G1).unwrap().supported_floor(), Some(1.0 / 50.0));
+        assert_eq!(
+            Dist::parse("file:tests/data/gc/jvm17-g1-gc.log@0.5").unwrap().supported_floor(),
+            Some(0.01)
+        );
+        assert_eq!(Dist::parse(SERIAL_TAIL).unwrap().supported_floor(), None);
+        assert_eq!(Dist::Exp { mean: MS }.supported_floor(), None);
+    }
+
+    /// Without a tail nothing exceeds the largest pause; with one, something does.
+    #[test]
+    fn only_a_tail_reaches_beyond_the_largest_pause() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let plain = Dist::parse("file:tests/data/gc/jvm17-serial.log").unwrap();
+        let Dist::Data(e) = &plain else { panic!("a data law") };
+        let max = *e.pauses().last().unwrap();
+        assert_eq!((plain.tail_nanos(max), plain.sample_beyond(max, &mut rng)), (0.0, None));
+        assert!(plain.tail_nanos(max - 1) > 0.0);
+        let tailed = Dist::parse(SERIAL_TAIL).unwrap();
+        assert!(tailed.tail_nanos(max) > 0.0);
+        assert!(tailed.sample_beyond(max, &mut rng).unwrap() > max);
+    }
+
+    #[test]
+    fn a_bad_file_is_one_line_naming_it() {
+        for (text, needle) in [
+            ("file:tests/data/gc/no-such.log", "cannot read 'tests/data/gc/no-such.log'"),
+            ("file:tests/data/gc", "'tests/data/gc' is a directory"),
+            ("file:tests/data/gc/Alloc.java", "'tests/data/gc/Alloc.java': no pause in its"),
+            (
+                "file+tail:tests/data/gc/jvm17-zgc.log",
+                "cannot fit a tail to 'tests/data/gc/jvm17-zgc.log': only 15",
+            ),
+        ] {
+            let err = Dist::parse(text).unwrap_err().to_string();
+            assert!(err.starts_with(needle) && !err.contains('\n'), "{text}: {err}");
+        }
+        assert!(matches!(Dist::parse("file:"), Err(DistError::Parameters(..))));
     }
 
     #[test]
@@ -475,9 +579,14 @@ mod tests {
         }
     }
 
+    /// A G1 log's 50 pauses (0.03 to 3.5 ms), resampled.
+    const G1: &str = "file:tests/data/gc/jvm17-g1-gc.log";
+    /// A Serial collector's 56 pauses (up to 7.2 ms), with the fitted tail.
+    const SERIAL_TAIL: &str = "file+tail:tests/data/gc/jvm17-serial.log";
+
     fn cases() -> Vec<Dist> {
         let mut cases: Vec<Dist> =
-            ["exp:5ms", "uniform:1ms:5ms", "exp:5ms@0.3", "fixed:3ms@0.25", "fixed:3ms"]
+            ["exp:5ms", "uniform:1ms:5ms", "exp:5ms@0.3", "fixed:3ms@0.25", "fixed:3ms", G1, SERIAL_TAIL]
                 .iter()
                 .map(|t| Dist::parse(t).unwrap())
                 .collect();

@@ -103,6 +103,9 @@ pub fn lock_table(report: &LockReport) -> String {
         m.engine_events,
         cfg.event_budget()
     );
+    if let Some(line) = data_floor(cfg, m) {
+        let _ = writeln!(out, "{}{line}", label("pause data"));
+    }
     out.push('\n');
     for line in verdict(cfg, m) {
         out.push_str(&line);
@@ -143,6 +146,22 @@ fn rare_notes(rare: &crate::lock::rare::RareReport, law: &crate::fault::Dist) ->
         let _ = writeln!(out, "  NOT TO BE TRUSTED: {doubt}");
     }
     out
+}
+
+/// For stalls drawn from a log's pauses without a tail model (`--pause file:PATH`): the smallest
+/// rate they support, `1/n`, and whether the measured overlap rate is below it, which is beyond
+/// what the data supports (no draw exceeds the largest pause, so a rarer stall never happens).
+fn data_floor(cfg: &LockConfig, m: &LockMetrics) -> Option<String> {
+    let floor = cfg.pause.supported_floor()?;
+    let mut line = format!("a rate below {floor:.3e} per stall is beyond what the pauses support");
+    if m.acquisitions > 0 && m.rates.overlap.rate < floor {
+        let _ = write!(
+            line,
+            "; the overlap rate {:.3e} is below it (file+tail:PATH fits a tail that reaches further)",
+            m.rates.overlap.rate
+        );
+    }
+    Some(line)
 }
 
 /// One line naming what ran: variant, engine, clients, L, m, D, w, pauses, faults, workload, seed.

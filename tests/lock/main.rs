@@ -15,6 +15,7 @@ mod kleppmann;
 mod margin;
 mod outcome_table;
 mod params;
+mod pauses;
 mod pinned;
 mod plot;
 mod predictions;

@@ -1,6 +1,7 @@
 //! The README's commands are tests: every line of every ```sh block of README.md runs with bash,
-//! in order, in a scratch directory that holds a copy of `results/grids/` (so no line writes into
-//! the repository), with the `faultline` this test was built with first on PATH, and must exit 0.
+//! in order, in a scratch directory that holds a copy of `results/grids/` and `tests/data/gc/`
+//! (so no line writes into the repository), with the `faultline` this test was built with first
+//! on PATH, and must exit 0.
 //! Every ```text block is output the README quotes; its lines must appear, in order, in what its
 //! command prints. So a README example cannot break silently.
 //!

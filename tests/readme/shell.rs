@@ -93,8 +93,12 @@ fn wait(child: &mut Child, limit: Duration) -> (Option<i32>, bool) {
     }
 }
 
-/// A fresh directory under the system's temporary one, with `results/grids/` copied in, removed
-/// when dropped.
+/// The repository's directories the README's lines read (grid files, the GC logs of
+/// `faultline pauses`), copied into every scratch directory.
+const COPIED: [&str; 2] = ["results/grids", "tests/data/gc"];
+
+/// A fresh directory under the system's temporary one, with the [`COPIED`] directories copied
+/// in, removed when dropped.
 pub struct Scratch(PathBuf);
 
 impl Scratch {
@@ -103,12 +107,15 @@ impl Scratch {
         let k = MADE.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("faultline-readme-{}-{k}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let grids = dir.join("results/grids");
-        std::fs::create_dir_all(&grids).expect("scratch directory");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/grids");
-        for entry in std::fs::read_dir(&source).expect("results/grids") {
-            let path = entry.expect("results/grids entry").path();
-            std::fs::copy(&path, grids.join(path.file_name().expect("a file name"))).expect("copy a grid");
+        for copied in COPIED {
+            let target = dir.join(copied);
+            std::fs::create_dir_all(&target).expect("scratch directory");
+            let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(copied);
+            for entry in std::fs::read_dir(&source).expect(copied) {
+                let path = entry.expect("a directory entry").path();
+                std::fs::copy(&path, target.join(path.file_name().expect("a file name")))
+                    .expect("copy a file");
+            }
         }
         Scratch(dir)
     }
