@@ -18,6 +18,7 @@ mod params;
 mod pinned;
 mod plot;
 mod predictions;
+mod rare;
 mod replay;
 mod requests;
 mod results;
