@@ -19,6 +19,7 @@ mod pauses;
 mod pinned;
 mod plot;
 mod predictions;
+mod rare;
 mod replay;
 mod requests;
 mod results;
