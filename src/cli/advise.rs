@@ -50,9 +50,10 @@ pub fn run(args: &AdviseArgs) -> Result<String, AdviseCliError> {
     let answers: Result<Vec<Answer>, AdviseError> =
         cases.par_iter().map(|(c, measure)| advise::shortest_lease(c, *measure, args.target)).collect();
     let answers = answers?;
+    let sensitivity = advise::tail_sensitivity(&cfg, advise::Measure::Overlap, args.target);
     Ok(if args.lock.json {
-        crate::report::advise::json(&cfg, args.target, &answers)
+        crate::report::advise::json(&cfg, args.target, &answers, sensitivity)
     } else {
-        crate::report::advise::text(&cfg, args.target, &answers)
+        crate::report::advise::text(&cfg, args.target, &answers, sensitivity)
     })
 }

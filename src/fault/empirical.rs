@@ -136,6 +136,16 @@ impl Empirical {
         })
     }
 
+    /// The same law with its fitted tail's shape set to `alpha`, to see how far an answer moves
+    /// across the fit's interval; `None` without a fitted tail. It prints as the law it came
+    /// from, so it is for questions asked inside one command, never for a flag.
+    pub fn with_tail_shape(&self, alpha: f64) -> Option<Empirical> {
+        let (k, Dist::Pareto { scale, .. }) = self.tail.clone()? else { return None };
+        let mut law = self.clone();
+        law.tail = Some((k, Dist::Pareto { alpha, scale }));
+        Some(law)
+    }
+
     /// The path the pauses were read from, as written.
     pub fn source(&self) -> &str {
         &self.source

@@ -48,7 +48,7 @@ pub enum AdviseError {
         "a target of {target:e} is below {MIN_TARGET:e}, the smallest rate the rare-event estimator's threshold search reaches"
     )]
     Unreachable { target: f64 },
-    /// A target below what the pause data supports, with no tail fitted.
+    /// A target below what recorded pauses support, with no tail fitted (one over their number).
     #[error(
         "a target of {target:e} is below 1/{pauses} = {floor:e}, the rarest rate {pauses} recorded pauses support; fit a tail (file+tail:PATH) to go beyond the data"
     )]
@@ -232,6 +232,21 @@ pub fn shortest_lease(cfg: &LockConfig, measure: Measure, target: f64) -> Result
     Ok(answer)
 }
 
+/// For pauses from a log with a fitted tail: the answer at the two ends of the 95% interval of
+/// the tail's shape (the lighter tail first, whose lease is shorter). The estimator's interval
+/// says how sure the answer is for the fitted law; this says how much the fit itself may move
+/// it, which for a tail fitted to a few dozen pauses is usually more.
+pub fn tail_sensitivity(cfg: &LockConfig, measure: Measure, target: f64) -> Option<[Option<Nanos>; 2]> {
+    let Dist::Data(law) = &cfg.pause else { return None };
+    let [lo, hi] = law.fit().ok()?.alpha_ci95;
+    let at = |alpha: f64| -> Option<Nanos> {
+        let mut c = cfg.clone();
+        c.pause = Dist::Data(std::sync::Arc::new(law.with_tail_shape(alpha.max(0.05))?));
+        shortest_lease(&c, measure, target).ok()?.lease_ns
+    };
+    law.has_tail().then(|| [at(hi), at(lo)])
+}
+
 /// Refuses what cannot be answered.
 fn check(cfg: &LockConfig, target: f64) -> Result<(), AdviseError> {
     if !(target > 0.0 && target < 1.0) {
@@ -243,18 +258,12 @@ fn check(cfg: &LockConfig, target: f64) -> Result<(), AdviseError> {
     if !cfg.variant.preemptive() {
         return Err(AdviseError::NoLease(cfg.variant.name().to_string()));
     }
-    if let Some(floor) = supported_floor(&cfg.pause)
+    if let Some(floor) = cfg.pause.supported_floor()
         && target < floor
     {
         return Err(AdviseError::BeyondData { target, floor, pauses: (1.0 / floor).round() as u64 });
     }
     Ok(())
-}
-
-/// The rarest rate a pause law supports, where it has such a floor (recorded pauses without a
-/// fitted tail: one in their number).
-fn supported_floor(_law: &Dist) -> Option<f64> {
-    None
 }
 
 /// The answer with its costs measured by counting at `lease` (or at the configuration's own

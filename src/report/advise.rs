@@ -1,15 +1,24 @@
 //! `faultline advise`, rendered: the answer first, then each alternative with its costs.
 
 use super::{align, config_summary, fraction};
+use crate::fault::Dist;
 use crate::lock::LockConfig;
 use crate::lock::advise::Answer;
-use crate::time::{Exact, Human};
+use crate::time::{Exact, Human, Nanos};
 use serde::Serialize;
 use std::fmt::Write;
 
 /// The advice as text: the configuration, the target, one row per design and measure, the
 /// doubts, and the flag that applies the answer.
-pub fn text(cfg: &LockConfig, target: f64, answers: &[Answer]) -> String {
+///
+/// `sensitivity` is the answer at the two ends of a fitted tail's shape interval, if the pauses
+/// have one ([`crate::lock::advise::tail_sensitivity`]).
+pub fn text(
+    cfg: &LockConfig,
+    target: f64,
+    answers: &[Answer],
+    sensitivity: Option<[Option<Nanos>; 2]>,
+) -> String {
     let mut out = config_summary(cfg);
     let _ = write!(
         out,
@@ -57,6 +66,21 @@ pub fn text(cfg: &LockConfig, target: f64, answers: &[Answer]) -> String {
     if let Some(lease) = answers.first().and_then(|a| a.lease_ns) {
         let _ = writeln!(out, "\nanswer: --lease {} for the {} design", Exact(lease), cfg.variant.name());
     }
+    if let (Some([light, heavy]), Dist::Data(law)) = (sensitivity, &cfg.pause)
+        && let Ok(fit) = law.fit()
+    {
+        let shown = |l: Option<Nanos>| l.map_or_else(|| "no answer".to_string(), |l| Human(l).to_string());
+        let _ = writeln!(
+            out,
+            "the tail fitted to the pauses has shape alpha = {:.3}, 95% interval [{:.3}, {:.3}]: across it \
+             the answer moves from {} to {}, more than the estimator's own interval",
+            fit.alpha,
+            fit.alpha_ci95[0],
+            fit.alpha_ci95[1],
+            shown(light),
+            shown(heavy),
+        );
+    }
     if answers.len() > 1 {
         out.push_str(
             "fencing keeps storage safe at any lease, never the SMS: an outbox cannot check a token\n",
@@ -78,11 +102,18 @@ fn design(a: &Answer) -> String {
 }
 
 /// The advice as one JSON object: `lease` is the answer as `--lease` takes it.
-pub fn json(cfg: &LockConfig, target: f64, answers: &[Answer]) -> String {
+pub fn json(
+    cfg: &LockConfig,
+    target: f64,
+    answers: &[Answer],
+    sensitivity: Option<[Option<Nanos>; 2]>,
+) -> String {
     #[derive(Serialize)]
     struct Advice<'a> {
         lease: Option<String>,
         lease_ci95: Option<[String; 2]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lease_across_tail_fit: Option<[Option<String>; 2]>,
         target: f64,
         estimator: &'static str,
         answer: &'a Answer,
@@ -93,6 +124,7 @@ pub fn json(cfg: &LockConfig, target: f64, answers: &[Answer]) -> String {
     let advice = Advice {
         lease: first.lease_ns.map(|l| Exact(l).to_string()),
         lease_ci95: first.lease_ci95_ns.map(|[lo, hi]| [Exact(lo).to_string(), Exact(hi).to_string()]),
+        lease_across_tail_fit: sensitivity.map(|ends| ends.map(|l| l.map(|l| Exact(l).to_string()))),
         target,
         estimator: "rare",
         answer: first,
