@@ -62,7 +62,7 @@ fn show(w: &Weighed, rare: &RareReport) -> String {
         w.top_share,
         rare.threshold_ns,
         rare.share,
-        rare.long_findings,
+        rare.long_hits,
         rare.long_stalls,
         rare.doubts
     )
@@ -107,18 +107,13 @@ fn pareto_stalls_match_the_closed_form_at_1e_6_and_1e_9() {
     }
 }
 
-/// Pareto(2, 1 ms) at 10^-8 (`L` = 10 s) FAILS on seed 1, and not by chance: the pilot search
-/// settles on a threshold of 10^6 s (tail mass 10^-18), far beyond the lease, so the stalls
-/// between 10 s and 10^6 s, which are the violations, are drawn at weight 1 and never seen. The
-/// estimate is 9.3e-19 ± 5% (10^10 too small) and no doubt is raised: all of the run's findings
-/// fall into one window (a stall of over 10 s keeps its window open while thousands of sections,
-/// a sixteenth of them tilted, pass), so they all weigh the same and the effective sample size
-/// counts findings, not windows. The same merging is why the search went astray: at the right
-/// threshold (10 s) 245 of a pilot's 248 long stalls break the lock, but they make one window,
-/// and the search's hit share (windows with a finding over long stalls) reads 1/248. Seeds 2 to
-/// 5 choose 3.16 s and agree. Run with `--ignored` once the search and the doubts count windows.
+/// Pareto(2, 1 ms) at 10^-8 (`L` = 10 s). This once failed on seed 1, and not by chance: the
+/// pilot search counted windows with a finding over long stalls, and a stall of over 10 s kept
+/// one window open while thousands of sections passed, so at the right threshold 245 of 248 long
+/// stalls broke the lock but read as 1/248; the search went on to a threshold of 10^6 s and the
+/// estimate came out 10^10 too small with no doubt. The search now counts the long stalls whose
+/// own section broke the lock, and a window spreads only along overlaps.
 #[test]
-#[ignore = "issue 16: the pilot search overshoots the violation threshold with heavy tails (see the doc comment)"]
 fn pareto_stalls_match_the_closed_form_at_1e_8() {
     let p = 1e-8;
     let cfg = rare(Variant::LEASE, pareto(), pareto_lease(p), 50_000);
@@ -310,16 +305,12 @@ fn a_threshold_above_the_violations_is_doubted() {
     }
 }
 
-/// The same at the largest share, 1/16 (what runs of up to 32 000 acquisitions get), FAILS on
-/// seed 1: the estimate is 1.10e-7 ± 5% against 3.0e-4, ESS 1224, and no doubt. A long stall
-/// beyond 80 ms keeps its window open for the 40 ms after the expiry, while about eight other
-/// sections enter and join it; with one draw in 16 tilted, windows cover most of the run, so the
-/// body stalls' violations fall inside one and weigh `c` (1.8·10^-6) instead of 1 (assumption 1
-/// fails, and assumption 2's "at most the share" is about draws, not sections). Every finding
-/// then weighs the same, and the effective sample size cannot see it. Seeds 2 and 3 are doubted,
-/// with 3 and 2 findings at weight 1 out of about six violations.
+/// The same at the largest share, 1/16 (what runs of up to 32 000 acquisitions get). This once
+/// failed on seed 1 (1.10e-7 ± 5% against 3.0e-4, ESS 1224, no doubt): every section that entered
+/// while a long stall was open joined its window, and with one draw in 16 tilted the windows
+/// covered most of the run, so the ordinary stalls' violations weighed `c` instead of 1. A window
+/// now spreads only along an overlap, so those violations weigh 1 and the weights show it.
 #[test]
-#[ignore = "issue 16: a threshold above the violations is not doubted when windows cover the run (see the doc comment)"]
 fn a_threshold_above_the_violations_is_doubted_at_the_largest_share() {
     assert!(doubted(1.0 / 16.0, 1), "the estimate is not doubted");
 }
