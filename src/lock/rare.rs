@@ -12,13 +12,15 @@
 //! likelihood ratio `f/g` of a draw beyond `τ` is the same constant for every such draw,
 //! `c = p/((1 - β)p + β)` with `p = P(S > τ)`; below `τ` it is `1/(1 - β)`.
 //!
-//! **The weights.** A section whose stall went beyond `τ` is *long*. A section that enters while
-//! a long one is still open is drawn into its window (taint spreads along overlaps, the path a
-//! violation takes), and the window closes when the last such section does. A finding made
-//! while a window is open counts `c`; any other counts 1, as counting would count it. The rates
-//! are the weighted counts over the run's natural totals, and their 95% intervals come from 64
-//! batch means over the run's acquisitions, which carry the correlation between findings of one
-//! window. The findings are the judge's ([`crate::lock::judge`]): the estimator decides nothing
+//! **The weights.** A section whose stall went beyond `τ` is *long*, and opens a *window*. The
+//! window takes in the section that overlaps one of its own (the path a violation takes), and,
+//! each time one of its sections leaves a trace outside itself (a stale write storage accepted,
+//! which may have rolled the counter back, or an effect sent late or twice), the next section to
+//! enter, which may read it; a section leaves the window when it closes. A finding about a section in a window counts `c`; one about a section
+//! whose stall stayed below `τ` counts `1/(1 - β)`, that stall's own ratio; any other counts 1,
+//! as counting would count it. The rates are the weighted counts over the run's natural totals,
+//! and their 95% intervals come from 64 to 128 batch means over the run's acquisitions, which
+//! carry the correlation between the findings of one window. The findings are the judge's ([`crate::lock::judge`]): the estimator decides nothing
 //! of its own, so it works for every design, built-in or registered.
 //!
 //! **The threshold.** [`search`] chooses `τ` by pilot runs, in the spirit of the cross-entropy
@@ -282,12 +284,10 @@ pub struct Weigher {
     tail_mass: f64,
     /// Per client: its open section is inside a window.
     tainted: Vec<bool>,
-    open: usize,
-    /// The open window has had a safety finding.
-    window_dirty: bool,
-    /// A window with a safety finding has closed: its trace may outlive it (a stale write rolls
-    /// the counter back), so the next section to enter joins it.
-    lingering: bool,
+    /// A section in a window has just left a trace beyond its sections: a stale access storage
+    /// accepted (it may have rolled the counter back), or an effect sent late or twice. The
+    /// next section to enter may read what it left, and joins the window.
+    echo: bool,
     batch_size: u64,
     in_batch: u64,
     batch: [f64; KINDS],
@@ -296,6 +296,9 @@ pub struct Weigher {
     /// Per kind: the sum of the positive weights, of their squares, and the largest.
     kish: [(f64, f64, f64); KINDS],
     long_stalls: u64,
+    /// Per client: its open section stalled, not beyond the threshold (a draw of the law's own
+    /// part of the mixture, whose ratio is `1/(1 - β)`).
+    short: Vec<bool>,
     /// Per client: its open section stalled long, and that section broke safety.
     long: Vec<bool>,
     hit: Vec<bool>,
@@ -310,9 +313,7 @@ impl Weigher {
             long_weight: tilt.long_weight(law),
             tail_mass: law.tail_nanos(tilt.threshold),
             tainted: vec![false; clients],
-            open: 0,
-            window_dirty: false,
-            lingering: false,
+            echo: false,
             batch_size: (acquisitions / BATCHES).max(1),
             in_batch: 0,
             batch: [0.0; KINDS],
@@ -320,6 +321,7 @@ impl Weigher {
             total: [0.0; KINDS],
             kish: [(0.0, 0.0, 0.0); KINDS],
             long_stalls: 0,
+            short: vec![false; clients],
             long: vec![false; clients],
             hit: vec![false; clients],
             long_hits: 0,
@@ -327,14 +329,14 @@ impl Weigher {
     }
 
     fn taint(&mut self, client: usize) {
-        if !std::mem::replace(&mut self.tainted[client], true) {
-            self.open += 1;
-        }
+        self.tainted[client] = true;
     }
 
     /// `client` froze for `span` at its pause point.
     pub fn stalled(&mut self, client: usize, span: Nanos) {
-        if span > self.tilt.threshold {
+        if span <= self.tilt.threshold {
+            self.short[client] = true;
+        } else {
             self.long_stalls += 1;
             self.long[client] = true;
             self.hit[client] = false;
@@ -342,9 +344,10 @@ impl Weigher {
         }
     }
 
-    /// `client` entered its section: it joins a lingering window, and the batch moves on.
+    /// `client` entered its section: it joins a window whose trace it may read (a rolled-back
+    /// counter), and the batch moves on.
     pub fn entered(&mut self, client: usize) {
-        if std::mem::replace(&mut self.lingering, false) {
+        if std::mem::replace(&mut self.echo, false) {
             self.taint(client);
         }
         self.in_batch += 1;
@@ -360,26 +363,27 @@ impl Weigher {
         }
     }
 
-    /// `client`'s section closed (it left, or crashed): once the last section of a window
-    /// closes, the window does, unless it had a safety finding; then it lingers until a section
-    /// closes without one.
+    /// `client`'s section closed (it left, or crashed): it leaves its window.
     pub fn closed(&mut self, client: usize) {
         self.long[client] = false;
-        if std::mem::replace(&mut self.tainted[client], false) {
-            self.open -= 1;
-            if self.open == 0 {
-                self.lingering = std::mem::replace(&mut self.window_dirty, false);
-            }
-        }
+        self.short[client] = false;
+        self.tainted[client] = false;
     }
 
     /// A finding, weighed by whether the section it is about is in a window.
     pub fn found(&mut self, finding: &Finding) {
         let about = about(finding);
-        let in_window = self.lingering || about.is_some_and(|c| self.tainted[c]);
-        let w = if in_window { self.long_weight } else { 1.0 };
+        let in_window = about.is_some_and(|c| self.tainted[c]);
+        let w = if in_window {
+            self.long_weight
+        } else if about.is_some_and(|c| self.short[c]) {
+            1.0 / (1.0 - self.tilt.share)
+        } else {
+            1.0
+        };
         if in_window && finding.violates().is_some() {
-            self.window_dirty = true;
+            // An overlap changes nothing outside its sections; what storage or the outbox kept does.
+            self.echo |= !matches!(finding, Finding::Overlap { .. } | Finding::OverlapSettled { .. });
             if let Some(c) = about
                 && self.long[c]
                 && !std::mem::replace(&mut self.hit[c], true)
@@ -506,7 +510,7 @@ pub fn search<E>(
         return Ok((Tilt { threshold: at(2.0).threshold, share }, Some(NO_BREAK)));
     };
     let mut lowerings = 0;
-    while hit > 0.9 && lowerings < LOWERINGS && decade > 0.5 {
+    while hit > 0.9 && lowerings < LOWERINGS && decade >= 0.5 {
         decade -= 0.5;
         lowerings += 1;
         hit = Weigher::hit_share(&pilot(at(decade))?);
