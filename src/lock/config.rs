@@ -142,8 +142,9 @@ pub struct LockConfig {
     #[serde(default)]
     pub max_events: Option<u64>,
     /// How the rates are made: counting, or the rare-event estimator ([`super::rare`]), whose
-    /// proposal is filled in by its search before the run. Absent from the JSON of counting.
-    #[serde(default, skip_serializing_if = "Estimator::is_count")]
+    /// proposal is filled in by its search before the run. A saved configuration without it
+    /// counts.
+    #[serde(default)]
     pub estimator: Estimator,
     /// Master seed of every random stream.
     pub seed: u64,

@@ -115,11 +115,6 @@ impl Estimator {
         }
     }
 
-    /// True for plain counting (what a configuration without the field means).
-    pub fn is_count(&self) -> bool {
-        *self == Estimator::Count
-    }
-
     /// The estimator's name, as reports label the rates it made.
     pub fn name(&self) -> &'static str {
         match self {
