@@ -168,8 +168,8 @@ pub struct LockArgs {
     /// Work w inside the critical section, between the read and the write
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, help = with_default("Work w inside the critical section, between the read and the write", by_design(|c| Some(duration(c.work)))))]
     pub work: Option<Nanos>,
-    /// Stall distribution: none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, each optionally @PROB
-    #[arg(long, value_name = "DIST", value_parser = Dist::parse, allow_hyphen_values = true, help = with_default("Stall distribution: none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, each optionally @PROB", by_design(|c| Some(c.pause.to_string()))))]
+    /// Stall distribution: none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, each optionally @PROB; file:PATH or file+tail:PATH
+    #[arg(long, value_name = "DIST", value_parser = Dist::parse, allow_hyphen_values = true, help = with_default("Stall distribution: none, fixed:D, exp:MEAN, pareto:SHAPE:SCALE, uniform:LO:HI, each optionally @PROB; or file:PATH (the pauses of a GC log or a list of durations, resampled; see faultline pauses) or file+tail:PATH (with a Pareto tail fitted beyond the largest)", by_design(|c| Some(c.pause.to_string()))))]
     pub pause: Option<Dist>,
     /// Where stalls happen: p1 (after the grant, before the margin check) or p2 (after the last check)
     #[arg(long, value_name = "POINT", hide_possible_values = true, help = with_default("Where stalls happen: p1 (after the grant, before the margin check) or p2 (after the last check)", by_design(|c| Some(choice(&PauseAt::from(c.pause_at))))))]

@@ -13,6 +13,10 @@
 //! [`LockMetrics`], [`timeline`] keeps the happenings around the first violation,
 //! `report::LockVerdict` says which property broke, and [`scenario`] judges each cell of the outcome
 //! table of docs/model.md §5 on the kinds its row promises.
+//!
+//! Rates too small to count are estimated by [`rare`] (`--estimator rare`): importance sampling of
+//! the stalls, weighing the same findings; [`advise`] turns a target rate into the shortest lease
+//! that meets it, with its costs and the alternatives beside it.
 
 pub mod advise;
 pub mod client;
