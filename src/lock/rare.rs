@@ -156,7 +156,7 @@ impl<'de> serde::Deserialize<'de> for Estimator {
 
 impl Tilt {
     /// The share of a main run of `acquisitions`: enough tilted draws to expect
-    /// [`AIMED_LONG_STALLS`] of them, between 1/1024 and [`MAX_TILT_SHARE`].
+    /// 2,000 of them, between 1/1024 and [`MAX_TILT_SHARE`].
     pub fn share_for(acquisitions: u64) -> f64 {
         (AIMED_LONG_STALLS / acquisitions.max(1) as f64).clamp(1.0 / 1024.0, MAX_TILT_SHARE)
     }
