@@ -1,6 +1,7 @@
 //! The lock laboratory's integration tests: every lock claim of docs/model.md (§2 to §5), asserted on the
 //! crate's public API (and, in `cli`, on the binary). One test binary, to keep link time down.
 
+mod advise;
 mod backoff;
 mod bounds;
 mod cli;
