@@ -11,7 +11,7 @@ use rayon::prelude::*;
 #[derive(Debug, Clone, clap::Args)]
 pub struct AdviseArgs {
     /// The violation rate to meet, per acquisition (a number strictly between 0 and 1, e.g. 1e-6)
-    #[arg(long, value_name = "RATE", value_parser = advise::parse_target)]
+    #[arg(long, value_name = "RATE", value_parser = advise::parse_target, allow_hyphen_values = true)]
     pub target: f64,
     /// Answer for the given design only, without the alternatives beside it
     #[arg(long)]
@@ -51,6 +51,11 @@ pub fn run(args: &AdviseArgs) -> Result<String, AdviseCliError> {
         cases.par_iter().map(|(c, measure)| advise::shortest_lease(c, *measure, args.target)).collect();
     let answers = answers?;
     let sensitivity = advise::tail_sensitivity(&cfg, advise::Measure::Overlap, args.target);
+    // The configuration as shown (and as `--json` gives it back to `--config`) runs the answer.
+    let mut cfg = cfg;
+    if let Some(lease) = answers.first().and_then(|a| a.lease_ns) {
+        cfg.lease = Some(lease);
+    }
     Ok(if args.lock.json {
         crate::report::advise::json(&cfg, args.target, &answers, sensitivity)
     } else {

@@ -276,9 +276,15 @@ fn one_line(e: &clap::Error) -> String {
     }
     let line = first_line(&rendered).to_string();
     // Clap lists the valid values of an enum on a line of their own, which one line would lose.
-    match e.get(ContextKind::ValidValue) {
-        Some(ContextValue::Strings(valid)) if e.kind() == ErrorKind::InvalidValue && !valid.is_empty() => {
+    match (e.get(ContextKind::ValidValue), e.get(ContextKind::InvalidArg)) {
+        (Some(ContextValue::Strings(valid)), _)
+            if e.kind() == ErrorKind::InvalidValue && !valid.is_empty() =>
+        {
             format!("{line}: expected one of {}", valid.join(", "))
+        }
+        // And the missing arguments, each on a line of its own.
+        (_, Some(ContextValue::Strings(missing))) if e.kind() == ErrorKind::MissingRequiredArgument => {
+            format!("{} {}", line.trim_end_matches(':'), missing.join(", "))
         }
         _ => line,
     }
