@@ -251,6 +251,14 @@ impl Tally {
     }
 }
 
+/// Counts a finding, and weighs it when the rare-event estimator made the run's stalls.
+fn count(tally: &mut Tally, weigher: &mut Option<Weigher>, finding: &Finding) {
+    tally.add(finding);
+    if let Some(w) = weigher {
+        w.found(finding);
+    }
+}
+
 /// Folds a run's events into [`LockMetrics`].
 #[derive(Debug)]
 pub struct LockOracle {
@@ -373,12 +381,7 @@ impl LockOracle {
         }
         self.advance(end.at);
         let (tally, weigher) = (&mut self.tally, &mut self.weigher);
-        self.judge.finish(end.ending == Ending::Quiescent, &mut |f| {
-            tally.add(&f);
-            if let Some(w) = weigher.as_mut() {
-                w.found(&f);
-            }
-        });
+        self.judge.finish(end.ending == Ending::Quiescent, &mut |f| count(tally, weigher, &f));
         let t = &self.tally;
         let count = |kind| t.get(kind);
         let n = self.judge.entries();
@@ -496,12 +499,7 @@ impl Observer<LockEvent> for LockOracle {
             _ => {}
         }
         let (tally, weigher) = (&mut self.tally, &mut self.weigher);
-        self.judge.event(at, event, &mut |f| {
-            tally.add(&f);
-            if let Some(w) = weigher.as_mut() {
-                w.found(&f);
-            }
-        });
+        self.judge.event(at, event, &mut |f| count(tally, weigher, &f));
         // A window closes after the findings its last section's exit settles.
         if let (LockEvent::Left { client, .. }, Some(w)) = (event, self.weigher.as_mut()) {
             w.closed(*client);
@@ -521,12 +519,7 @@ impl Observer<LockEvent> for LockOracle {
                 FaultEvent::StallEnd => self.judge.stall(client, false),
                 FaultEvent::Crash => {
                     let (tally, weigher) = (&mut self.tally, &mut self.weigher);
-                    self.judge.crash(client, &mut |f| {
-                        tally.add(&f);
-                        if let Some(w) = weigher.as_mut() {
-                            w.found(&f);
-                        }
-                    });
+                    self.judge.crash(client, &mut |f| count(tally, weigher, &f));
                     if let Some(w) = self.weigher.as_mut() {
                         w.closed(client);
                     }

@@ -323,10 +323,6 @@ impl Weigher {
         }
     }
 
-    fn taint(&mut self, client: usize) {
-        self.tainted[client] = true;
-    }
-
     /// `client` froze for `span` at its pause point.
     pub fn stalled(&mut self, client: usize, span: Nanos) {
         if span <= self.tilt.threshold {
@@ -335,7 +331,7 @@ impl Weigher {
             self.long_stalls += 1;
             self.long[client] = true;
             self.hit[client] = false;
-            self.taint(client);
+            self.tainted[client] = true;
         }
     }
 
@@ -343,7 +339,7 @@ impl Weigher {
     /// counter), and the batch moves on.
     pub fn entered(&mut self, client: usize) {
         if std::mem::replace(&mut self.echo, false) {
-            self.taint(client);
+            self.tainted[client] = true;
         }
         self.in_batch += 1;
         if self.in_batch == self.batch_size {
@@ -391,7 +387,7 @@ impl Weigher {
         if let Finding::Overlap { client, holder, .. } = *finding
             && self.tainted[holder]
         {
-            self.taint(client);
+            self.tainted[client] = true;
         }
         for (kind, by) in finding.counts().into_iter().flatten() {
             let k = kind as usize;
@@ -453,7 +449,7 @@ impl Weigher {
             long_hits: self.long_hits,
             kinds,
             doubts,
-            not_estimated: vec!["lost updates", "blocked", "stuck"],
+            not_estimated: FindingKind::ALL.into_iter().filter(|&k| !estimated(k)).map(|k| k.words().1).collect(),
         }
     }
 
