@@ -157,7 +157,14 @@ fn config_of(replay: &str) -> Option<LockConfig> {
 
 /// The flags of `cfg` that `faultline advise` needs to be given for the report's grids.
 fn advise_flags(cfg: &LockConfig) -> String {
-    format!("--clients {} --work {} --pause {} ", cfg.clients, crate::time::Exact(cfg.work), cfg.pause)
+    format!(
+        "--clients {} --work {} --pause {} --acquisitions {} --seed {} ",
+        cfg.clients,
+        crate::time::Exact(cfg.work),
+        cfg.pause,
+        cfg.acquisitions,
+        cfg.seed
+    )
 }
 
 /// A view of a sweep's table: rows that ran, cells by column name.
