@@ -449,7 +449,11 @@ impl Weigher {
             long_hits: self.long_hits,
             kinds,
             doubts,
-            not_estimated: FindingKind::ALL.into_iter().filter(|&k| !estimated(k)).map(|k| k.words().1).collect(),
+            not_estimated: FindingKind::ALL
+                .into_iter()
+                .filter(|&k| !estimated(k))
+                .map(|k| k.words().1)
+                .collect(),
         }
     }
 
