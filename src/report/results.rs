@@ -123,19 +123,23 @@ fn mark_advice(root: &Path, grid: &str, table: &Table, target: f64) -> Result<St
     let (Some(lease), Some([lo, hi])) = (answer.lease_ns, answer.lease_ci95_ns) else {
         return Err(fail(format!("advise found no lease for {target:e}")));
     };
+    // A figure of its own beside the standard ones, which `faultline plot` draws from the table
+    // alone and the tests redraw byte for byte.
     let mut plot = crate::plot::lock::overlap_vs_lease(table)?;
     plot.panels[0].markers.push(crate::plot::figure::Marker {
         x: lease as f64 / MS as f64,
         color: 1,
         label: format!("advise: {} for {target:.0e}", Human(lease)),
     });
+    plot.name = "advised".into();
+    plot.title = format!("The lease to pick for these pauses: faultline advise's answer for {target:.0e}");
     plot.marker_meaning = Some("the vertical line is faultline advise's lease for the target rate".into());
-    let path = root.join("results").join("plots").join(format!("{grid}-{}.svg", plot.name));
-    crate::plot::write_svg(&plot, &path)?;
+    let rel = format!("plots/{grid}-{}.svg", plot.name);
+    crate::plot::write_svg(&plot, &root.join("results").join(&rel))?;
     Ok(format!(
-        "`faultline advise {}--target {target:.0e}` answers {} (95% interval [{}, {}]), the vertical line on the \
-         plot: the shortest lease at which these pauses overlap at most {target:.0e} per acquisition. Waiting for it \
-         costs {} on average under contention (p99 {}), and a crashed holder keeps the lock {}.\n",
+        "![{rel}]({rel})\n\n`faultline advise {}--target {target:.0e}` answers {} (95% interval [{}, {}]), the \
+         vertical line above: the shortest lease at which these pauses overlap at most {target:.0e} per acquisition. \
+         Waiting for it costs {} on average under contention (p99 {}), and a crashed holder keeps the lock {}.\n",
         advise_flags(&cfg),
         Human(lease),
         Human(lo),

@@ -1,6 +1,8 @@
 //! Leases lose safety: the overlap rate against the lease, one curve per pause distribution.
 
-use super::{Compared, LEASE, OVERLAP, PAUSE, PREDICTED_OVERLAP, compared, leased, unleased_note, zero_note};
+use super::{
+    Compared, LEASE, OVERLAP, PAUSE, PREDICTED_OVERLAP, compared, held, leased, unleased_note, zero_note,
+};
 use crate::plot::PlotError;
 use crate::plot::curves::{Measure, has_positive, x_scale};
 use crate::plot::figure::{Kind, Panel, Plot, PlotAxis, Scale};
@@ -55,7 +57,7 @@ pub fn overlap_vs_lease(table: &Table) -> Result<Plot, PlotError> {
             Compared::Variants(v) => format!("Overlap rate against lease: {v} compared"),
             Compared::Per(split) => format!("Leases lose safety: overlap rate against lease, per {split}"),
             Compared::Nothing => "Leases lose safety: overlap rate against lease".into(),
-        },
+        } + &held(&points),
         panels: vec![panel],
         columns: 1,
         marker_meaning: None,

@@ -100,6 +100,20 @@ fn compared(table: &Table, points: &[&Runs<'_>], x: &str) -> Compared {
     if split.is_empty() { Compared::Nothing } else { Compared::Per(and(&split)) }
 }
 
+/// What a figure's title adds after its sentence, so that figures of sweeps that differ in what
+/// they hold constant never share a title: the pause law when every point has the same one, and
+/// the rare-event estimator when it made every point.
+fn held(points: &[&Runs<'_>]) -> String {
+    let mut out = String::new();
+    if let [law] = distinct(points, PAUSE).as_slice() {
+        out.push_str(&format!(" (pauses {law})"));
+    }
+    if !points.is_empty() && points.iter().all(|p| p.estimated()) {
+        out.push_str(" (rare-event estimator)");
+    }
+    out
+}
+
 /// `a`, `a and b`, `a, b and c`.
 fn and<S: AsRef<str>>(items: &[S]) -> String {
     match items {

@@ -2,7 +2,8 @@
 //! non-preemptive lock, which never overlaps, ends the wait axis.
 
 use super::{
-    ACQUISITIONS, Compared, LEASE, NON_PREEMPTIVE, OVERLAP, PAUSE, VARIANT, WAIT, compared, leased, zero_note,
+    ACQUISITIONS, Compared, LEASE, NON_PREEMPTIVE, OVERLAP, PAUSE, VARIANT, WAIT, compared, held, leased,
+    zero_note,
 };
 use crate::plot::PlotError;
 use crate::plot::curves::{Measure, has_positive, x_scale};
@@ -22,7 +23,8 @@ pub fn safety_vs_liveness(table: &Table) -> Result<Plot, PlotError> {
     let overlap = RateColumns::prefix(OVERLAP);
     finished.require(NAME, &[LEASE, PAUSE, WAIT, ACQUISITIONS])?;
     finished.require(NAME, &overlap.required())?;
-    let points = leased(&finished);
+    // A rare-event estimate's waits are its proposal's, not the law's: only counted points.
+    let points: Vec<_> = leased(&finished).into_iter().filter(|p| !p.estimated()).collect();
     must_vary(NAME, &points, LEASE)?;
     let wait = |p: &Runs<'_>| p.weighted_mean(WAIT, ACQUISITIONS).map(|ns| ns / MS as f64);
     // Two figures tell the leases of a sweep apart (√2 apart at the finest) in half the width of
@@ -69,7 +71,7 @@ pub fn safety_vs_liveness(table: &Table) -> Result<Plot, PlotError> {
             Compared::Per(_) | Compared::Nothing => {
                 "Safety against liveness: a longer lease overlaps less and waits more".into()
             }
-        },
+        } + &held(&points),
         panels: vec![panel],
         columns: 1,
         marker_meaning: None,
