@@ -174,11 +174,12 @@ pub fn shortest_lease(cfg: &LockConfig, measure: Measure, target: f64) -> Result
     check(cfg, target)?;
     let seed = cfg.work + cfg.pause.beyond_quantile(target).saturating_sub(cfg.lock_delay);
     let mut evaluations = Vec::new();
-    let mut doubts = Vec::new();
+    // Each evaluation's doubts, by lease: the answer carries those of the two it rests on.
+    let mut doubted: Vec<(Nanos, Vec<String>)> = Vec::new();
     let mut eval = |lease: Nanos, evaluations: &mut Vec<Point>| -> Result<Point, AdviseError> {
         let (p, d) = rate_at(cfg, measure, lease.max(1))?;
         evaluations.push(p);
-        doubts = d;
+        doubted.push((p.lease_ns, d));
         Ok(p)
     };
     // Bracket: `above` breaks the target, `below` meets it.
@@ -227,6 +228,10 @@ pub fn shortest_lease(cfg: &LockConfig, measure: Measure, target: f64) -> Result
         crossing((a.lease_ns, a.ci95[1]), (b.lease_ns, b.ci95[1]), target).unwrap_or(b.lease_ns),
     ];
     let ci = [ends[0].min(ends[1]).min(lease), ends[0].max(ends[1]).max(lease)];
+    let mut doubts: Vec<String> = Vec::new();
+    for (at, d) in doubted.into_iter().filter(|(at, _)| *at == a.lease_ns || *at == b.lease_ns) {
+        doubts.extend(d.into_iter().map(|d| format!("at {}: {d}", crate::time::Human(at))));
+    }
     let mut answer = costs(cfg, measure, Some(lease), evaluations, doubts)?;
     answer.lease_ci95_ns = Some(ci);
     Ok(answer)
