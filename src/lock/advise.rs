@@ -169,8 +169,25 @@ fn crossing(a: (Nanos, f64), b: (Nanos, f64), target: f64) -> Option<Nanos> {
     (lease > 0.0).then_some(lease.round() as Nanos)
 }
 
+/// What the search found: the lease (none when every lease tried meets the target, or none
+/// does), its interval, every evaluation, and the doubts the answer carries.
+struct Search {
+    lease: Option<Nanos>,
+    ci95: Option<[Nanos; 2]>,
+    evaluations: Vec<Point>,
+    doubts: Vec<String>,
+}
+
 /// The shortest lease at which `measure` under `cfg` meets `target`, with its interval and costs.
 pub fn shortest_lease(cfg: &LockConfig, measure: Measure, target: f64) -> Result<Answer, AdviseError> {
+    let found = search(cfg, measure, target)?;
+    let mut answer = costs(cfg, measure, found.lease, found.evaluations, found.doubts)?;
+    answer.lease_ci95_ns = found.ci95;
+    Ok(answer)
+}
+
+/// The search of the module docs, without the costs.
+fn search(cfg: &LockConfig, measure: Measure, target: f64) -> Result<Search, AdviseError> {
     check(cfg, target)?;
     let seed = cfg.work + cfg.pause.beyond_quantile(target).saturating_sub(cfg.lock_delay);
     let mut evaluations = Vec::new();
@@ -201,7 +218,7 @@ pub fn shortest_lease(cfg: &LockConfig, measure: Measure, target: f64) -> Result
             };
             // The estimator's doubts at one lease say nothing of an answer that is no lease.
             let doubts = vec![format!("{met} {}", crate::time::Human(lease))];
-            return costs(cfg, measure, None, evaluations, doubts);
+            return Ok(Search { lease: None, ci95: None, evaluations, doubts });
         }
         let p = eval(next, &mut evaluations)?;
         if p.rate > target { above = Some(p) } else { below = Some(p) }
@@ -232,9 +249,7 @@ pub fn shortest_lease(cfg: &LockConfig, measure: Measure, target: f64) -> Result
     for (at, d) in doubted.into_iter().filter(|(at, _)| *at == a.lease_ns || *at == b.lease_ns) {
         doubts.extend(d.into_iter().map(|d| format!("at {}: {d}", crate::time::Human(at))));
     }
-    let mut answer = costs(cfg, measure, Some(lease), evaluations, doubts)?;
-    answer.lease_ci95_ns = Some(ci);
-    Ok(answer)
+    Ok(Search { lease: Some(lease), ci95: Some(ci), evaluations, doubts })
 }
 
 /// For pauses from a log with a fitted tail: the answer at the two ends of the 95% interval of
@@ -247,7 +262,7 @@ pub fn tail_sensitivity(cfg: &LockConfig, measure: Measure, target: f64) -> Opti
     let at = |alpha: f64| -> Option<Nanos> {
         let mut c = cfg.clone();
         c.pause = Dist::Data(std::sync::Arc::new(law.with_tail_shape(alpha.max(0.05))?));
-        shortest_lease(&c, measure, target).ok()?.lease_ns
+        search(&c, measure, target).ok()?.lease
     };
     law.has_tail().then(|| [at(hi), at(lo)])
 }

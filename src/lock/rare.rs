@@ -114,14 +114,6 @@ impl Estimator {
             _ => Err(EstimatorError::Unknown(text.to_string())),
         }
     }
-
-    /// The estimator's name, as reports label the rates it made.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Estimator::Count => "count",
-            Estimator::Rare(_) => "rare",
-        }
-    }
 }
 
 impl fmt::Display for Estimator {
@@ -234,6 +226,13 @@ pub struct RareReport {
     pub doubts: Vec<String>,
     /// What the estimator leaves to counting.
     pub not_estimated: Vec<&'static str>,
+}
+
+impl RareReport {
+    /// The share of long stalls whose own section broke safety: what [`search`] steers by.
+    pub fn hit_share(&self) -> f64 {
+        if self.long_stalls == 0 { 0.0 } else { (self.long_hits as f64 / self.long_stalls as f64).min(1.0) }
+    }
 }
 
 /// Pairs as a map, in their order, each with what the rates beside it do not say:
@@ -456,15 +455,6 @@ impl Weigher {
                 .collect(),
         }
     }
-
-    /// The share of long stalls that caused a safety finding: what [`search`] steers by.
-    pub fn hit_share(report: &RareReport) -> f64 {
-        if report.long_stalls == 0 {
-            0.0
-        } else {
-            (report.long_hits as f64 / report.long_stalls as f64).min(1.0)
-        }
-    }
 }
 
 /// The acquisitions of one pilot run.
@@ -494,7 +484,7 @@ pub fn search<E>(
         if law.tail_nanos(at(d).threshold) <= 0.0 {
             break;
         }
-        let hit = Weigher::hit_share(&pilot(at(d))?);
+        let hit = pilot(at(d))?.hit_share();
         if hit >= 1.0 / 3.0 {
             found = Some((d, hit));
             break;
@@ -508,7 +498,7 @@ pub fn search<E>(
     while hit > 0.9 && lowerings < LOWERINGS && decade >= 0.5 {
         decade -= 0.5;
         lowerings += 1;
-        hit = Weigher::hit_share(&pilot(at(decade))?);
+        hit = pilot(at(decade))?.hit_share();
     }
     Ok((Tilt { threshold: at(decade).threshold, share }, (hit > 0.9).then_some(UNSETTLED)))
 }
