@@ -151,5 +151,6 @@ pub mod report;
 pub mod rng;
 pub mod smr;
 pub mod sweep;
+pub mod service;
 pub mod sync;
 pub mod time;

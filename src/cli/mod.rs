@@ -125,6 +125,9 @@ pub enum CliError {
     /// The replication laboratory's flags describe nothing it can run.
     #[error(transparent)]
     Smr(#[from] SmrError),
+    /// The real servers a run needs could not be started, or do not answer.
+    #[error(transparent)]
+    Service(#[from] crate::service::ServiceError),
 }
 
 impl From<crate::lock::RunError> for CliError {
@@ -132,6 +135,7 @@ impl From<crate::lock::RunError> for CliError {
         match e {
             crate::lock::RunError::Config(e) => CliError::Config(e),
             crate::lock::RunError::Oracle(e) => CliError::Oracle(e),
+            crate::lock::RunError::Service(e) => CliError::Service(e),
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::lock::faults::Crash;
 use crate::lock::rare::Estimator;
 use crate::lock::{ConfigError, DecideBy, EngineKind, LockConfig, TimerStart, Variant};
 use crate::node::PausePoint;
+use crate::service::ServiceSpec;
 use crate::time::{Exact, Nanos, parse_duration};
 
 const EXAMPLES: &str = "\
@@ -139,8 +140,11 @@ pub struct LockArgs {
     #[arg(long, value_name = "VARIANT", value_parser = Variant::parse, help = variant_help())]
     pub variant: Option<Variant>,
     /// Engine: sim (deterministic virtual time) or threads (one OS thread per node)
-    #[arg(long, value_name = "ENGINE", hide_possible_values = true, help = with_default("Engine: sim (deterministic virtual time) or threads (one OS thread per node)", choice(&EngineKind::Sim)))]
+    #[arg(long, value_name = "ENGINE", hide_possible_values = true, help = with_default("Engine: sim (deterministic virtual time) or threads (one OS thread per node)", format!("{}; {} with --service", choice(&EngineKind::Sim), choice(&EngineKind::Threads))))]
     pub engine: Option<EngineKind>,
+    /// The lock on a real service: redis or etcd (faultline starts private servers on free loopback ports, and stops them), or redis=HOST:PORT[,HOST:PORT...] / etcd=HOST:PORT (servers you run; faultline's keys are deleted afterwards). --variant lease runs as redis-lease or etcd-lease, redlock as redis-redlock, fenced as etcd-fenced [default: none, the model's own servers]
+    #[arg(long, value_name = "KIND[=HOST:PORT,...]", value_parser = ServiceSpec::parse)]
+    pub service: Option<ServiceSpec>,
     /// Number of clients competing for the lock
     #[arg(long, value_name = "N", value_parser = whole::<usize>, allow_negative_numbers = true, help = range_help("Number of clients competing for the lock", 2, MAX_CLIENTS as u64, by_design(|c| Some(c.clients.to_string()))))]
     pub clients: Option<usize>,
@@ -186,6 +190,9 @@ pub struct LockArgs {
     /// Make a node's clock run at 1 - RHO, RHO in (-1, 1) (negative: fast), e.g. server:2:0.1; repeatable [default: none]
     #[arg(long, value_name = "TARGET:RHO", value_parser = NodeFault::parse_drift, allow_hyphen_values = true)]
     pub clock_drift: Vec<NodeFault>,
+    /// Start a real server again at true time TIME after a --crash killed it, e.g. server:2@300ms (with --service; Redis comes back empty); repeatable [default: none]
+    #[arg(long, value_name = "TARGET@TIME", value_parser = NodeFault::parse_restart, allow_hyphen_values = true)]
+    pub restart: Vec<NodeFault>,
     /// Lose every message between two groups of nodes in a true-time window: A|B:FROM..UNTIL (e.g. client:1|server:*:10ms..200ms), or lock:FROM..UNTIL / storage:FROM..UNTIL for client 1; repeatable [default: none]
     #[arg(long, value_name = "A|B:FROM..UNTIL", value_parser = Partition::parse)]
     pub partition: Vec<Partition>,
@@ -259,8 +266,11 @@ impl LockArgs {
             cfg.validate()?;
             return Ok(cfg);
         }
-        let variant = self.variant.unwrap_or(Variant::LEASE);
-        let engine = self.engine.unwrap_or(EngineKind::Sim);
+        let mut variant = self.variant.unwrap_or(Variant::LEASE);
+        if let Some(service) = &self.service {
+            variant = variant.on_service(service.kind).map_err(ConfigError::Service)?;
+        }
+        let engine = self.engine.unwrap_or(EngineKind::default_for(variant));
         let workload = self.workload.unwrap_or(WorkloadKind::Increment);
         self.check_workload_flags(workload)?;
         if !variant.preemptive() {
@@ -281,6 +291,12 @@ impl LockArgs {
         let mut cfg = LockConfig::new(variant, engine);
         cfg.workload = workload.with(self.decide_by.unwrap_or(DecideBy::Ack));
         set(&mut cfg.clients, self.clients);
+        if let Some(service) = &self.service {
+            if !service.is_started() && self.servers.is_none() {
+                cfg.servers = service.at.len();
+            }
+            cfg.service = Some(service.clone());
+        }
         set(&mut cfg.servers, self.servers);
         if let Some(lease) = self.lease {
             cfg.lease = Some(lease);
@@ -302,7 +318,9 @@ impl LockArgs {
                 Crash::Timed(f) => cfg.faults.push(f),
             }
         }
-        cfg.faults.extend(self.stall.iter().chain(&self.clock_jump).chain(&self.clock_drift).copied());
+        cfg.faults.extend(
+            self.stall.iter().chain(&self.clock_jump).chain(&self.clock_drift).chain(&self.restart).copied(),
+        );
         cfg.partitions.extend(self.partition.iter().copied());
         set(&mut cfg.drift, self.drift);
         set(&mut cfg.link.drop, self.drop_p);
@@ -525,11 +543,11 @@ mod tests {
             (
                 "--servers",
                 format!(
-                    "the design's: {} for redlock, redlock-fenced; else {}",
+                    "the design's: {} for redlock, redlock-fenced, redis-redlock; else {}",
                     redlock.servers, sim.servers
                 ),
             ),
-            ("--lease", exact(sim.lease.unwrap())),
+            ("--lease", format!("2s for etcd-lease, etcd-fenced; else {}", exact(sim.lease.unwrap()))),
             ("--margin", format!("{} for lease-margin; else none", exact(margin.margin.unwrap()))),
             ("--lock-delay", format!("{} for lock-delay; else 0", exact(delay.lock_delay))),
             ("--timer-start", "grant".into()),

@@ -12,6 +12,7 @@ use super::storage::Fencing;
 use super::topology::Topology;
 use crate::fault::{Dist, LinkPlan};
 use crate::node::PausePoint;
+use crate::service::{ServiceKind, ServiceSpec};
 use crate::time::{Human, MS, Nanos, SEC};
 use serde::{Deserialize, Serialize};
 
@@ -146,6 +147,11 @@ pub struct LockConfig {
     /// counts.
     #[serde(default)]
     pub estimator: Estimator,
+    /// The real servers behind a design whose servers are adapters to a real service
+    /// ([`LockDesign::service`](super::LockDesign::service)): faultline's own, or the user's.
+    /// Absent for every other design.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceSpec>,
     /// Master seed of every random stream.
     pub seed: u64,
 }
@@ -243,6 +249,19 @@ pub enum ConfigError {
         "--estimator rare cannot weigh a client stall from --stall or --script: it weighs only the stalls --pause draws"
     )]
     RareForeignStall,
+    /// A lease a real service cannot express in its own unit.
+    #[error("{service} takes leases in {unit}: a lease of {lease} cannot be expressed")]
+    LeaseUnit { lease: String, unit: &'static str, service: ServiceKind },
+    /// A real service on the simulator, which has no real time to give it.
+    #[error("--service runs real servers on real time: use --engine threads (the default with --service)")]
+    ServiceNeedsThreads,
+    /// A design and a service that do not go together: a real service's design without its
+    /// servers, or servers for a design that has its own.
+    #[error("{0}")]
+    Service(String),
+    /// A fault a real server cannot take, or one only a real server can.
+    #[error("{0}")]
+    ServerFault(String),
     /// An event budget of zero, or beyond the largest allowed.
     #[error("the event budget must be between 1 and {MAX_EVENTS} events (got {0})")]
     EventBudget(u64),
@@ -301,6 +320,7 @@ impl LockConfig {
             horizon: None,
             max_events: None,
             estimator: Estimator::Count,
+            service: variant.service().map(ServiceSpec::started),
             seed: 1,
         };
         variant.design().defaults(&mut cfg);
@@ -354,6 +374,7 @@ impl LockConfig {
             horizon,
             max_events,
             estimator,
+            service,
             seed,
         );
         cfg.params = self.params.carry(&was.params, variant.design().params());
@@ -513,6 +534,7 @@ impl LockConfig {
                 return Err(ConfigError::Drift(rho));
             }
         }
+        self.validate_service()?;
         if let Estimator::Rare(_) = self.estimator {
             if self.engine != EngineKind::Sim {
                 return Err(ConfigError::RareNeedsSim);
@@ -641,6 +663,107 @@ impl LockConfig {
     /// What storage checks.
     pub fn fencing(&self) -> Fencing {
         self.variant.fencing()
+    }
+
+    /// The checks of a run on a real service: the design and the servers go together, the run
+    /// is on real time, and every fault aimed at a server is one that server can take.
+    fn validate_service(&self) -> Result<(), ConfigError> {
+        let design = self.variant.service();
+        let service = match (design, &self.service) {
+            (None, None) => return self.model_faults(),
+            (Some(kind), None) => {
+                return Err(ConfigError::Service(format!(
+                    "the {} design runs on real servers: give --service {kind}",
+                    self.variant
+                )));
+            }
+            (None, Some(service)) => {
+                return Err(ConfigError::Service(format!(
+                    "the {} design has servers of its own: --service {} runs the designs made for {}",
+                    self.variant, service.kind, service.kind
+                )));
+            }
+            (Some(kind), Some(service)) if kind != service.kind => {
+                return Err(ConfigError::Service(format!(
+                    "the {} design runs on {kind}, not on {}",
+                    self.variant, service.kind
+                )));
+            }
+            (Some(_), Some(service)) => service,
+        };
+        if self.engine != EngineKind::Threads {
+            return Err(ConfigError::ServiceNeedsThreads);
+        }
+        if !service.is_started() && service.at.len() != self.servers {
+            return Err(ConfigError::Service(format!(
+                "--service {service} names {} server(s), and the run has {} lock server(s)",
+                service.at.len(),
+                self.servers
+            )));
+        }
+        let topology = self.topology();
+        for fault in &self.faults {
+            let on_server = topology
+                .resolve(fault.target())
+                .unwrap_or_default()
+                .iter()
+                .any(|&n| matches!(topology.role(n), Some(super::topology::Role::Server(_))));
+            if !on_server {
+                continue;
+            }
+            match fault {
+                NodeFault::ClockJump { .. } | NodeFault::ClockDrift { .. } => {
+                    return Err(ConfigError::ServerFault(format!(
+                        "{fault}: a real server keeps its own clock, which faultline cannot move"
+                    )));
+                }
+                _ if !service.is_started() => {
+                    return Err(ConfigError::ServerFault(format!(
+                        "{fault}: faultline cannot kill, freeze or restart servers it did not start (--service {} starts its own)",
+                        service.kind
+                    )));
+                }
+                _ => {}
+            }
+        }
+        self.restarts_follow_crashes()
+    }
+
+    /// The checks of the model's faults where a real service's are not in play: the model's nodes
+    /// never come back.
+    fn model_faults(&self) -> Result<(), ConfigError> {
+        match self.faults.iter().find(|f| matches!(f, NodeFault::Restart { .. })) {
+            Some(fault) => Err(ConfigError::ServerFault(format!(
+                "{fault}: only a real server restarts (--service redis or etcd); the model's nodes never come back"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Every restart names servers only, each killed by an earlier crash and not restarted since.
+    fn restarts_follow_crashes(&self) -> Result<(), ConfigError> {
+        let topology = self.topology();
+        for fault in &self.faults {
+            let NodeFault::Restart { target, at } = *fault else { continue };
+            for node in topology.resolve(target).unwrap_or_default() {
+                if !matches!(topology.role(node), Some(super::topology::Role::Server(_))) {
+                    return Err(ConfigError::ServerFault(format!("{fault}: only servers restart")));
+                }
+                if super::faults::down_at(&self.faults, &topology, node, at).is_none() {
+                    return Err(ConfigError::ServerFault(format!(
+                        "{fault}: the server is not down then; a restart follows a crash (--crash server:K@TIME)"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl EngineKind {
+    /// The engine a run of `variant` gets when none is named: real servers need real time.
+    pub fn default_for(variant: Variant) -> EngineKind {
+        if variant.service().is_some() { EngineKind::Threads } else { EngineKind::Sim }
     }
 }
 

@@ -33,6 +33,7 @@ use super::params::Param;
 use super::storage::Fencing;
 use super::topology::Topology;
 use crate::node::{Node, NodeId, Out};
+use crate::service::ServiceKind;
 use crate::time::Nanos;
 use std::fmt;
 use std::sync::RwLock;
@@ -145,6 +146,13 @@ pub trait LockDesign: fmt::Debug + Send + Sync + 'static {
     fn events_per_acquisition(&self, _cfg: &LockConfig) -> u64 {
         64
     }
+    /// The real service this design's servers stand for, when they are adapters to one
+    /// ([`super::designs::redis`], [`super::designs::etcd`]): such a design runs on the threads
+    /// engine only, against the servers `--service` names or faultline starts. Default: none,
+    /// the design's servers are its own.
+    fn service(&self) -> Option<ServiceKind> {
+        None
+    }
 }
 
 /// The smallest number of `servers` that outnumbers the rest: `servers / 2 + 1`. Two majorities
@@ -183,6 +191,28 @@ impl Variant {
     /// What storage checks under this design.
     pub fn fencing(self) -> Fencing {
         self.0.fencing()
+    }
+
+    /// The real service this design's servers stand for, if any ([`LockDesign::service`]).
+    pub fn service(self) -> Option<ServiceKind> {
+        self.0.service()
+    }
+
+    /// This design on the real service `kind`: itself if it already is one of `kind`'s designs,
+    /// else the design registered as `KIND-NAME` (`lease` on redis is `redis-lease`).
+    pub fn on_service(self, kind: ServiceKind) -> Result<Variant, String> {
+        if self.service() == Some(kind) {
+            return Ok(self);
+        }
+        let name = format!("{kind}-{}", self.name());
+        all().into_iter().find(|v| v.name() == name && v.service() == Some(kind)).ok_or_else(|| {
+            let on: Vec<&str> = all()
+                .into_iter()
+                .filter(|v| v.service() == Some(kind))
+                .map(|v| v.name().strip_prefix(&format!("{kind}-")).unwrap_or(v.name()))
+                .collect();
+            format!("the {} design has no version on {kind}: use --variant {}", self.name(), on.join(", "))
+        })
     }
 
     /// The registered design called `name`.

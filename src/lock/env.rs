@@ -5,6 +5,7 @@
 //! It knows each node's role from the [`Topology`], never from its index, so every fault reaches
 //! any node: servers, storage and the outbox as well as clients.
 
+use super::faults;
 use super::config::{LinkScope, LockConfig, NodeFault, Partition, Scripted, ScriptedFault};
 use super::rare::{Estimator, Tilt};
 use super::topology::{Role, Topology};
@@ -133,8 +134,24 @@ impl Env for LockEnv {
 
     fn schedule(&self) -> Vec<(Nanos, NodeId, Scheduled)> {
         let mut schedule = Vec::new();
+        let restarts = self.faults.iter().any(|f| matches!(f, NodeFault::Restart { .. }));
         for fault in &self.faults {
             let (at, what) = match *fault {
+                // A real server killed and started again is, to the world, down in between: its
+                // adapter freezes for the outage, and requests to it wait, as a client library's
+                // reconnects make them wait.
+                NodeFault::Crash { target, at } if restarts => {
+                    for node in self.topology.resolve(target).unwrap_or_default() {
+                        let (end, outages) = faults::lives(&self.faults, &self.topology, node);
+                        if end == Some(at) {
+                            schedule.push((at, node, Scheduled::Crash));
+                        } else if let Some(&(from, until)) = outages.iter().find(|o| o.0 == at) {
+                            schedule.push((from, node, Scheduled::Stall(until - from)));
+                        }
+                    }
+                    continue;
+                }
+                NodeFault::Restart { .. } => continue,
                 NodeFault::Crash { at, .. } => (at, Scheduled::Crash),
                 NodeFault::Stall { at, span, .. } => (at, Scheduled::Stall(span)),
                 NodeFault::ClockJump { at, by, .. } => (at, Scheduled::ClockJump(by)),

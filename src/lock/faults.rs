@@ -13,7 +13,8 @@
 //!
 //! TARGET is a [`Target`]: `server:2`, `server:*`, `client:1`, `client:*`, `storage`, `outbox`.
 
-use super::topology::{Target, TargetRole};
+use super::topology::{Target, TargetRole, Topology};
+use crate::node::NodeId;
 use crate::input::Quoted;
 use crate::node::PausePoint;
 use crate::time::{Exact, Nanos, parse_duration};
@@ -110,6 +111,10 @@ pub enum NodeFault {
     ClockJump { target: Target, by: i64, at: Nanos },
     /// The node's clock runs at `1 - rho` for the whole run.
     ClockDrift { target: Target, rho: f64 },
+    /// A real server, killed by an earlier crash, is started again at `at`: a new process on the
+    /// same port, with whatever the server keeps across a restart (Redis without persistence:
+    /// nothing).
+    Restart { target: Target, at: Nanos },
 }
 
 impl NodeFault {
@@ -119,8 +124,16 @@ impl NodeFault {
             NodeFault::Crash { target, .. }
             | NodeFault::Stall { target, .. }
             | NodeFault::ClockJump { target, .. }
-            | NodeFault::ClockDrift { target, .. } => target,
+            | NodeFault::ClockDrift { target, .. }
+            | NodeFault::Restart { target, .. } => target,
         }
+    }
+
+    /// Parses the value of `--restart`: `TARGET@TIME`.
+    pub fn parse_restart(text: &str) -> Result<NodeFault, String> {
+        let usage = || format!("{} is not a restart: expected TARGET@TIME, e.g. server:2@300ms", Quoted(text));
+        let (target, at) = text.rsplit_once('@').ok_or_else(usage)?;
+        Ok(NodeFault::Restart { target: Target::parse(target)?, at: time(at)? })
     }
 
     /// Parses the value of `--stall`: `TARGET:DUR@TIME`.
@@ -180,8 +193,9 @@ impl NodeFault {
             "stall" => NodeFault::parse_stall(rest),
             "clock-jump" => NodeFault::parse_jump(rest),
             "clock-drift" => NodeFault::parse_drift(rest),
+            "restart" => NodeFault::parse_restart(rest),
             _ => Err(format!(
-                "{} is not a node fault: expected crash, stall, clock-jump or clock-drift",
+                "{} is not a node fault: expected crash, stall, clock-jump, clock-drift or restart",
                 Quoted(text)
             )),
         }
@@ -203,8 +217,54 @@ impl fmt::Display for NodeFault {
                 write!(f, "clock-jump {target}:{sign}{}@{}", Exact(by.unsigned_abs()), Exact(at))
             }
             NodeFault::ClockDrift { target, rho } => write!(f, "clock-drift {target}:{rho}"),
+            NodeFault::Restart { target, at } => write!(f, "restart {target}@{}", Exact(at)),
         }
     }
+}
+
+/// When `node` went down for the last time before `at` and is still down at `at`: the time of
+/// the latest crash aimed at it before `at` with no restart in between; `None` if it is up.
+pub fn down_at(faults: &[NodeFault], topology: &Topology, node: NodeId, at: Nanos) -> Option<Nanos> {
+    let names = |target: Target| topology.resolve(target).unwrap_or_default().contains(&node);
+    let mut down = None;
+    let mut events: Vec<(Nanos, bool)> = faults
+        .iter()
+        .filter_map(|f| match *f {
+            NodeFault::Crash { target, at: t } if names(target) && t < at => Some((t, true)),
+            NodeFault::Restart { target, at: t } if names(target) && t < at => Some((t, false)),
+            _ => None,
+        })
+        .collect();
+    events.sort();
+    for (t, crash) in events {
+        down = crash.then_some(down.unwrap_or(t));
+    }
+    down
+}
+
+/// What happens to a node's life through crashes and restarts: the crashes that end it for good
+/// at a time, and the outages a restart ends, `(from, until)`.
+pub fn lives(faults: &[NodeFault], topology: &Topology, node: NodeId) -> (Option<Nanos>, Vec<(Nanos, Nanos)>) {
+    let mut outages = Vec::new();
+    for fault in faults {
+        if let NodeFault::Restart { target, at } = *fault
+            && topology.resolve(target).unwrap_or_default().contains(&node)
+            && let Some(from) = down_at(faults, topology, node, at)
+        {
+            outages.push((from, at));
+        }
+    }
+    let last_crash = faults
+        .iter()
+        .filter_map(|f| match *f {
+            NodeFault::Crash { target, at } if topology.resolve(target).unwrap_or_default().contains(&node) => {
+                Some(at)
+            }
+            _ => None,
+        })
+        .filter(|&at| !outages.iter().any(|&(from, until)| (from..until).contains(&at)))
+        .min();
+    (last_crash, outages)
 }
 
 fn time(text: &str) -> Result<Nanos, String> {
@@ -326,6 +386,7 @@ mod tests {
             "clock-jump server:1:+5ms@100ms",
             "clock-jump client:*:-1ms@0",
             "clock-drift server:3:0.1",
+            "restart server:2@300ms",
         ] {
             assert_eq!(NodeFault::parse(text).unwrap().to_string(), text);
         }

@@ -34,6 +34,7 @@ pub mod rare;
 pub mod retry;
 pub mod runner;
 pub mod scenario;
+pub mod site;
 pub mod server;
 pub mod storage;
 pub mod timeline;

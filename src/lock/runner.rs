@@ -5,7 +5,9 @@ use super::env::LockEnv;
 use super::oracle::OracleError;
 use super::oracle::{LockMetrics, LockOracle};
 use super::rare::{self, Estimator, Tilt};
+use super::site::Site;
 use super::world;
+use crate::service::ServiceError;
 use crate::engine::{Observer, sim};
 use crate::lock::msg::LockEvent;
 use crate::rng;
@@ -34,6 +36,9 @@ pub enum RunError {
     /// named a client or node the world does not have.
     #[error("the oracle cannot judge this run: {0}")]
     Oracle(#[from] OracleError),
+    /// The real servers could not be started, or the user's do not answer; nothing ran.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
 }
 
 /// Runs `cfg` and returns its metrics.
@@ -64,6 +69,7 @@ pub fn run_observed<X: Observer<LockEvent> + Send>(
             let end = sim::run(&mut nodes, &mut env, &mut both, cfg.limits());
             both.0.finish(end)?
         }
+        EngineKind::Threads if cfg.service.is_some() => run_on_service(cfg, oracle, extra)?,
         EngineKind::Threads => run_threads(cfg, oracle, extra)?,
     };
     Ok(LockReport { seed: cfg.seed, config: cfg.clone(), metrics })
@@ -124,6 +130,32 @@ fn run_threads<X: Observer<LockEvent> + Send>(
     let mut both = (oracle, extra);
     let end = crate::engine::threads::run(nodes, env, &mut both, cfg.limits());
     both.0.finish(end)
+}
+
+/// Runs `cfg` on the threads engine against real servers: started for the run and stopped after
+/// it, or the user's ([`Site`]), with the faults aimed at servers carried out on their processes.
+#[cfg(not(loom))]
+fn run_on_service<X: Observer<LockEvent> + Send>(
+    cfg: &LockConfig,
+    oracle: LockOracle,
+    extra: &mut X,
+) -> Result<LockMetrics, RunError> {
+    let mut site = Site::open(cfg)?;
+    let resolved = site.config().clone();
+    let mut both = (oracle, extra);
+    let end = site.run(|| {
+        crate::engine::threads::run(world::build(&resolved), LockEnv::new(&resolved), &mut both, resolved.limits())
+    });
+    Ok(both.0.finish(end)?)
+}
+
+#[cfg(loom)]
+fn run_on_service<X: Observer<LockEvent> + Send>(
+    _: &LockConfig,
+    _: LockOracle,
+    _: &mut X,
+) -> Result<LockMetrics, RunError> {
+    panic!("real services run on the threads engine, which is not built under cfg(loom)")
 }
 
 #[cfg(loom)]

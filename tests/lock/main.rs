@@ -25,5 +25,6 @@ mod replay;
 mod requests;
 mod results;
 mod sweep;
+mod service;
 mod sweep_marks;
 mod threads;

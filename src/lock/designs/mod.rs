@@ -1,12 +1,15 @@
-//! The built-in lock designs. Each is one file; [`BUILT_IN`] registers it with one line.
+//! The built-in lock designs. Each is one file; [`BUILT_IN`] registers it with one line. The
+//! designs of [`redis`] and [`etcd`] run the built-in clients against real servers.
 
+pub mod etcd;
 pub mod queued;
+pub mod redis;
 pub mod redlock;
 
 use super::design::Variant;
 
 /// Every built-in design, in the order tables list them.
-pub static BUILT_IN: [Variant; 8] = [
+pub static BUILT_IN: [Variant; 12] = [
     Variant::NON_PREEMPTIVE,
     Variant::LEASE,
     Variant::LEASE_MARGIN,
@@ -15,6 +18,10 @@ pub static BUILT_IN: [Variant; 8] = [
     Variant::LOCK_DELAY,
     Variant::REDLOCK,
     Variant::REDLOCK_FENCED,
+    Variant::REDIS_LEASE,
+    Variant::REDIS_REDLOCK,
+    Variant::ETCD_LEASE,
+    Variant::ETCD_FENCED,
 ];
 
 impl Variant {
@@ -34,4 +41,12 @@ impl Variant {
     pub const REDLOCK: Variant = Variant::of(&redlock::REDLOCK);
     /// Redlock with fenced storage.
     pub const REDLOCK_FENCED: Variant = Variant::of(&redlock::REDLOCK_FENCED);
+    /// A lease on one real Redis (`--service redis`).
+    pub const REDIS_LEASE: Variant = Variant::of(&redis::REDIS_LEASE);
+    /// Redlock on real Redis servers (`--service redis`).
+    pub const REDIS_REDLOCK: Variant = Variant::of(&redis::REDIS_REDLOCK);
+    /// A lease lock on a real etcd (`--service etcd`).
+    pub const ETCD_LEASE: Variant = Variant::of(&etcd::ETCD_LEASE);
+    /// A lease lock on a real etcd, fenced by the key's revision (`--service etcd`).
+    pub const ETCD_FENCED: Variant = Variant::of(&etcd::ETCD_FENCED);
 }

@@ -132,12 +132,12 @@ pub fn poll_lands_in(window: Nanos, retry: Nanos) -> f64 {
     }
 }
 
-fn ttl(cfg: &LockConfig) -> Nanos {
+pub(crate) fn ttl(cfg: &LockConfig) -> Nanos {
     cfg.lease.expect("redlock is preemptive: validation requires a lease")
 }
 
 /// The TTL less Redlock's clock-drift allowance of 1%.
-fn validity(ttl: Nanos) -> Nanos {
+pub(crate) fn validity(ttl: Nanos) -> Nanos {
     ttl - ttl / 100
 }
 

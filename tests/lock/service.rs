@@ -1,0 +1,271 @@
+//! The lock designs on real servers (issue 17): Redis, Redlock on real Redis servers, etcd. Each
+//! test starts its own servers on free loopback ports; where the server binary is missing it says
+//! it skipped and why (and fails instead under `FAULTLINE_REQUIRE_SERVERS=1`, as `.ci/run` sets).
+//!
+//! Real servers run on real time, so these tests hold to the rule of the threads tests: margins of
+//! tens of milliseconds, or tolerances derived from the sample and the machine's timing, never a
+//! bet on a quiet machine.
+
+use faultline::engine::Ending;
+use faultline::fault::Dist;
+use faultline::lock::config::{NodeFault, Partition, Scripted, ScriptedFault};
+use faultline::lock::predict::closed_form::predict;
+use faultline::lock::topology::Target;
+use faultline::lock::{EngineKind, LockConfig, LockReport, Variant, run};
+use faultline::node::PausePoint;
+use faultline::service::{ServiceKind, ServiceSpec, available_or_skip};
+use faultline::time::{MS, Nanos, SEC};
+
+fn on(variant: Variant) -> LockConfig {
+    let mut cfg = LockConfig::new(variant, EngineKind::Threads);
+    cfg.pause = Dist::None;
+    cfg
+}
+
+fn stall(client: usize, acquisition: u64, span: Nanos) -> Scripted {
+    Scripted { client, acquisition, at: PausePoint::P2, fault: ScriptedFault::Stall(span) }
+}
+
+fn server(index: usize) -> Target {
+    Target::parse(&format!("server:{}", index + 1)).unwrap()
+}
+
+fn ran(cfg: &LockConfig) -> LockReport {
+    run(cfg).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// How far real time moves a section against the closed form's: the round trips to Redis and
+/// through the adapter, the timer slack of a sleeping thread, a scheduler's hiccup. The closed
+/// form is evaluated at the lease moved this much either way, and the measured rate must fall in
+/// that band widened by four standard errors.
+const REAL_TIME_SLACK: Nanos = MS / 2;
+
+/// Redis lease, exponential stalls after the last check: the overlap rate against the lease
+/// follows the closed form of the model's `redlock --servers 1` (which polls the same way) at
+/// three leases, and falls as the lease grows.
+#[test]
+fn a_redis_lease_overlaps_as_the_closed_form_says() {
+    if !available_or_skip(ServiceKind::Redis, "a_redis_lease_overlaps_as_the_closed_form_says") {
+        return;
+    }
+    let mut rates = Vec::new();
+    for lease in [6 * MS, 10 * MS, 14 * MS] {
+        let mut cfg = on(Variant::REDIS_LEASE);
+        cfg.pause = Dist::Exp { mean: 5 * MS };
+        cfg.lease = Some(lease);
+        cfg.retry = MS;
+        cfg.acquisitions = 600;
+        let m = ran(&cfg).metrics;
+        let mut model = LockConfig::new(Variant::REDLOCK, EngineKind::Sim).with_variant(Variant::REDLOCK);
+        model.servers = 1;
+        model.pause = cfg.pause.clone();
+        model.retry = cfg.retry;
+        let at = |lease: Nanos| {
+            let mut c = model.clone();
+            c.lease = Some(lease);
+            predict(&c).and_then(|p| p.overlap_rate).expect("the closed form covers a polling lease")
+        };
+        let (high, low) = (at(lease - REAL_TIME_SLACK), at(lease + REAL_TIME_SLACK));
+        let n = m.acquisitions as f64;
+        let se = (high * (1.0 - high) / n).sqrt();
+        // The run's last sections have nobody left to take the lock: up to one fewer overlap.
+        let shortfall = high / n;
+        let rate = m.rates.overlap.rate;
+        assert!(
+            low - 4.0 * se - shortfall <= rate && rate <= high + 4.0 * se,
+            "lease {lease}: measured {rate}, closed form {low}..{high} ± {}: {m:?}",
+            4.0 * se
+        );
+        assert_eq!(m.ending, Ending::Finished);
+        rates.push(rate);
+    }
+    assert!(rates[0] > rates[1] && rates[1] > rates[2], "{rates:?}");
+}
+
+/// With no stalls, a Redis lease never overlaps and loses no update in thousands of sections: the
+/// lease is a hundred times the section, so no pause of the machine's can reach it.
+#[test]
+fn a_redis_lease_without_stalls_is_safe() {
+    if !available_or_skip(ServiceKind::Redis, "a_redis_lease_without_stalls_is_safe") {
+        return;
+    }
+    let mut cfg = on(Variant::REDIS_LEASE);
+    cfg.lease = Some(200 * MS);
+    cfg.retry = MS;
+    cfg.clients = 3;
+    cfg.acquisitions = 2_000;
+    let m = ran(&cfg).metrics;
+    assert_eq!((m.ending, m.acquisitions), (Ending::Finished, 2_000), "{m:?}");
+    assert_eq!((m.overlaps, m.lost_updates, m.stale_accepted), (0, 0, 0), "{m:?}");
+    assert_eq!(m.accepted_writes, 2_000);
+}
+
+fn redlock() -> LockConfig {
+    let mut cfg = on(Variant::REDIS_REDLOCK);
+    cfg.lease = Some(200 * MS);
+    cfg.retry = 5 * MS;
+    cfg.work = MS;
+    cfg.acquisitions = 60;
+    cfg.horizon = Some(2 * SEC);
+    cfg
+}
+
+/// Redlock on three real Redis servers stays live with one of them killed.
+#[test]
+fn redlock_on_redis_is_live_with_one_server_killed() {
+    if !available_or_skip(ServiceKind::Redis, "redlock_on_redis_is_live_with_one_server_killed") {
+        return;
+    }
+    let mut cfg = redlock();
+    cfg.faults.push(NodeFault::Crash { target: server(1), at: 20 * MS });
+    let m = ran(&cfg).metrics;
+    assert_eq!((m.ending, m.blocked, m.acquisitions), (Ending::Finished, 0, 60), "{m:?}");
+}
+
+/// With two of three killed, no majority is left: the clients block, and the run ends at its
+/// horizon saying so.
+#[test]
+fn redlock_on_redis_blocks_with_two_servers_killed() {
+    if !available_or_skip(ServiceKind::Redis, "redlock_on_redis_blocks_with_two_servers_killed") {
+        return;
+    }
+    let mut cfg = redlock();
+    cfg.horizon = Some(SEC);
+    for s in [0, 1] {
+        cfg.faults.push(NodeFault::Crash { target: server(s), at: 20 * MS });
+    }
+    let m = ran(&cfg).metrics;
+    assert_eq!(m.ending, Ending::Horizon, "{m:?}");
+    assert!(m.blocked >= 1 && m.acquisitions < 60, "{m:?}");
+    assert!(m.unavailable > 0.5, "the oracle counts the servers as down: {m:?}");
+}
+
+/// antirez's delayed restarts, measured: client 1 holds servers 1 and 2 (it cannot reach server
+/// 3), server 2 is killed and comes back empty, and client 2 takes servers 2 and 3, a majority,
+/// while client 1 still holds the lock by its own count.
+#[test]
+fn an_empty_restarted_redis_gives_two_clients_a_majority() {
+    if !available_or_skip(ServiceKind::Redis, "an_empty_restarted_redis_gives_two_clients_a_majority") {
+        return;
+    }
+    let mut cfg = redlock();
+    cfg.lease = Some(SEC);
+    cfg.acquisitions = 4;
+    cfg.horizon = Some(3 * SEC);
+    cfg.partitions.push(Partition::parse("client:1|server:3:0..3s").unwrap());
+    cfg.partitions.push(Partition::parse("client:2|server:*:0..40ms").unwrap());
+    cfg.script.push(stall(0, 1, 400 * MS));
+    cfg.faults.push(NodeFault::Crash { target: server(1), at: 100 * MS });
+    cfg.faults.push(NodeFault::Restart { target: server(1), at: 150 * MS });
+    let m = ran(&cfg).metrics;
+    assert!(m.overlaps >= 1, "two majorities at once: {m:?}");
+    // The same run without the restart cannot give client 2 a majority while client 1 holds.
+    let mut kept = cfg.clone();
+    kept.faults.clear();
+    let m = ran(&kept).metrics;
+    assert_eq!(m.overlaps, 0, "{m:?}");
+}
+
+fn etcd(variant: Variant) -> LockConfig {
+    let mut cfg = on(variant);
+    cfg.lease = Some(SEC);
+    // Waiters poll from 5 ms, doubling up to 320 ms: one polls within that of the expiry.
+    cfg.retry = 5 * MS;
+    cfg.acquisitions = 6;
+    cfg.horizon = Some(15 * SEC);
+    // Client 1 pauses for 2.5 s after its last check in its first section: longer than its lease
+    // and etcd's half-second expiry loop together.
+    cfg.script.push(stall(0, 1, 2_500 * MS));
+    cfg
+}
+
+/// Jepsen's finding on etcd 3.4.3, reproduced: a holder that pauses longer than its lease loses
+/// it to the next client while it still acts as the holder.
+#[test]
+fn an_etcd_lease_lock_overlaps_when_its_holder_pauses() {
+    if !available_or_skip(ServiceKind::Etcd, "an_etcd_lease_lock_overlaps_when_its_holder_pauses") {
+        return;
+    }
+    let m = ran(&etcd(Variant::ETCD_LEASE)).metrics;
+    assert!(m.overlaps >= 1 && m.stale_accepted >= 1, "{m:?}");
+    assert_eq!(m.ending, Ending::Finished, "{m:?}");
+}
+
+/// With the lock key's revision as the fencing token, fenced storage refuses the paused holder's
+/// stale write and loses no update; the SMS, which checks nothing, still goes out late.
+#[test]
+fn the_etcd_revision_fences_storage_but_not_the_sms() {
+    if !available_or_skip(ServiceKind::Etcd, "the_etcd_revision_fences_storage_but_not_the_sms") {
+        return;
+    }
+    let m = ran(&etcd(Variant::ETCD_FENCED)).metrics;
+    assert!(m.overlaps >= 1, "{m:?}");
+    assert_eq!((m.stale_accepted, m.lost_updates), (0, 0), "{m:?}");
+    assert!(m.stale_rejected >= 1, "{m:?}");
+    assert!(m.stale_effects + m.duplicate_effects >= 1, "the SMS is not fenced: {m:?}");
+}
+
+/// A keep-alive sent by the client itself renews the etcd lease: a holder that works for twice
+/// its lease, renewing, keeps the lock (no overlap).
+#[test]
+fn keep_alives_keep_an_etcd_lease() {
+    if !available_or_skip(ServiceKind::Etcd, "keep_alives_keep_an_etcd_lease") {
+        return;
+    }
+    let mut cfg = on(Variant::ETCD_LEASE);
+    cfg.lease = Some(SEC);
+    cfg.renew = 200 * MS;
+    cfg.work = 2_500 * MS;
+    cfg.retry = 20 * MS;
+    cfg.acquisitions = 2;
+    cfg.horizon = Some(20 * SEC);
+    let m = ran(&cfg).metrics;
+    assert_eq!((m.ending, m.overlaps), (Ending::Finished, 0), "{m:?}");
+}
+
+/// The configuration says where the servers are, and nothing else changes: the spec reads back.
+#[test]
+fn a_service_configuration_reads_back() {
+    let mut cfg = on(Variant::REDIS_REDLOCK);
+    cfg.service = Some(ServiceSpec::parse("redis=127.0.0.1:6379,127.0.0.1:6380,127.0.0.1:6381").unwrap());
+    let json = serde_json::to_string(&cfg).unwrap();
+    assert!(json.contains(r#""service":"redis=127.0.0.1:6379,127.0.0.1:6380,127.0.0.1:6381""#), "{json}");
+    let back: LockConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, cfg);
+    assert_eq!(back.validate(), Ok(()));
+    // The model's configurations carry no service at all.
+    let model = serde_json::to_string(&LockConfig::new(Variant::LEASE, EngineKind::Sim)).unwrap();
+    assert!(!model.contains("service"), "{model}");
+}
+
+/// What a real service cannot take, or a model cannot, is refused before anything starts.
+#[test]
+fn faults_a_service_cannot_take_are_refused() {
+    let started = on(Variant::REDIS_REDLOCK);
+    let mut external = started.clone();
+    external.service = Some(ServiceSpec::parse("redis=127.0.0.1:1,127.0.0.1:2,127.0.0.1:3").unwrap());
+    let crash = NodeFault::Crash { target: server(0), at: 10 * MS };
+    let jump = NodeFault::parse_jump("server:1:+5ms@10ms").unwrap();
+    let restart = NodeFault::Restart { target: server(0), at: 20 * MS };
+    let refused = |cfg: &LockConfig, fault: NodeFault, why: &str| {
+        let mut cfg = cfg.clone();
+        cfg.faults.push(fault);
+        let e = cfg.validate().expect_err(why).to_string();
+        assert!(e.contains(why), "{e}");
+    };
+    refused(&external, crash, "did not start");
+    refused(&started, jump, "keeps its own clock");
+    refused(&started, restart, "not down then");
+    let mut model = LockConfig::new(Variant::REDLOCK, EngineKind::Sim);
+    model.faults.extend([crash, restart]);
+    assert!(model.validate().unwrap_err().to_string().contains("only a real server restarts"));
+    let mut sim = started.clone();
+    sim.engine = EngineKind::Sim;
+    assert!(sim.validate().unwrap_err().to_string().contains("--engine threads"));
+    let mut ok = started.clone();
+    ok.faults.extend([crash, restart]);
+    assert_eq!(ok.validate(), Ok(()));
+    let mut wrong = on(Variant::ETCD_LEASE);
+    wrong.lease = Some(1_500 * MS);
+    assert!(wrong.validate().unwrap_err().to_string().contains("whole seconds"));
+}
