@@ -118,6 +118,7 @@
 //!        ┌──────┴──────┐
 //!        ▼             ▼
 //!      node          fault  the sans-IO node interface; stall laws, clocks, links
+//!        │   service   │    real servers: start, stop, signal; Redis and etcd clients
 //!        └──────┬──────┘
 //!               ▼
 //!     time, rng, sync       integer time, seeded streams, the loom seam
@@ -149,8 +150,8 @@ pub mod node;
 pub mod plot;
 pub mod report;
 pub mod rng;
+pub mod service;
 pub mod smr;
 pub mod sweep;
-pub mod service;
 pub mod sync;
 pub mod time;

@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["lock", "smr"],
     &["check"],
     &["engine"],
-    &["node", "fault"],
+    &["node", "fault", "service"],
     &["time", "rng", "sync"],
     &["input"],
 ];

@@ -43,7 +43,9 @@ impl Site {
         let mut resolved = cfg.clone();
         if !spec.is_started() {
             for index in 0..spec.at.len() {
-                let addr = spec.addr(index).map_err(ServiceError::Address)?;
+                let addr = spec
+                    .addr(index)
+                    .map_err(|message| ServiceError::Local { what: "reading --service".into(), message })?;
                 crate::service::ping(spec.kind, addr, ANSWER_WITHIN)?;
             }
             return Ok(Site { cluster: None, resolved });
@@ -112,7 +114,7 @@ fn strike(
             return Ok(());
         }
         match action {
-            Action::Kill => cluster.kill(server)?,
+            Action::Kill => cluster.kill(server),
             Action::Stop => cluster.stop(server)?,
             Action::Resume => cluster.resume(server)?,
             Action::Restart => cluster.restart(server)?,

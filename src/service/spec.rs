@@ -43,7 +43,7 @@ impl ServiceSpec {
             Some((kind, at)) => (kind, Some(at)),
             None => (text, None),
         };
-        let kind: ServiceKind = kind.parse()?;
+        let kind: ServiceKind = kind.parse().map_err(|e: super::ServiceError| e.to_string())?;
         let Some(at) = at else { return Ok(ServiceSpec::started(kind)) };
         let at: Vec<String> = at.split(',').map(str::to_string).collect();
         for addr in &at {

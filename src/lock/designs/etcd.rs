@@ -154,7 +154,7 @@ impl EtcdServer {
         // An etcd that does not answer in time refuses, as a client's error would; the client
         // polls again.
         let Ok(lease) = self.etcd.grant(ttl) else { return LockMsg::Refused { req } };
-        match self.etcd.acquire(&self.key, &owner(client, req), lease) {
+        match self.etcd.acquire(self.key.as_bytes(), owner(client, req).as_bytes(), lease) {
             Ok(Some(revision)) => {
                 let token = revision as Token;
                 self.held[client] = Some(Held { req, lease, token });
@@ -197,7 +197,7 @@ impl Node for EtcdServer {
                 let Some(h) = self.held[client].filter(|h| h.req == req) else { return };
                 self.held[client] = None;
                 // Failures leave the key to its lease, as they would for any client.
-                let _ = self.etcd.release(&self.key, &owner(client, req));
+                let _ = self.etcd.release(self.key.as_bytes(), owner(client, req).as_bytes());
                 let _ = self.etcd.revoke(h.lease);
             }
             _ => {}
@@ -211,6 +211,6 @@ impl Drop for EtcdServer {
         for h in self.held.iter().flatten() {
             let _ = self.etcd.revoke(h.lease);
         }
-        let _ = self.etcd.delete_prefix(&self.prefix);
+        let _ = self.etcd.delete_prefix(self.prefix.as_bytes());
     }
 }
