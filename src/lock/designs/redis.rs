@@ -94,7 +94,8 @@ impl LockDesign for OnRedis {
         Box::new(RedisServer::new(cfg, index, *topology))
     }
     fn stub(&self, cfg: &LockConfig, index: usize, topology: &Topology) -> Box<dyn LockStub> {
-        Box::new(RedlockStub::new(cfg, index, topology))
+        let answer_within = timeout(redlock::ttl(cfg)).as_nanos() as Nanos;
+        Box::new(RedlockStub::new(cfg, index, topology).answering_within(answer_within))
     }
     fn timing(&self, cfg: &LockConfig) -> Option<Timing> {
         self.model.timing(cfg)
@@ -129,9 +130,9 @@ end
 return 0
 ";
 
-/// How long the adapter waits for one answer. Redlock asks for a timeout small beside the TTL, so
-/// that a dead server costs little of the validity time; on loopback a live one answers in tens
-/// of microseconds.
+/// How long the adapter waits for one answer, and the client for its servers' (Redlock's
+/// per-instance timeout, which it asks to be small beside the TTL so that a dead or cut-off server
+/// costs little of the validity time); on loopback a live server answers in tens of microseconds.
 fn timeout(ttl: Nanos) -> Duration {
     Duration::from_nanos((ttl / 10).clamp(5 * MS, 50 * MS))
 }

@@ -202,6 +202,7 @@ impl Node for RedlockServer {
 }
 
 const GIVE_UP: DesignTimer = DesignTimer("give-up");
+const NO_ANSWER: DesignTimer = DesignTimer("no-answer");
 const AGAIN: DesignTimer = DesignTimer("again");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +229,9 @@ pub struct RedlockStub {
     refused: u64,
     largest: Token,
     token: Token,
+    /// How long to wait for the servers' answers before counting the silent ones as not locked;
+    /// `None`: until the validity time is gone.
+    answer_within: Option<Nanos>,
 }
 
 impl RedlockStub {
@@ -247,7 +251,17 @@ impl RedlockStub {
             refused: 0,
             largest: 0,
             token: 0,
+            answer_within: None,
         }
+    }
+
+    /// The same stub, counting a server that has not answered within `timeout` as one it did not
+    /// lock, as Redlock's clients do with their per-instance timeout ("small compared to the
+    /// auto-release time"), so that a silent server costs `timeout`, not the validity time. The
+    /// designs on real servers use it; the model's Redlock waits out the validity time.
+    pub fn answering_within(mut self, timeout: Nanos) -> Self {
+        self.answer_within = Some(timeout);
+        self
     }
 
     fn attempt(&mut self, now: Nanos, out: &mut DesignOut) {
@@ -259,6 +273,9 @@ impl RedlockStub {
             out.send(server, LockMsg::Request { req: self.req });
         }
         out.set_timer(GIVE_UP, validity(self.ttl));
+        if let Some(timeout) = self.answer_within {
+            out.set_timer(NO_ANSWER, timeout);
+        }
     }
 
     fn release_all(&self, req: u64, out: &mut DesignOut) {
@@ -269,11 +286,18 @@ impl RedlockStub {
 
     /// The attempt cannot succeed: unlock everywhere, then try again after a random backoff.
     fn fail(&mut self, out: &mut DesignOut) {
-        out.cancel_timer(GIVE_UP);
+        self.cancel_waits(out);
         self.release_all(self.req, out);
         self.state = State::BackingOff;
         let wait = self.rng.random_range(self.retry / 2..=self.retry).max(1);
         out.set_timer(AGAIN, wait);
+    }
+
+    fn cancel_waits(&self, out: &mut DesignOut) {
+        out.cancel_timer(GIVE_UP);
+        if self.answer_within.is_some() {
+            out.cancel_timer(NO_ANSWER);
+        }
     }
 
     fn bit(&self, from: NodeId) -> Option<u64> {
@@ -305,7 +329,7 @@ impl LockStub for RedlockStub {
                     self.fail(out);
                     return None;
                 }
-                out.cancel_timer(GIVE_UP);
+                self.cancel_waits(out);
                 self.state = State::Holding;
                 self.token = (self.largest << CLIENT_BITS) | self.client_bits;
                 Some(self.token)
@@ -330,7 +354,8 @@ impl LockStub for RedlockStub {
 
     fn on_timer(&mut self, now: Nanos, timer: DesignTimer, out: &mut DesignOut) -> Option<Token> {
         match (timer, self.state) {
-            (GIVE_UP, State::Acquiring) => self.fail(out),
+            // Without a majority yet, the silent servers count as not locked.
+            (GIVE_UP | NO_ANSWER, State::Acquiring) => self.fail(out),
             (AGAIN, State::BackingOff) => self.attempt(now, out),
             _ => {}
         }
@@ -343,7 +368,7 @@ impl LockStub for RedlockStub {
 
     fn release(&mut self, _now: Nanos, out: &mut DesignOut) {
         if self.state != State::Idle {
-            out.cancel_timer(GIVE_UP);
+            self.cancel_waits(out);
             out.cancel_timer(AGAIN);
             self.release_all(self.req, out);
         }
