@@ -106,10 +106,10 @@ pub fn lock_table(report: &LockReport) -> String {
     if let Some(late) = &m.lateness {
         let _ = writeln!(
             out,
-            "{}{} (largest gap between when a node was due to act and when its thread did; node {} at {})",
+            "{}{} (largest gap between when a node was due to act and when its thread did: {} at {})",
             label("engine lateness"),
             Human(late.ns),
-            late.node,
+            timeline::node_name(late.node, &cfg.topology()),
             Human(late.at)
         );
     }
