@@ -327,6 +327,6 @@ where
     let Ok((world, _)) = Arc::try_unwrap(shared) else { unreachable!("every thread has been joined") };
     let world = world.into_inner();
     let ending = world.over().unwrap_or(Ending::Quiescent);
-    let end = RunEnd { at: world.events, ending, events: world.events };
+    let end = RunEnd { at: world.events, ending, events: world.events, late: None };
     (world.observer, end)
 }

@@ -137,6 +137,33 @@ pub struct RunEnd {
     pub ending: Ending,
     /// Events the engine processed (deliveries and timer firings).
     pub events: u64,
+    /// The threads engine's largest lateness. `None` on the simulator and the interleaving
+    /// driver: every step there happens exactly when it is due, so they are never late.
+    pub late: Option<Lateness>,
+}
+
+/// The largest gap in a run between when a node was due to act (a timer's deadline, a message
+/// deliverable, a thaw, a scheduled fault) and when its thread did: time the model says takes
+/// none, so it is the machine's (the scheduler, preemption, other threads' steps). The threads
+/// engine's [module docs](threads) say what counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Lateness {
+    /// How late, in true nanoseconds.
+    pub ns: Nanos,
+    /// The node that was that late.
+    pub node: NodeId,
+    /// True time the node acted: the gap ran from `at - ns` to `at`.
+    pub at: Nanos,
+}
+
+impl Lateness {
+    /// The later of two, either of which may be unmeasured.
+    pub fn max(a: Option<Lateness>, b: Option<Lateness>) -> Option<Lateness> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.ns > a.ns { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// The observer that sees nothing and never says the workload is finished.

@@ -180,7 +180,7 @@ where
         }
         sim.apply(node, now, &mut out, env, observer);
     };
-    RunEnd { at: now, ending, events }
+    RunEnd { at: now, ending, events, late: None }
 }
 
 struct Sim<M, T> {

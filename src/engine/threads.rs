@@ -44,11 +44,26 @@
 //! main one (which stops them) at once, so no stall, timer or idle wait can outlive the run. How messages change hands, and how that end reaches every
 //! thread, is all in [`exchange`](super::exchange), which loom checks (`loom_tests/exchange.rs`);
 //! what stays here is time.
+//!
+//! Because nothing the model does takes time, every moment a node acts later than it was due is
+//! the machine's, and the engine measures it ([`Lateness`]): at each step, how long after it was
+//! due the node's thread got to it. A timer is due at its deadline, a message when it became
+//! deliverable (a delayed one when its delay ran out, not when the delay line got round to it),
+//! a scheduled fault at its time, a resume at its thaw (or, after a pause point that did not
+//! stall, when the step that paused began), and `on_start` when the run began. What the faults
+//! and the protocol ask for is not lateness: a node frozen by a stall is due at the earliest when
+//! it thaws, so what piled up meanwhile counts from the thaw. What does count is what the model
+//! says takes no time: the node's own steps (a step that computes for 30 ms makes the next thing
+//! it was due to do 30 ms late), a thread the scheduler wakes or runs late, and the wait for the
+//! receivers of a zero-delay message, which the simulator does in no time and which never lasts a
+//! stall (a frozen receiver is not waited for), so that it is the receivers' threads being late.
+//! Each thread keeps its own largest figure, merged when it ends: the hot path takes no lock.
+//! Steps after the horizon are not measured, so the figure never exceeds it.
 
 use super::core::{self, Step};
 use super::exchange::{Awaited, Exchange, Letter, Mailbox, Receipt, Take};
 use super::timers::Timers;
-use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
+use super::{Ending, Env, FaultEvent, Lateness, Limits, Observer, PauseOutcome, RunEnd, Scheduled};
 use crate::fault::Clock;
 use crate::node::{Node, NodeId, NodeOut, Out, PausePoint};
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, thread};
@@ -146,6 +161,11 @@ impl<M, E, O> Shared<'_, M, E, O> {
         u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(Nanos::MAX)
     }
 
+    /// The true time of `instant` (0 if it came before the run).
+    fn true_time(&self, instant: Instant) -> Nanos {
+        u64::try_from(instant.saturating_duration_since(self.start).as_nanos()).unwrap_or(Nanos::MAX)
+    }
+
     /// The instant of true time `t`, or `None` if it lies beyond what `Instant` can represent
     /// (centuries away: it will never come, which is what `None` means to every caller).
     fn instant(&self, t: Nanos) -> Option<Instant> {
@@ -211,7 +231,7 @@ where
 {
     if nodes.is_empty() {
         let ending = if observer.finished() { Ending::Finished } else { Ending::Quiescent };
-        return RunEnd { at: 0, ending, events: 0 };
+        return RunEnd { at: 0, ending, events: 0, late: None };
     }
     let clocks: Vec<Clock> = (0..nodes.len()).map(|id| env.clock(id)).collect();
     let mut schedules: Vec<VecDeque<(Nanos, Scheduled)>> = vec![VecDeque::new(); nodes.len()];
@@ -237,7 +257,7 @@ where
     let shared = &shared;
     thread::scope(|scope| {
         let guard = Shutdown { exchange: &shared.exchange, delay_line: &shared.delay_line };
-        let mut handles = Vec::with_capacity(nodes.len() + 1);
+        let mut handles = Vec::with_capacity(nodes.len());
         for (((id, node), clock), scheduled) in nodes.into_iter().enumerate().zip(clocks).zip(schedules) {
             let worker = Worker {
                 id,
@@ -251,12 +271,15 @@ where
                 out: Out::default(),
                 deliveries: Vec::new(),
                 sent_at: 0,
+                began: 0,
+                awake: 0,
+                late: None,
             };
             let handle = thread::Builder::new()
                 .name(format!("node-{id}"))
                 .spawn_scoped(scope, move || {
                     let _alarm = Alarm { wake: &shared.wake, live: Some(&shared.live) };
-                    worker.run();
+                    worker.run()
                 })
                 .expect("spawning a node thread");
             handles.push(handle);
@@ -268,20 +291,27 @@ where
                 delay_line(shared);
             })
             .expect("spawning the delay-line thread");
-        handles.push(delay);
 
         let (at, ending) = wait(shared);
         drop(guard);
         let mut panic = None;
+        let mut late = None;
         for handle in handles {
-            if let Err(payload) = handle.join() {
-                panic.get_or_insert(payload);
+            match handle.join() {
+                Ok(worker) => late = Lateness::max(late, worker),
+                Err(payload) => {
+                    panic.get_or_insert(payload);
+                }
             }
+        }
+        if let Err(payload) = delay.join() {
+            panic.get_or_insert(payload);
         }
         if let Some(payload) = panic {
             std::panic::resume_unwind(payload);
         }
-        RunEnd { at, ending, events: shared.events.load(Ordering::Relaxed).min(shared.max_events) }
+        let events = shared.events.load(Ordering::Relaxed).min(shared.max_events);
+        RunEnd { at, ending, events, late }
     })
 }
 
@@ -353,14 +383,21 @@ struct Worker<'s, 'o, N: Node, E, O> {
     timers: Timers<N::Timer>,
     /// Faults the env scheduled for this node, earliest first.
     scheduled: VecDeque<(Nanos, Scheduled)>,
-    /// Resume timers owed by pause points, with the true time the node thaws at if it stalled.
-    resumes: VecDeque<(N::Timer, Option<Nanos>)>,
+    /// Resume timers owed by pause points: the true time each is due, and whether the node is
+    /// frozen until then (it stalled) or only owes it since the step that paused.
+    resumes: VecDeque<(N::Timer, Nanos, bool)>,
     /// Zero-delay messages sent in the current step to other nodes, not yet handled.
     unhandled: Vec<Receipt>,
     out: NodeOut<N>,
     deliveries: Vec<Nanos>,
     /// The true time at which the message being sent was routed.
     sent_at: Nanos,
+    /// The true time the current step began.
+    began: Nanos,
+    /// The true time the node last thawed (0 if it never froze): nothing is due before it.
+    awake: Nanos,
+    /// This thread's largest lateness so far.
+    late: Option<Lateness>,
 }
 
 impl<N, E, O> Worker<'_, '_, N, E, O>
@@ -370,10 +407,24 @@ where
     O: Observer<N::Obs>,
 {
     /// The node's life, then its death: nothing sent to it after that is ever handled. It dies
-    /// however its life ends, a panic included, so nobody goes on waiting for it.
-    fn run(mut self) {
+    /// however its life ends, a panic included, so nobody goes on waiting for it. Returns how
+    /// late it ever was.
+    fn run(mut self) -> Option<Lateness> {
         let _death = Death { exchange: &self.shared.exchange, node: self.id };
         self.live();
+        self.late
+    }
+
+    /// The node acts at true time `now` on something due at `due`: keeps the gap if it is the
+    /// largest yet. A frozen node is not late, so nothing is due before its thaw.
+    fn note(&mut self, due: Nanos, now: Nanos) {
+        if now > self.shared.horizon {
+            return;
+        }
+        let ns = now.saturating_sub(due.max(self.awake));
+        if self.late.is_none_or(|late| ns > late.ns) {
+            self.late = Some(Lateness { ns, node: self.id, at: now });
+        }
     }
 
     fn mailbox(&self) -> &Mailbox<Envelope<N::Msg>> {
@@ -382,7 +433,7 @@ where
 
     /// Start, then react until shutdown, a crash or the end of the budget.
     fn live(&mut self) {
-        if self.react(|node, now, out| node.on_start(now, out), None).is_break() {
+        if self.react(|node, now, out| node.on_start(now, out), None, 0).is_break() {
             return;
         }
         // A message taken from the inbox but not yet delivered, because a timer was due first.
@@ -393,14 +444,14 @@ where
             }
             // Resumes come before the inbox: the node is still inside the step that paused, and a
             // frozen process does not read its messages until it thaws.
-            if let Some((id, thaw)) = self.resumes.pop_front() {
-                if let Some(thaw) = thaw {
-                    if !self.freeze_until(thaw) {
+            if let Some((id, due, frozen)) = self.resumes.pop_front() {
+                if frozen {
+                    if !self.freeze_until(due) {
                         return;
                     }
                     self.emit(|o, at, node| o.fault(at, node, FaultEvent::StallEnd));
                 }
-                if self.step(|node, now, out| node.on_timer(now, id, out), None).is_break() {
+                if self.step(|node, now, out| node.on_timer(now, id, out), None, due).is_break() {
                     return;
                 }
                 continue;
@@ -409,7 +460,7 @@ where
                 && at <= self.shared.now()
             {
                 self.scheduled.pop_front();
-                if self.strike(what).is_break() {
+                if self.strike(what, at).is_break() {
                     return;
                 }
                 continue;
@@ -426,11 +477,13 @@ where
                 (None, Some(_)) => true,
                 (_, None) => false,
             };
-            let flow = if let (true, Some((_, id))) = (timer_first, due) {
+            let flow = if let (true, Some((at, id))) = (timer_first, due) {
                 self.timers.disarm(id);
-                self.step(|node, now, out| node.on_timer(now, id, out), None)
-            } else if let Some(Letter { number, item: Envelope { from, msg, .. } }) = pending.take() {
-                self.step(|node, now, out| node.on_msg(now, from, msg, out), Some(number))
+                let due = self.shared.true_time(at);
+                self.step(|node, now, out| node.on_timer(now, id, out), None, due)
+            } else if let Some(Letter { number, item: Envelope { from, msg, at } }) = pending.take() {
+                let due = self.shared.true_time(at);
+                self.step(|node, now, out| node.on_msg(now, from, msg, out), Some(number), due)
             } else {
                 let fault = self.scheduled.front().and_then(|&(at, _)| self.shared.instant(at));
                 let wake = match (next.map(|(at, _)| at), fault) {
@@ -450,8 +503,10 @@ where
         }
     }
 
-    /// Carries out a scheduled fault; breaks on a crash, or when the run ends during a stall.
-    fn strike(&mut self, what: Scheduled) -> ControlFlow<()> {
+    /// Carries out a fault scheduled for true time `due`; breaks on a crash, or when the run
+    /// ends during a stall.
+    fn strike(&mut self, what: Scheduled, due: Nanos) -> ControlFlow<()> {
+        self.note(due, self.shared.now());
         match what {
             Scheduled::Crash => {
                 self.emit(|o, at, node| o.fault(at, node, FaultEvent::Crash));
@@ -486,29 +541,32 @@ where
     }
 
     /// Freezes until true time `thaw`: reads nothing, and nobody waits for it meanwhile; false if
-    /// the run ended first.
-    fn freeze_until(&self, thaw: Nanos) -> bool {
+    /// the run ended first. From then on nothing is due before `thaw`.
+    fn freeze_until(&mut self, thaw: Nanos) -> bool {
         let mailbox = self.mailbox();
         mailbox.freeze(true);
         let thawed = mailbox.sleep(self.shared.instant(thaw));
         mailbox.freeze(false);
+        self.awake = self.awake.max(thaw);
         thawed
     }
 
     /// One reaction of the node at the current time, then its effects; breaks on a crash.
     ///
     /// `letter` is the number of the message being handled: once the step's commands are carried
-    /// out, its sender is told, and then the node waits for its own zero-delay messages.
+    /// out, its sender is told, and then the node waits for its own zero-delay messages. `due`
+    /// is the true time the node was due to take it.
     fn step(
         &mut self,
         react: impl FnOnce(&mut N, Nanos, &mut NodeOut<N>),
         letter: Option<u64>,
+        due: Nanos,
     ) -> ControlFlow<()> {
         if self.shared.events.fetch_add(1, Ordering::Relaxed) >= self.shared.max_events {
             self.shared.wake.post(Wake::Budget);
             return ControlFlow::Break(());
         }
-        self.react(react, letter)
+        self.react(react, letter, due)
     }
 
     /// [`step`](Self::step) without counting an event, for `on_start` (as in the simulator).
@@ -516,8 +574,11 @@ where
         &mut self,
         react: impl FnOnce(&mut N, Nanos, &mut NodeOut<N>),
         letter: Option<u64>,
+        due: Nanos,
     ) -> ControlFlow<()> {
         let now = self.shared.now();
+        self.note(due, now);
+        self.began = now;
         react(&mut self.node, self.clock.local(now), &mut self.out);
         let flow = self.apply(now);
         if let Some(number) = letter {
@@ -629,7 +690,7 @@ where
         self.shared.env.lock().pause(self.id, point, self.shared.now())
     }
     fn resume(&mut self, resume: N::Timer) {
-        self.resumes.push_back((resume, None));
+        self.resumes.push_back((resume, self.began, false));
     }
     fn stall(&mut self, span: Nanos, resume: N::Timer) {
         // Thaw time counts from the reported stamp, so the StallBegin the oracle sees says
@@ -639,12 +700,77 @@ where
             thaw = at.saturating_add(span);
             o.fault(at, node, FaultEvent::StallBegin { until: thaw });
         });
-        self.resumes.push_back((resume, Some(thaw)));
+        self.resumes.push_back((resume, thaw, true));
     }
     fn crash(&mut self) {
         self.emit(|o, at, node| o.fault(at, node, FaultEvent::Crash));
     }
     fn observe(&mut self, obs: N::Obs) {
         self.emit(|o, at, node| o.observe(at, node, &obs));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::MS;
+
+    /// A node whose start computes for 30 ms, then wants to act 1 ms after it began.
+    struct Busy;
+
+    /// Its one timer.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct Soon;
+
+    impl Node for Busy {
+        type Msg = ();
+        type Obs = ();
+        type Timer = Soon;
+
+        fn on_start(&mut self, _: Nanos, out: &mut NodeOut<Self>) {
+            std::thread::sleep(Duration::from_millis(30));
+            out.set_timer(Soon, MS);
+        }
+        fn on_msg(&mut self, _: Nanos, _: NodeId, _: (), _: &mut NodeOut<Self>) {}
+    }
+
+    /// A world with nothing in it: a perfect clock, no pause, every message on time.
+    struct Calm;
+
+    impl Env for Calm {
+        fn clock(&self, _: NodeId) -> Clock {
+            Clock::PERFECT
+        }
+        fn pause(&mut self, _: NodeId, _: PausePoint, _: Nanos) -> PauseOutcome {
+            PauseOutcome::Continue
+        }
+        fn route(&mut self, _: NodeId, _: NodeId, _: Nanos, deliveries: &mut Vec<Nanos>) {
+            deliveries.push(0);
+        }
+    }
+
+    /// Time a step spends computing is time the model says takes none: the node's next due
+    /// timer fires at least that late, and the run says which node it was. A node that never
+    /// did anything late beside it changes nothing.
+    #[test]
+    fn a_step_that_computes_makes_the_next_one_late() {
+        let nodes: Vec<Box<dyn Node<Msg = (), Obs = (), Timer = Soon> + Send>> =
+            vec![Box::new(Idle), Box::new(Busy)];
+        let end = run(nodes, Calm, &mut (), Limits { horizon: 200 * MS, max_events: 1_000 });
+        let late = end.late.expect("a run that took steps measures them");
+        assert!(late.ns >= 25 * MS, "{late:?}");
+        assert!(late.ns <= 200 * MS && late.at <= 200 * MS, "within the horizon: {late:?}");
+        assert_eq!(late.node, 1, "{late:?}");
+    }
+
+    /// Does nothing, on time.
+    struct Idle;
+
+    impl Node for Idle {
+        type Msg = ();
+        type Obs = ();
+        type Timer = Soon;
+
+        fn on_msg(&mut self, _: Nanos, _: NodeId, _: (), _: &mut NodeOut<Self>) {}
     }
 }

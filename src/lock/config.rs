@@ -758,6 +758,18 @@ impl LockConfig {
         }
         Ok(())
     }
+
+    /// Whether the run inflicts any fault: a stall law, a scripted fault, a partition, a fault
+    /// aimed at a node, a drifting clock, or links that lose, duplicate, delay or reorder. Without
+    /// one, a violation has nothing in the model to explain it, only the machine it ran on.
+    pub fn injects_faults(&self) -> bool {
+        !self.pause.is_none()
+            || !self.script.is_empty()
+            || !self.partitions.is_empty()
+            || !self.faults.is_empty()
+            || self.drift != 0.0
+            || !self.link.is_perfect()
+    }
 }
 
 impl EngineKind {

@@ -28,7 +28,7 @@ use super::msg::LockEvent;
 use super::rare::{Estimator, RareReport, Weigher};
 use super::topology::{Role, Topology};
 use crate::check::Rate;
-use crate::engine::{Ending, FaultEvent, Observer, RunEnd};
+use crate::engine::{Ending, FaultEvent, Lateness, Observer, RunEnd};
 use crate::node::NodeId;
 use crate::time::Nanos;
 use hdrhistogram::Histogram;
@@ -113,6 +113,9 @@ pub struct LockMetrics {
     pub end_ns: u64,
     /// Deliveries and timer firings the engine processed.
     pub engine_events: u64,
+    /// How late the threads engine was at worst ([`Lateness`]); `None` on the engines that are
+    /// never late. In the JSON as `lateness_ns`, `late_node` and `late_at_ns`, absent when `None`.
+    pub lateness: Option<Lateness>,
     /// What the rare-event estimator did, when it made the rates ([`crate::lock::rare`]); the
     /// counts beside its rates are then the run's own, made under its proposal.
     pub rare: Option<RareReport>,
@@ -194,6 +197,12 @@ struct MetricsJson<'a> {
     ending: Ending,
     end_ns: u64,
     engine_events: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lateness_ns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    late_node: Option<NodeId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    late_at_ns: Option<u64>,
     estimator: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     rare: &'a Option<RareReport>,
@@ -228,6 +237,9 @@ impl Serialize for LockMetrics {
             ending: m.ending,
             end_ns: m.end_ns,
             engine_events: m.engine_events,
+            lateness_ns: m.lateness.map(|l| l.ns),
+            late_node: m.lateness.map(|l| l.node),
+            late_at_ns: m.lateness.map(|l| l.at),
             estimator: m.estimator(),
             rare: &m.rare,
         }
@@ -440,6 +452,7 @@ impl LockOracle {
             ending: end.ending,
             end_ns: end.at,
             engine_events: end.events,
+            lateness: end.late,
             rare,
         })
     }

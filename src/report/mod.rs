@@ -103,15 +103,42 @@ pub fn lock_table(report: &LockReport) -> String {
         m.engine_events,
         cfg.event_budget()
     );
+    if let Some(late) = &m.lateness {
+        let _ = writeln!(
+            out,
+            "{}{} (largest gap between when a node was due to act and when its thread did: {} at {})",
+            label("engine lateness"),
+            Human(late.ns),
+            timeline::node_name(late.node, &cfg.topology()),
+            Human(late.at)
+        );
+    }
     if let Some(line) = data_floor(cfg, m) {
         let _ = writeln!(out, "{}{line}", label("pause data"));
     }
     out.push('\n');
-    for line in verdict(cfg, m) {
+    let verdict = LockVerdict::of(cfg, m);
+    for line in verdict.lines() {
         out.push_str(&line);
         out.push('\n');
     }
+    if let Some(late) = &m.lateness
+        && !verdict.safety.is_empty()
+        && !cfg.injects_faults()
+    {
+        out.push_str(&machine_made(late.ns));
+        out.push('\n');
+    }
     out
+}
+
+/// What a violation in a run with no injected fault owes to the machine: the model had nothing
+/// to break the lock with, so the threads engine's own lateness is the only pause there was.
+pub fn machine_made(lateness: crate::time::Nanos) -> String {
+    format!(
+        "no fault was injected: the violation came from the machine, which was {} late (a holder paused by the scheduler is a paused holder)",
+        Human(lateness)
+    )
 }
 
 /// What the rare-event estimator did, under its table: the proposal, the weights, the effective

@@ -121,7 +121,8 @@ pub fn plain(moments: &[Moment], t: &Topology) -> String {
     text
 }
 
-fn node_name(node: NodeId, t: &Topology) -> String {
+/// A node as a report names it: by its role.
+pub(crate) fn node_name(node: NodeId, t: &Topology) -> String {
     match t.role(node) {
         Some(Role::Server(_)) if t.servers == 1 => "lock service".to_string(),
         Some(Role::Server(i)) => format!("lock server {}", i + 1),

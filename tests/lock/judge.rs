@@ -88,7 +88,7 @@ fn the_oracle_the_recorder_and_the_verdict_report_the_judges_findings() {
         }
     }
     judge.finish(false, &mut |f| findings.push(f));
-    let m = oracle.finish(RunEnd { at: 100, ending: Ending::Horizon, events: 20 }).unwrap();
+    let m = oracle.finish(RunEnd { at: 100, ending: Ending::Horizon, events: 20, late: None }).unwrap();
 
     // What the judge found, in order.
     let harmful_overlap = Finding::Overlap { client: 2, token: 3, holder: 1, held: 2, pending: false };

@@ -57,7 +57,9 @@ fn oracle_violations(cfg: &LockConfig, entries: &[Moment]) -> u64 {
         }
     }
     let at = entries.last().map_or(0, |e| e.at);
-    let m = oracle.finish(RunEnd { at, ending: Ending::Horizon, events: 0 }).expect("a world's own events");
+    let m = oracle
+        .finish(RunEnd { at, ending: Ending::Horizon, events: 0, late: None })
+        .expect("a world's own events");
     m.overlaps - m.aborted_overlaps
         + m.stale_accepted
         + m.stale_rejected

@@ -136,3 +136,48 @@ fn a_jumping_server_clock_expires_a_lease_early_on_both_engines() {
         assert!(m.overlaps >= 1 && m.stale_accepted >= 1, "{engine:?} with a jump: {m:?}");
     }
 }
+
+/// The threads engine says how late it was, within the run; the simulator is never late and its
+/// JSON says nothing of it (so the pinned files stay as they were).
+#[test]
+fn a_threads_run_measures_its_lateness_and_the_simulator_has_none() {
+    let cfg = threads(Variant::LEASE);
+    let report = run(&cfg).unwrap();
+    let late = report.metrics.lateness.expect("a threads run measures its lateness");
+    assert!(late.ns <= cfg.horizon() && late.at <= cfg.horizon(), "{late:?}");
+    assert!(late.node < cfg.topology().nodes(), "{late:?}");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["lateness_ns"], late.ns, "{json}");
+    assert!(faultline::report::lock_table(&report).contains("engine lateness"));
+
+    let mut sim = cfg.clone();
+    sim.engine = EngineKind::Sim;
+    let report = run(&sim).unwrap();
+    assert_eq!(report.metrics.lateness, None);
+    let json = serde_json::to_value(&report).unwrap();
+    assert!(json.get("lateness_ns").is_none(), "{json}");
+    assert!(!faultline::report::lock_table(&report).contains("engine lateness"));
+}
+
+/// A violation in a run with no injected fault is the machine's, and the report says how late
+/// the machine was; with a fault injected it says nothing of the kind. The overlap is written
+/// into a real run's metrics: a fault-free run that overlaps cannot be made to order.
+#[test]
+fn a_fault_free_violation_is_laid_at_the_machines_door() {
+    let cfg = threads(Variant::LEASE);
+    let mut report = run(&cfg).unwrap();
+    assert!(!cfg.injects_faults());
+    let late = faultline::engine::Lateness { ns: 12_300_000, node: 1, at: 40 * MS };
+    report.metrics.overlaps += 1;
+    report.metrics.lateness = Some(late);
+    let table = faultline::report::lock_table(&report);
+    assert!(table.contains("SAFETY VIOLATED"), "{table}");
+    assert!(table.contains(&faultline::report::machine_made(late.ns)), "{table}");
+    assert!(table.contains("which was 12.3ms late"), "{table}");
+
+    let mut faulty = report.clone();
+    stall_first(&mut faulty.config, 60);
+    assert!(faulty.config.injects_faults());
+    let table = faultline::report::lock_table(&faulty);
+    assert!(table.contains("SAFETY VIOLATED") && !table.contains("no fault was injected"), "{table}");
+}
