@@ -5,8 +5,8 @@
 //! It knows each node's role from the [`Topology`], never from its index, so every fault reaches
 //! any node: servers, storage and the outbox as well as clients.
 
-use super::faults;
 use super::config::{LinkScope, LockConfig, NodeFault, Partition, Scripted, ScriptedFault};
+use super::faults;
 use super::rare::{Estimator, Tilt};
 use super::topology::{Role, Topology};
 use crate::engine::{Env, PauseOutcome, Scheduled};

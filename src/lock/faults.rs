@@ -14,8 +14,8 @@
 //! TARGET is a [`Target`]: `server:2`, `server:*`, `client:1`, `client:*`, `storage`, `outbox`.
 
 use super::topology::{Target, TargetRole, Topology};
-use crate::node::NodeId;
 use crate::input::Quoted;
+use crate::node::NodeId;
 use crate::node::PausePoint;
 use crate::time::{Exact, Nanos, parse_duration};
 use serde::{Deserialize, Serialize};
@@ -131,7 +131,8 @@ impl NodeFault {
 
     /// Parses the value of `--restart`: `TARGET@TIME`.
     pub fn parse_restart(text: &str) -> Result<NodeFault, String> {
-        let usage = || format!("{} is not a restart: expected TARGET@TIME, e.g. server:2@300ms", Quoted(text));
+        let usage =
+            || format!("{} is not a restart: expected TARGET@TIME, e.g. server:2@300ms", Quoted(text));
         let (target, at) = text.rsplit_once('@').ok_or_else(usage)?;
         Ok(NodeFault::Restart { target: Target::parse(target)?, at: time(at)? })
     }
@@ -244,7 +245,11 @@ pub fn down_at(faults: &[NodeFault], topology: &Topology, node: NodeId, at: Nano
 
 /// What happens to a node's life through crashes and restarts: the crashes that end it for good
 /// at a time, and the outages a restart ends, `(from, until)`.
-pub fn lives(faults: &[NodeFault], topology: &Topology, node: NodeId) -> (Option<Nanos>, Vec<(Nanos, Nanos)>) {
+pub fn lives(
+    faults: &[NodeFault],
+    topology: &Topology,
+    node: NodeId,
+) -> (Option<Nanos>, Vec<(Nanos, Nanos)>) {
     let mut outages = Vec::new();
     for fault in faults {
         if let NodeFault::Restart { target, at } = *fault
@@ -257,7 +262,9 @@ pub fn lives(faults: &[NodeFault], topology: &Topology, node: NodeId) -> (Option
     let last_crash = faults
         .iter()
         .filter_map(|f| match *f {
-            NodeFault::Crash { target, at } if topology.resolve(target).unwrap_or_default().contains(&node) => {
+            NodeFault::Crash { target, at }
+                if topology.resolve(target).unwrap_or_default().contains(&node) =>
+            {
                 Some(at)
             }
             _ => None,

@@ -7,10 +7,10 @@ use super::oracle::{LockMetrics, LockOracle};
 use super::rare::{self, Estimator, Tilt};
 use super::site::Site;
 use super::world;
-use crate::service::ServiceError;
 use crate::engine::{Observer, sim};
 use crate::lock::msg::LockEvent;
 use crate::rng;
+use crate::service::ServiceError;
 use rand::RngCore;
 use serde::Serialize;
 
@@ -144,7 +144,12 @@ fn run_on_service<X: Observer<LockEvent> + Send>(
     let resolved = site.config().clone();
     let mut both = (oracle, extra);
     let end = site.run(|| {
-        crate::engine::threads::run(world::build(&resolved), LockEnv::new(&resolved), &mut both, resolved.limits())
+        crate::engine::threads::run(
+            world::build(&resolved),
+            LockEnv::new(&resolved),
+            &mut both,
+            resolved.limits(),
+        )
     });
     Ok(both.0.finish(end)?)
 }

@@ -147,8 +147,11 @@ impl Etcd {
 
     /// Deletes every key that starts with `prefix` (every key, for an empty prefix).
     pub fn delete_prefix(&self, prefix: &[u8]) -> Result<(), ServiceError> {
-        self.post("/v3/kv/deleterange", json!({ "key": b64(range_key(prefix)), "range_end": b64(&prefix_end(prefix)) }))
-            .map(|_| ())
+        self.post(
+            "/v3/kv/deleterange",
+            json!({ "key": b64(range_key(prefix)), "range_end": b64(&prefix_end(prefix)) }),
+        )
+        .map(|_| ())
     }
 
     fn post(&self, path: &str, body: Value) -> Result<Value, ServiceError> {

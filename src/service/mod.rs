@@ -18,8 +18,8 @@ pub mod process;
 pub mod redis;
 pub mod spec;
 
-pub use spec::ServiceSpec;
 pub use process::{Cluster, ServerProcess, cleanup_registered, install_cleanup_handler};
+pub use spec::ServiceSpec;
 
 use crate::input::Quoted;
 use std::ffi::OsStr;
@@ -194,7 +194,8 @@ fn find_in(binary: &str, path: Option<&OsStr>) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = path?;
     std::env::split_paths(path).map(|dir| dir.join(binary)).find(|candidate| {
-        std::fs::metadata(candidate).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        std::fs::metadata(candidate)
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
     })
 }
 
@@ -229,17 +230,29 @@ pub fn available_or_skip(kind: ServiceKind, test: &str) -> bool {
 /// Whether a server of `kind` answers at `addr` within `timeout` (Redis: `PING`; etcd: its health
 /// check): a server the user runs is asked before a run relies on it, so that an address where
 /// nothing listens is one line within seconds, not a run of refusals.
-pub fn ping(kind: ServiceKind, addr: std::net::SocketAddr, timeout: std::time::Duration) -> Result<(), ServiceError> {
-    let what = format!("asking whether {kind} answers");
-    match kind {
-        ServiceKind::Redis => match redis::RedisConn::new(addr, timeout).call(&[b"PING"])? {
-            reply if reply.as_simple() == Some("PONG") => Ok(()),
-            other => Err(ServiceError::Protocol { addr: addr.to_string(), what: format!("{what}: {other:?}") }),
-        },
-        ServiceKind::Etcd => match etcd::Etcd::new(addr, timeout).health()? {
-            true => Ok(()),
-            false => Err(ServiceError::Protocol { addr: addr.to_string(), what: format!("{what}: it is not healthy") }),
-        },
+pub fn ping(
+    kind: ServiceKind,
+    addr: std::net::SocketAddr,
+    timeout: std::time::Duration,
+) -> Result<(), ServiceError> {
+    let asking = format!("no {kind} answers");
+    let answer = match kind {
+        ServiceKind::Redis => redis::RedisConn::new(addr, timeout)
+            .call(&[b"PING"])
+            .map(|reply| (reply.as_simple() == Some("PONG")).then_some(()).ok_or(format!("{reply:?}"))),
+        ServiceKind::Etcd => etcd::Etcd::new(addr, timeout)
+            .health()
+            .map(|healthy| healthy.then_some(()).ok_or("it is not healthy".to_string())),
+    };
+    match answer {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(what)) => {
+            Err(ServiceError::Protocol { addr: addr.to_string(), what: format!("{asking}: {what}") })
+        }
+        Err(ServiceError::Io { addr, what, kind, message }) => {
+            Err(ServiceError::Io { addr, what: format!("{asking} ({what})"), kind, message })
+        }
+        Err(other) => Err(other),
     }
 }
 

@@ -71,7 +71,8 @@ fn registered_pid(live: &[Live], dir: &Path) -> Option<u32> {
 /// Sends `signal` to `pid`.
 fn signal(pid: u32, signal: Signal) -> Result<(), ServiceError> {
     let target = i32::try_from(pid).map_err(|_| ServiceError::local("signalling", format!("pid {pid}")))?;
-    kill(Pid::from_raw(target), signal).map_err(|e| ServiceError::local(format!("sending {signal} to {pid}"), e))
+    kill(Pid::from_raw(target), signal)
+        .map_err(|e| ServiceError::local(format!("sending {signal} to {pid}"), e))
 }
 
 /// Kills every registered server (SIGCONT, then SIGKILL, then reaps it) and removes every
@@ -276,15 +277,13 @@ impl ServerProcess {
     /// Spawns the process on the current ports and waits until it answers.
     fn launch(&mut self) -> Result<(), Attempt> {
         let log_path = self.log();
-        let mut log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| Attempt::Failed(ServiceError::local(format!("opening {}", log_path.display()), e)))?;
+        let mut log = OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| {
+            Attempt::Failed(ServiceError::local(format!("opening {}", log_path.display()), e))
+        })?;
         let log_start = log.seek(SeekFrom::End(0)).unwrap_or(0);
-        let err = log
-            .try_clone()
-            .map_err(|e| Attempt::Failed(ServiceError::local(format!("opening {}", log_path.display()), e)))?;
+        let err = log.try_clone().map_err(|e| {
+            Attempt::Failed(ServiceError::local(format!("opening {}", log_path.display()), e))
+        })?;
         let mut command = self.command();
         command.stdin(Stdio::null()).stdout(log).stderr(err);
         let started = Instant::now();
@@ -304,13 +303,16 @@ impl ServerProcess {
                 if output.to_ascii_lowercase().contains("address already in use") {
                     return Err(Attempt::PortTaken);
                 }
-                let line = output
-                    .lines()
-                    .rev()
-                    .map(str::trim)
-                    .find(|line| !line.is_empty())
-                    .map_or_else(|| format!("it exited ({exited}) and wrote nothing"), |l| shorten(l, 300));
-                return Err(Attempt::Failed(ServiceError::StartFailed { kind: self.kind, port: self.port, line }));
+                let line =
+                    output.lines().rev().map(str::trim).find(|line| !line.is_empty()).map_or_else(
+                        || format!("it exited ({exited}) and wrote nothing"),
+                        |l| shorten(l, 300),
+                    );
+                return Err(Attempt::Failed(ServiceError::StartFailed {
+                    kind: self.kind,
+                    port: self.port,
+                    line,
+                }));
             }
             if self.answers() {
                 self.started_in = started.elapsed();
@@ -397,7 +399,11 @@ fn read_from(path: &Path, from: u64) -> String {
 }
 
 fn shorten(line: &str, max: usize) -> String {
-    if line.chars().count() <= max { line.to_string() } else { line.chars().take(max).collect::<String>() + "..." }
+    if line.chars().count() <= max {
+        line.to_string()
+    } else {
+        line.chars().take(max).collect::<String>() + "..."
+    }
 }
 
 /// Independent servers of one kind on loopback, faulted by index; each etcd server is a

@@ -64,7 +64,9 @@ impl ServiceSpec {
 /// The first address `HOST:PORT` resolves to. Host names resolve through the system (for
 /// `localhost`, `/etc/hosts`); a value without a port is refused here, before anything runs.
 fn resolve(text: &str) -> Result<SocketAddr, String> {
-    let bad = |why: &str| format!("{} is not a server address: {why} (expected HOST:PORT, e.g. 127.0.0.1:6379)", Quoted(text));
+    let bad = |why: &str| {
+        format!("{} is not a server address: {why} (expected HOST:PORT, e.g. 127.0.0.1:6379)", Quoted(text))
+    };
     if text.is_empty() {
         return Err(bad("it is empty"));
     }
@@ -111,7 +113,8 @@ mod tests {
 
     #[test]
     fn specs_read_back_from_their_text() {
-        for text in ["redis", "etcd", "redis=127.0.0.1:6379", "redis=127.0.0.1:1,127.0.0.1:2", "etcd=127.0.0.1:2379"]
+        for text in
+            ["redis", "etcd", "redis=127.0.0.1:6379", "redis=127.0.0.1:1,127.0.0.1:2", "etcd=127.0.0.1:2379"]
         {
             assert_eq!(ServiceSpec::parse(text).unwrap().to_string(), text);
         }

@@ -24,7 +24,7 @@ mod rare;
 mod replay;
 mod requests;
 mod results;
-mod sweep;
 mod service;
+mod sweep;
 mod sweep_marks;
 mod threads;

@@ -173,9 +173,10 @@ fn etcd(variant: Variant) -> LockConfig {
     cfg.retry = 5 * MS;
     cfg.acquisitions = 6;
     cfg.horizon = Some(15 * SEC);
-    // Client 1 pauses for 2.5 s after its last check in its first section: longer than its lease
-    // and etcd's half-second expiry loop together.
-    cfg.script.push(stall(0, 1, 2_500 * MS));
+    // Each client pauses for 2.5 s after its last check in its first section: longer than its
+    // lease and etcd's half-second expiry loop together. (Both, because whoever wins the first
+    // grant may do its whole quota before the other gets one.)
+    cfg.script.extend([stall(0, 1, 2_500 * MS), stall(1, 1, 2_500 * MS)]);
     cfg
 }
 
@@ -268,4 +269,169 @@ fn faults_a_service_cannot_take_are_refused() {
     let mut wrong = on(Variant::ETCD_LEASE);
     wrong.lease = Some(1_500 * MS);
     assert!(wrong.validate().unwrap_err().to_string().contains("whole seconds"));
+}
+
+mod cli {
+    //! The command line on real services: bad input is one line and exit 2 with nothing on
+    //! stdout, and no run leaves a server process or a directory behind, however it ends.
+
+    use super::available_or_skip;
+    use faultline::service::ServiceKind;
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Output, Stdio};
+    use std::time::{Duration, Instant};
+
+    fn faultline(args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_faultline"));
+        command.args(args).stdin(Stdio::null());
+        command
+    }
+
+    fn refused(args: &[&str], why: &str) -> Output {
+        let out = faultline(args).output().expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+        out
+    }
+
+    /// A loopback port nobody listens on (bound, then let go).
+    fn silent_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[test]
+    fn bad_service_input_is_one_line_and_exit_2() {
+        let nobody = format!("redis=127.0.0.1:{}", silent_port());
+        let started = Instant::now();
+        refused(&["lock", "--service", &nobody], "no redis answers");
+        // A hang would be minutes; the answer is the connection refused, or the 2 s timeout.
+        assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+        let etcd = format!("etcd=127.0.0.1:{}", silent_port());
+        refused(&["lock", "--service", &etcd], "no etcd answers");
+        refused(&["lock", "--service", "zookeeper"], "is not a service: use redis or etcd");
+        refused(&["lock", "--service", "redis=localhost"], "is not a server address");
+        refused(&["lock", "--service", "redis", "--engine", "sim"], "--engine threads");
+        refused(&["lock", "--variant", "non-preemptive", "--service", "redis"], "has no version on redis");
+        refused(&["lock", "--service", "redis=127.0.0.1:6379", "--crash", "server:1@10ms"], "did not start");
+        refused(&["lock", "--service", "redis", "--clock-jump", "server:1:+5ms@1ms"], "keeps its own clock");
+        refused(&["lock", "--service", "etcd", "--lease", "1500ms"], "whole seconds");
+        refused(
+            &["lock", "--variant", "redlock", "--crash", "server:1@1ms", "--restart", "server:1@2ms"],
+            "only a real server restarts",
+        );
+        refused(&["lock", "--variant", "redis-redlock", "--restart", "server:1@2ms"], "not down then");
+    }
+
+    /// Without the server binary, a run is one line naming the package to install.
+    #[test]
+    fn a_missing_server_binary_names_its_package() {
+        let empty = tempdir("missing");
+        let out = faultline(&["lock", "--service", "etcd"]).env("PATH", &empty).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(stderr.contains("apt-get install etcd-server"), "{stderr}");
+        std::fs::remove_dir_all(&empty).unwrap();
+    }
+
+    fn tempdir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("faultline-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The children of process `parent` now.
+    fn children(parent: u32) -> Vec<u32> {
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // The fields after the command name: state, then the parent's pid.
+            let ppid =
+                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok());
+            if ppid == Some(parent) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// True when process `pid` exists and is not a zombie.
+    fn alive(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+    }
+
+    /// Runs faultline with `args` and `TMPDIR=dir`, noting every server it starts; with
+    /// `signal`, sends it once three servers run. Its exit status and the servers it had.
+    fn watched(args: &[&str], dir: &Path, signal: Option<&str>) -> (std::process::ExitStatus, Vec<u32>) {
+        let mut child =
+            faultline(args).env("TMPDIR", dir).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut seen: Vec<u32> = Vec::new();
+        let until = Instant::now() + Duration::from_secs(30);
+        let mut sent = false;
+        loop {
+            for pid in children(child.id()) {
+                if !seen.contains(&pid) {
+                    seen.push(pid);
+                }
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                return (status, seen);
+            }
+            if let Some(signal) = signal.filter(|_| !sent && seen.len() >= 3) {
+                // Let the run get going, then interrupt it.
+                std::thread::sleep(Duration::from_millis(200));
+                assert!(
+                    Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success()
+                );
+                sent = true;
+            }
+            assert!(Instant::now() < until, "the run did not end");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn assert_nothing_left(dir: &Path, servers: &[u32], how: &str) {
+        let alive: Vec<u32> = servers.iter().copied().filter(|&pid| alive(pid)).collect();
+        assert_eq!(alive, Vec::<u32>::new(), "{how}: server processes left behind");
+        let left: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+        assert!(left.is_empty(), "{how}: left behind {left:?}");
+    }
+
+    /// A finished run, a run whose lock fails (two of three servers killed: it ends at its
+    /// horizon), and runs interrupted by Ctrl-C and by SIGTERM: none leaves a server or a
+    /// directory behind.
+    #[test]
+    fn no_run_leaves_a_server_or_a_directory_behind() {
+        if !available_or_skip(ServiceKind::Redis, "no_run_leaves_a_server_or_a_directory_behind") {
+            return;
+        }
+        let dir = tempdir("leftovers");
+        let common =
+            ["lock", "--variant", "redlock", "--service", "redis", "--retry", "5ms", "--work", "20ms"];
+        for (how, extra, signal, code) in [
+            ("a finished run", &["--acquisitions", "30"][..], None, 0),
+            (
+                "a run whose lock fails",
+                &["--crash", "server:1@10ms", "--crash", "server:2@10ms", "--horizon", "500ms"][..],
+                None,
+                0,
+            ),
+            ("Ctrl-C", &["--acquisitions", "1000"][..], Some("-INT"), 130),
+            ("SIGTERM", &["--acquisitions", "1000"][..], Some("-TERM"), 130),
+        ] {
+            let (status, servers) = watched(&[&common[..], extra].concat(), &dir, signal);
+            assert_eq!(status.code(), Some(code), "{how}");
+            assert_eq!(servers.len(), 3, "{how}: three servers started: {servers:?}");
+            assert_nothing_left(&dir, &servers, how);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -71,7 +71,8 @@ fn etcd_lease_expiry_frees_the_key() {
     let cluster = Cluster::start(ServiceKind::Etcd, 1).unwrap();
     let etcd = Etcd::new(cluster.addrs()[0], TIMEOUT);
     // FAULTLINE_TTL_SAMPLES=20 measures the figures in the etcd module's documentation.
-    let samples: usize = std::env::var("FAULTLINE_TTL_SAMPLES").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let samples: usize =
+        std::env::var("FAULTLINE_TTL_SAMPLES").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
     let mut seen: Vec<Duration> = (0..samples).map(|_| expiry(&etcd, b"lock", 1)).collect();
     seen.sort();
     eprintln!("etcd: the key of a 1 s lease was gone after {seen:?}");

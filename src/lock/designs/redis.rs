@@ -86,7 +86,11 @@ impl LockDesign for OnRedis {
         self.model.validate(cfg)?;
         let lease = redlock::ttl(cfg);
         if lease % MS != 0 {
-            return Err(ConfigError::LeaseUnit { lease: crate::time::Human(lease).to_string(), unit: "whole milliseconds (PX)", service: ServiceKind::Redis });
+            return Err(ConfigError::LeaseUnit {
+                lease: crate::time::Human(lease).to_string(),
+                unit: "whole milliseconds (PX)",
+                service: ServiceKind::Redis,
+            });
         }
         Ok(())
     }
