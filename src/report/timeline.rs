@@ -145,7 +145,7 @@ pub fn describe(e: &Moment, t: &Topology, origin: Option<Nanos>) -> String {
         Happening::Event(event) => match event {
             LockEvent::Requested { client } => format!("client {} asks for the lock", c(client)),
             LockEvent::Granted { client, token } => {
-                format!("lock service grants token {token} to client {}", c(client))
+                format!("{} grants token {token} to client {}", node_name(e.node, t), c(client))
             }
             LockEvent::Freed { token, expired: true } => format!("lease of token {token} expires"),
             LockEvent::Freed { token, expired: false } => format!("lock service takes back token {token}"),

@@ -24,7 +24,6 @@ mod rare;
 mod replay;
 mod requests;
 mod results;
-mod service;
 mod sweep;
 mod sweep_marks;
 mod threads;

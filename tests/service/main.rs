@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod etcd;
+mod lock;
 mod redis;
 
 use std::path::Path;
