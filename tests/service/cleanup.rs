@@ -37,7 +37,10 @@ fn dropping_a_cluster_leaves_no_process_and_no_directory() {
         assert!(pids.iter().all(|&p| alive(p)) && dirs.iter().all(|d| d.is_dir()));
         drop(cluster);
         for pid in pids {
-            assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "{kind} pid {pid} is still there");
+            assert!(
+                !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+                "{kind} pid {pid} is still there"
+            );
         }
         for dir in dirs {
             assert!(gone(&dir), "{} is still there", dir.display());
@@ -53,7 +56,8 @@ fn a_panic_unwinds_through_the_cleanup() {
     let seen = std::sync::Mutex::new(None);
     let result = std::panic::catch_unwind(|| {
         let cluster = Cluster::start(ServiceKind::Redis, 1).unwrap();
-        *seen.lock().unwrap() = Some((cluster.server(0).pid().unwrap(), cluster.server(0).dir().to_path_buf()));
+        *seen.lock().unwrap() =
+            Some((cluster.server(0).pid().unwrap(), cluster.server(0).dir().to_path_buf()));
         panic!("a run that fails");
     });
     assert!(result.is_err());
@@ -158,9 +162,14 @@ fn a_missing_binary_is_one_line_naming_the_package() {
     std::fs::create_dir_all(&empty).unwrap();
     let path = empty.to_str().unwrap();
 
-    let output = child("cleanup::missing_binary_child", &[("FAULTLINE_MISSING", "1"), ("PATH", path)])
-        .output()
-        .unwrap();
+    let output =
+        child("cleanup::missing_binary_child", &[("FAULTLINE_MISSING", "1"), ("PATH", path)]).output();
+    // Required servers turn the skip into a failure.
+    let required = child("cleanup::missing_binary_child", &[("FAULTLINE_MISSING", "1"), ("PATH", path)])
+        .env("FAULTLINE_REQUIRE_SERVERS", "1")
+        .output();
+    let _ = std::fs::remove_dir(&empty);
+    let (output, required) = (output.unwrap(), required.unwrap());
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
@@ -171,16 +180,14 @@ fn a_missing_binary_is_one_line_naming_the_package() {
         "{stdout}"
     );
     assert!(
-        stderr.lines().any(|l| l == "skipped missing_binary_child: etcd is not on PATH (apt-get install etcd-server)"),
+        stderr
+            .lines()
+            .any(|l| l == "skipped missing_binary_child: etcd is not on PATH (apt-get install etcd-server)"),
         "{stderr}"
     );
-
-    // Required servers turn the skip into a failure.
-    let output = child("cleanup::missing_binary_child", &[("FAULTLINE_MISSING", "1"), ("PATH", path)])
-        .env("FAULTLINE_REQUIRE_SERVERS", "1")
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir(&empty);
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("FAULTLINE_REQUIRE_SERVERS=1 makes a skip a failure"));
+    assert!(!required.status.success());
+    assert!(
+        String::from_utf8_lossy(&required.stderr)
+            .contains("FAULTLINE_REQUIRE_SERVERS=1 makes a skip a failure")
+    );
 }

@@ -71,8 +71,16 @@ fn etcd_lease_expiry_frees_the_key() {
     let cluster = Cluster::start(ServiceKind::Etcd, 1).unwrap();
     let etcd = Etcd::new(cluster.addrs()[0], TIMEOUT);
     // FAULTLINE_TTL_SAMPLES=20 measures the figures in the etcd module's documentation.
-    let samples: usize = std::env::var("FAULTLINE_TTL_SAMPLES").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    let mut seen: Vec<Duration> = (0..samples).map(|_| expiry(&etcd, b"lock", 1)).collect();
+    let samples: usize =
+        std::env::var("FAULTLINE_TTL_SAMPLES").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    // Grants right after an expiry would all fall at one phase of etcd's 500 ms expiry check:
+    // a varying wait first spreads them over it.
+    let mut seen: Vec<Duration> = (0..samples as u64)
+        .map(|i| {
+            std::thread::sleep(Duration::from_millis(i * 173 % 500));
+            expiry(&etcd, b"lock", 1)
+        })
+        .collect();
     seen.sort();
     eprintln!("etcd: the key of a 1 s lease was gone after {seen:?}");
     for took in &seen {

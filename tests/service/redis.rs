@@ -21,7 +21,8 @@ fn three_servers_answer_and_a_killed_one_fails_fast_and_comes_back_empty() {
     let mut cluster = Cluster::start(ServiceKind::Redis, 3).unwrap();
     assert_eq!(cluster.len(), 3);
     let addrs = cluster.addrs();
-    let mut conns: Vec<RedisConn> = addrs.iter().map(|&a| RedisConn::new(a, Duration::from_secs(2))).collect();
+    let mut conns: Vec<RedisConn> =
+        addrs.iter().map(|&a| RedisConn::new(a, Duration::from_secs(2))).collect();
     for (i, conn) in conns.iter_mut().enumerate() {
         let value = format!("v{i}");
         assert!(conn.call(&[b"SET", b"k", value.as_bytes()]).unwrap().is_ok());
@@ -35,7 +36,11 @@ fn three_servers_answer_and_a_killed_one_fails_fast_and_comes_back_empty() {
     for attempt in ["on the open connection", "on a new connection"] {
         let started = Instant::now();
         let error = conns[1].call(&[b"GET", b"k"]).unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(1), "{attempt}: {error} took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{attempt}: {error} took {:?}",
+            started.elapsed()
+        );
         assert!(!error.is_timeout(), "{attempt}: {error}");
         assert!(!conns[1].is_connected());
     }
@@ -63,7 +68,10 @@ fn a_stopped_server_times_out_and_its_late_reply_answers_nothing() {
     let error = conn.call(&[b"GET", b"a"]).unwrap_err();
     let took = started.elapsed();
     assert!(error.is_timeout(), "{error}");
-    assert!(took >= TIMEOUT - Duration::from_millis(20) && took < TIMEOUT + SLACK, "timed out after {took:?}");
+    assert!(
+        took >= TIMEOUT - Duration::from_millis(20) && took < TIMEOUT + SLACK,
+        "timed out after {took:?}"
+    );
     assert!(!conn.is_connected(), "a timed-out call drops its connection");
     // A new connection to a frozen server: accepted by the kernel, answered by nobody.
     let error = conn.call(&[b"GET", b"b"]).unwrap_err();
@@ -84,8 +92,12 @@ fn scripts_run_with_keys_and_arguments() {
     let cluster = Cluster::start(ServiceKind::Redis, 1).unwrap();
     let mut conn = RedisConn::new(cluster.addrs()[0], Duration::from_secs(2));
     // The compare-and-delete of a lock release.
-    let release = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-    assert_eq!(conn.call(&[b"SET", b"lock", b"me", b"NX", b"PX", b"10000"]).unwrap(), Reply::Simple("OK".into()));
+    let release =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+    assert_eq!(
+        conn.call(&[b"SET", b"lock", b"me", b"NX", b"PX", b"10000"]).unwrap(),
+        Reply::Simple("OK".into())
+    );
     assert_eq!(conn.call(&[b"SET", b"lock", b"you", b"NX", b"PX", b"10000"]).unwrap(), Reply::Nil);
     assert_eq!(conn.eval(release, &[b"lock"], &[b"you"]).unwrap().as_int(), Some(0));
     assert_eq!(conn.eval(release, &[b"lock"], &[b"me"]).unwrap().as_int(), Some(1));
