@@ -304,11 +304,10 @@ impl ServerProcess {
                 if output.to_ascii_lowercase().contains("address already in use") {
                     return Err(Attempt::PortTaken);
                 }
-                let line =
-                    output.lines().rev().map(str::trim).find(|line| !line.is_empty()).map_or_else(
-                        || format!("it exited ({exited}) and wrote nothing"),
-                        |l| shorten(l, 300),
-                    );
+                let line = output.lines().rev().map(str::trim).find(|line| !line.is_empty()).map_or_else(
+                    || format!("it exited ({exited}) and wrote nothing"),
+                    |l| shorten(&readable(l), 300),
+                );
                 return Err(Attempt::Failed(ServiceError::StartFailed {
                     kind: self.kind,
                     port: self.port,
@@ -397,6 +396,19 @@ fn read_from(path: &Path, from: u64) -> String {
         text = String::from_utf8_lossy(&bytes).into_owned();
     }
     text
+}
+
+/// A log line as one reads it: etcd logs JSON objects, of which the message and the error say
+/// what went wrong (the rest is a timestamp, a caller and a stack trace).
+fn readable(line: &str) -> String {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(line) else {
+        return line.to_string();
+    };
+    match (fields.get("msg").and_then(|m| m.as_str()), fields.get("error").and_then(|e| e.as_str())) {
+        (Some(msg), Some(error)) => format!("{msg}: {error}"),
+        (Some(msg), None) => msg.to_string(),
+        _ => line.to_string(),
+    }
 }
 
 fn shorten(line: &str, max: usize) -> String {
@@ -501,5 +513,19 @@ impl Cluster {
                 line: "its port was taken by another process after the kill".to_string(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etcd_log_lines_read_as_message_and_error() {
+        let line = r#"{"level":"fatal","msg":"discovery failed","error":"listen tcp 127.0.0.1:1: bind: address already in use","stacktrace":"..."}"#;
+        assert_eq!(readable(line), "discovery failed: listen tcp 127.0.0.1:1: bind: address already in use");
+        let redis = "1:M 06 Dec 2026 # Failed listening on port 1 (TCP), aborting.";
+        assert_eq!(readable(redis), redis);
+        assert_eq!(shorten("abcdef", 3), "abc...");
     }
 }

@@ -1,7 +1,7 @@
 //! Redis servers, and the client's one rule: a call that failed drops its connection.
 
 use faultline::service::redis::{RedisConn, Reply};
-use faultline::service::{Cluster, ServiceKind, available_or_skip};
+use faultline::service::{Cluster, ServiceError, ServiceKind, available_or_skip};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -123,4 +123,22 @@ fn an_address_where_nothing_listens_is_an_error_within_seconds() {
     let error = conn.call(&[b"PING"]).unwrap_err();
     assert!(error.is_timeout(), "{error}");
     assert!(started.elapsed() < TIMEOUT + SLACK, "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_restart_on_a_port_someone_took_fails_with_the_reason() {
+    if !available_or_skip(ServiceKind::Redis, "redis::a_restart_on_a_port_someone_took") {
+        return;
+    }
+    let mut cluster = Cluster::start(ServiceKind::Redis, 1).unwrap();
+    let addr = cluster.addrs()[0];
+    cluster.kill(0);
+    let squatter = TcpListener::bind(addr).unwrap();
+    let error = cluster.restart(0).unwrap_err();
+    assert!(matches!(error, ServiceError::StartFailed { .. }), "{error}");
+    assert!(error.to_string().contains("port was taken"), "{error}");
+    assert!(!cluster.server(0).is_running());
+    drop(squatter);
+    cluster.restart(0).unwrap();
+    assert_eq!(RedisConn::new(addr, TIMEOUT).call(&[b"PING"]).unwrap(), Reply::Simple("PONG".into()));
 }
