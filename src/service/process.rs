@@ -114,7 +114,8 @@ pub fn install_cleanup_handler() -> Result<(), ServiceError> {
         .map_err(|message| ServiceError::Local { what: "installing the Ctrl-C handler".into(), message })
 }
 
-/// A loopback port nobody listens on right now.
+/// `count` different loopback ports nobody listens on right now (a server may still lose one to
+/// another process before it binds it: [`PORT_ATTEMPTS`]).
 fn free_ports(count: usize) -> Result<Vec<u16>, ServiceError> {
     // All listeners stay open until every port is known, so the ports differ.
     let listeners = (0..count)

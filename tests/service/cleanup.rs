@@ -26,7 +26,7 @@ fn start_times_are_reported() {
 #[test]
 fn dropping_a_cluster_leaves_no_process_and_no_directory() {
     for kind in ServiceKind::ALL {
-        if !available_or_skip(kind, "cleanup::dropping_a_cluster_leaves_nothing") {
+        if !available_or_skip(kind, "cleanup::dropping_a_cluster_leaves_no_process_and_no_directory") {
             continue;
         }
         let mut cluster = Cluster::start(kind, 3).unwrap();
@@ -100,7 +100,10 @@ fn hold_servers_child() {
 
 #[test]
 fn an_interrupt_kills_every_server_and_removes_every_directory() {
-    if !available_or_skip(ServiceKind::Redis, "cleanup::an_interrupt_kills_every_server") {
+    if !available_or_skip(
+        ServiceKind::Redis,
+        "cleanup::an_interrupt_kills_every_server_and_removes_every_directory",
+    ) {
         return;
     }
     for signal in [nix::sys::signal::Signal::SIGINT, nix::sys::signal::Signal::SIGTERM] {

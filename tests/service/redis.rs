@@ -15,7 +15,10 @@ fn bulk(text: &str) -> Reply {
 
 #[test]
 fn three_servers_answer_and_a_killed_one_fails_fast_and_comes_back_empty() {
-    if !available_or_skip(ServiceKind::Redis, "redis::three_servers_answer") {
+    if !available_or_skip(
+        ServiceKind::Redis,
+        "redis::three_servers_answer_and_a_killed_one_fails_fast_and_comes_back_empty",
+    ) {
         return;
     }
     let mut cluster = Cluster::start(ServiceKind::Redis, 3).unwrap();
@@ -54,7 +57,10 @@ fn three_servers_answer_and_a_killed_one_fails_fast_and_comes_back_empty() {
 
 #[test]
 fn a_stopped_server_times_out_and_its_late_reply_answers_nothing() {
-    if !available_or_skip(ServiceKind::Redis, "redis::a_stopped_server_times_out") {
+    if !available_or_skip(
+        ServiceKind::Redis,
+        "redis::a_stopped_server_times_out_and_its_late_reply_answers_nothing",
+    ) {
         return;
     }
     let mut cluster = Cluster::start(ServiceKind::Redis, 1).unwrap();
@@ -86,7 +92,7 @@ fn a_stopped_server_times_out_and_its_late_reply_answers_nothing() {
 
 #[test]
 fn scripts_run_with_keys_and_arguments() {
-    if !available_or_skip(ServiceKind::Redis, "redis::scripts_run") {
+    if !available_or_skip(ServiceKind::Redis, "redis::scripts_run_with_keys_and_arguments") {
         return;
     }
     let cluster = Cluster::start(ServiceKind::Redis, 1).unwrap();
@@ -127,7 +133,8 @@ fn an_address_where_nothing_listens_is_an_error_within_seconds() {
 
 #[test]
 fn a_restart_on_a_port_someone_took_fails_with_the_reason() {
-    if !available_or_skip(ServiceKind::Redis, "redis::a_restart_on_a_port_someone_took") {
+    if !available_or_skip(ServiceKind::Redis, "redis::a_restart_on_a_port_someone_took_fails_with_the_reason")
+    {
         return;
     }
     let mut cluster = Cluster::start(ServiceKind::Redis, 1).unwrap();
