@@ -24,7 +24,7 @@ pub use spec::ServiceSpec;
 use crate::input::Quoted;
 use std::ffi::OsStr;
 use std::fmt;
-use std::io;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -223,7 +223,9 @@ pub fn available_or_skip(kind: ServiceKind, test: &str) -> bool {
     if std::env::var_os("FAULTLINE_REQUIRE_SERVERS").is_some_and(|v| v == "1") {
         panic!("{message} (FAULTLINE_REQUIRE_SERVERS=1 makes a skip a failure)");
     }
-    eprintln!("{message}");
+    // Straight to stderr: the test harness captures `eprintln!` of a passing test, and a skip
+    // must be seen.
+    let _ = writeln!(std::io::stderr(), "{message}");
     false
 }
 

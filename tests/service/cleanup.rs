@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn start_times_are_reported() {
+    let _turn = crate::serial();
     for kind in ServiceKind::ALL {
         if !available_or_skip(kind, "cleanup::start_times_are_reported") {
             continue;
@@ -25,8 +26,9 @@ fn start_times_are_reported() {
 
 #[test]
 fn dropping_a_cluster_leaves_no_process_and_no_directory() {
+    let _turn = crate::serial();
     for kind in ServiceKind::ALL {
-        if !available_or_skip(kind, "cleanup::dropping_a_cluster_leaves_nothing") {
+        if !available_or_skip(kind, "cleanup::dropping_a_cluster_leaves_no_process_and_no_directory") {
             continue;
         }
         let mut cluster = Cluster::start(kind, 3).unwrap();
@@ -50,6 +52,7 @@ fn dropping_a_cluster_leaves_no_process_and_no_directory() {
 
 #[test]
 fn a_panic_unwinds_through_the_cleanup() {
+    let _turn = crate::serial();
     if !available_or_skip(ServiceKind::Redis, "cleanup::a_panic_unwinds_through_the_cleanup") {
         return;
     }
@@ -79,6 +82,7 @@ fn child(name: &str, env: &[(&str, &str)]) -> Command {
 /// The helper of the interrupt test: starts servers, says which, and waits to be interrupted.
 #[test]
 fn hold_servers_child() {
+    let _turn = crate::serial();
     if std::env::var_os("FAULTLINE_HOLD").is_none() {
         return;
     }
@@ -100,7 +104,11 @@ fn hold_servers_child() {
 
 #[test]
 fn an_interrupt_kills_every_server_and_removes_every_directory() {
-    if !available_or_skip(ServiceKind::Redis, "cleanup::an_interrupt_kills_every_server") {
+    let _turn = crate::serial();
+    if !available_or_skip(
+        ServiceKind::Redis,
+        "cleanup::an_interrupt_kills_every_server_and_removes_every_directory",
+    ) {
         return;
     }
     for signal in [nix::sys::signal::Signal::SIGINT, nix::sys::signal::Signal::SIGTERM] {
@@ -147,6 +155,7 @@ fn an_interrupt_kills_every_server_and_removes_every_directory() {
 /// The helper of the missing-binary test: runs with an empty `PATH`.
 #[test]
 fn missing_binary_child() {
+    let _turn = crate::serial();
     if std::env::var_os("FAULTLINE_MISSING").is_none() {
         return;
     }
@@ -158,13 +167,19 @@ fn missing_binary_child() {
 
 #[test]
 fn a_missing_binary_is_one_line_naming_the_package() {
+    let _turn = crate::serial();
     let empty = std::env::temp_dir().join(format!("faultline-empty-path-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
     let path = empty.to_str().unwrap();
 
-    let output = child("cleanup::missing_binary_child", &[("FAULTLINE_MISSING", "1"), ("PATH", path)])
-        .output()
-        .unwrap();
+    let output =
+        child("cleanup::missing_binary_child", &[("FAULTLINE_MISSING", "1"), ("PATH", path)]).output();
+    // Required servers turn the skip into a failure.
+    let required = child("cleanup::missing_binary_child", &[("FAULTLINE_MISSING", "1"), ("PATH", path)])
+        .env("FAULTLINE_REQUIRE_SERVERS", "1")
+        .output();
+    let _ = std::fs::remove_dir(&empty);
+    let (output, required) = (output.unwrap(), required.unwrap());
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
@@ -180,16 +195,9 @@ fn a_missing_binary_is_one_line_naming_the_package() {
             .any(|l| l == "skipped missing_binary_child: etcd is not on PATH (apt-get install etcd-server)"),
         "{stderr}"
     );
-
-    // Required servers turn the skip into a failure.
-    let output = child("cleanup::missing_binary_child", &[("FAULTLINE_MISSING", "1"), ("PATH", path)])
-        .env("FAULTLINE_REQUIRE_SERVERS", "1")
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir(&empty);
-    assert!(!output.status.success());
+    assert!(!required.status.success());
     assert!(
-        String::from_utf8_lossy(&output.stderr)
+        String::from_utf8_lossy(&required.stderr)
             .contains("FAULTLINE_REQUIRE_SERVERS=1 makes a skip a failure")
     );
 }

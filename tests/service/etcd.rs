@@ -10,6 +10,7 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 
 #[test]
 fn etcd_acquire_refuse_release_and_revisions() {
+    let _turn = crate::serial();
     if !available_or_skip(ServiceKind::Etcd, "etcd::etcd_acquire_refuse_release_and_revisions") {
         return;
     }
@@ -65,6 +66,7 @@ fn expiry(etcd: &Etcd, key: &[u8], ttl: i64) -> Duration {
 
 #[test]
 fn etcd_lease_expiry_frees_the_key() {
+    let _turn = crate::serial();
     if !available_or_skip(ServiceKind::Etcd, "etcd::etcd_lease_expiry_frees_the_key") {
         return;
     }
@@ -73,7 +75,14 @@ fn etcd_lease_expiry_frees_the_key() {
     // FAULTLINE_TTL_SAMPLES=20 measures the figures in the etcd module's documentation.
     let samples: usize =
         std::env::var("FAULTLINE_TTL_SAMPLES").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    let mut seen: Vec<Duration> = (0..samples).map(|_| expiry(&etcd, b"lock", 1)).collect();
+    // Grants right after an expiry would all fall at one phase of etcd's 500 ms expiry check:
+    // a varying wait first spreads them over it.
+    let mut seen: Vec<Duration> = (0..samples as u64)
+        .map(|i| {
+            std::thread::sleep(Duration::from_millis(i * 173 % 500));
+            expiry(&etcd, b"lock", 1)
+        })
+        .collect();
     seen.sort();
     eprintln!("etcd: the key of a 1 s lease was gone after {seen:?}");
     for took in &seen {
@@ -90,6 +99,7 @@ fn etcd_lease_expiry_frees_the_key() {
 
 #[test]
 fn etcd_killed_restarted_and_stopped() {
+    let _turn = crate::serial();
     if !available_or_skip(ServiceKind::Etcd, "etcd::etcd_killed_restarted_and_stopped") {
         return;
     }
@@ -121,6 +131,7 @@ fn etcd_killed_restarted_and_stopped() {
 
 #[test]
 fn an_etcd_address_where_nothing_listens_is_an_error_within_seconds() {
+    let _turn = crate::serial();
     let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let etcd = Etcd::new(addr, TIMEOUT);
     let started = Instant::now();

@@ -5,7 +5,7 @@
 //! Real servers run on real time, so these tests hold to the rule of the threads tests: margins of
 //! tens of milliseconds, or tolerances derived from the sample and the machine's timing, never a
 //! bet on a quiet machine. They live in a test binary of their own, away from the simulator's
-//! CPU-bound tests, and take turns ([`serial`]), so that no other test's threads steal the cores
+//! CPU-bound tests, and take turns (`crate::serial`), so that no other test's threads steal the cores
 //! their clients' timing depends on.
 
 use faultline::engine::Ending;
@@ -17,12 +17,6 @@ use faultline::lock::{EngineKind, LockConfig, LockReport, Variant, run};
 use faultline::node::PausePoint;
 use faultline::service::{ServiceKind, ServiceSpec, available_or_skip};
 use faultline::time::{MS, Nanos, SEC};
-
-/// Held by every test that runs a lock on real servers: one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    TURN.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn on(variant: Variant) -> LockConfig {
     let mut cfg = LockConfig::new(variant, EngineKind::Threads);
@@ -63,7 +57,7 @@ fn a_redis_lease_overlaps_as_the_closed_form_says() {
     if !available_or_skip(ServiceKind::Redis, "a_redis_lease_overlaps_as_the_closed_form_says") {
         return;
     }
-    let _turn = serial();
+    let _turn = crate::serial();
     let mut rates = Vec::new();
     for lease in [6 * MS, 10 * MS, 14 * MS] {
         let mut cfg = on(Variant::REDIS_LEASE);
@@ -108,7 +102,7 @@ fn a_redis_lease_without_stalls_is_safe() {
     if !available_or_skip(ServiceKind::Redis, "a_redis_lease_without_stalls_is_safe") {
         return;
     }
-    let _turn = serial();
+    let _turn = crate::serial();
     let mut cfg = on(Variant::REDIS_LEASE);
     cfg.lease = Some(200 * MS);
     cfg.retry = MS;
@@ -136,7 +130,7 @@ fn redlock_on_redis_is_live_with_one_server_killed() {
     if !available_or_skip(ServiceKind::Redis, "redlock_on_redis_is_live_with_one_server_killed") {
         return;
     }
-    let _turn = serial();
+    let _turn = crate::serial();
     let mut cfg = redlock();
     cfg.faults.push(NodeFault::Crash { target: server(1), at: 20 * MS });
     let m = ran(&cfg).metrics;
@@ -150,7 +144,7 @@ fn redlock_on_redis_blocks_with_two_servers_killed() {
     if !available_or_skip(ServiceKind::Redis, "redlock_on_redis_blocks_with_two_servers_killed") {
         return;
     }
-    let _turn = serial();
+    let _turn = crate::serial();
     let mut cfg = redlock();
     cfg.horizon = Some(SEC);
     for s in [0, 1] {
@@ -170,7 +164,7 @@ fn an_empty_restarted_redis_gives_two_clients_a_majority() {
     if !available_or_skip(ServiceKind::Redis, "an_empty_restarted_redis_gives_two_clients_a_majority") {
         return;
     }
-    let _turn = serial();
+    let _turn = crate::serial();
     let mut cfg = redlock();
     cfg.lease = Some(SEC);
     cfg.acquisitions = 4;
@@ -210,7 +204,7 @@ fn an_etcd_lease_lock_overlaps_when_its_holder_pauses() {
     if !available_or_skip(ServiceKind::Etcd, "an_etcd_lease_lock_overlaps_when_its_holder_pauses") {
         return;
     }
-    let _turn = serial();
+    let _turn = crate::serial();
     let m = ran(&etcd(Variant::ETCD_LEASE)).metrics;
     assert!(m.overlaps >= 1 && m.stale_accepted >= 1, "{m:?}");
     assert_eq!(m.ending, Ending::Finished, "{m:?}");
@@ -223,7 +217,7 @@ fn the_etcd_revision_fences_storage_but_not_the_sms() {
     if !available_or_skip(ServiceKind::Etcd, "the_etcd_revision_fences_storage_but_not_the_sms") {
         return;
     }
-    let _turn = serial();
+    let _turn = crate::serial();
     let m = ran(&etcd(Variant::ETCD_FENCED)).metrics;
     assert!(m.overlaps >= 1, "{m:?}");
     assert_eq!((m.stale_accepted, m.lost_updates), (0, 0), "{m:?}");
@@ -238,7 +232,7 @@ fn keep_alives_keep_an_etcd_lease() {
     if !available_or_skip(ServiceKind::Etcd, "keep_alives_keep_an_etcd_lease") {
         return;
     }
-    let _turn = serial();
+    let _turn = crate::serial();
     let mut cfg = on(Variant::ETCD_LEASE);
     cfg.lease = Some(SEC);
     cfg.renew = 200 * MS;
@@ -439,7 +433,7 @@ mod cli {
         if !available_or_skip(ServiceKind::Redis, "no_run_leaves_a_server_or_a_directory_behind") {
             return;
         }
-        let _turn = super::serial();
+        let _turn = crate::serial();
         let dir = tempdir("leftovers");
         let common =
             ["lock", "--variant", "redlock", "--service", "redis", "--retry", "5ms", "--work", "20ms"];

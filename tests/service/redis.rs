@@ -1,7 +1,7 @@
 //! Redis servers, and the client's one rule: a call that failed drops its connection.
 
 use faultline::service::redis::{RedisConn, Reply};
-use faultline::service::{Cluster, ServiceKind, available_or_skip};
+use faultline::service::{Cluster, ServiceError, ServiceKind, available_or_skip};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,11 @@ fn bulk(text: &str) -> Reply {
 
 #[test]
 fn three_servers_answer_and_a_killed_one_fails_fast_and_comes_back_empty() {
-    if !available_or_skip(ServiceKind::Redis, "redis::three_servers_answer") {
+    let _turn = crate::serial();
+    if !available_or_skip(
+        ServiceKind::Redis,
+        "redis::three_servers_answer_and_a_killed_one_fails_fast_and_comes_back_empty",
+    ) {
         return;
     }
     let mut cluster = Cluster::start(ServiceKind::Redis, 3).unwrap();
@@ -54,7 +58,11 @@ fn three_servers_answer_and_a_killed_one_fails_fast_and_comes_back_empty() {
 
 #[test]
 fn a_stopped_server_times_out_and_its_late_reply_answers_nothing() {
-    if !available_or_skip(ServiceKind::Redis, "redis::a_stopped_server_times_out") {
+    let _turn = crate::serial();
+    if !available_or_skip(
+        ServiceKind::Redis,
+        "redis::a_stopped_server_times_out_and_its_late_reply_answers_nothing",
+    ) {
         return;
     }
     let mut cluster = Cluster::start(ServiceKind::Redis, 1).unwrap();
@@ -86,7 +94,8 @@ fn a_stopped_server_times_out_and_its_late_reply_answers_nothing() {
 
 #[test]
 fn scripts_run_with_keys_and_arguments() {
-    if !available_or_skip(ServiceKind::Redis, "redis::scripts_run") {
+    let _turn = crate::serial();
+    if !available_or_skip(ServiceKind::Redis, "redis::scripts_run_with_keys_and_arguments") {
         return;
     }
     let cluster = Cluster::start(ServiceKind::Redis, 1).unwrap();
@@ -108,6 +117,7 @@ fn scripts_run_with_keys_and_arguments() {
 
 #[test]
 fn an_address_where_nothing_listens_is_an_error_within_seconds() {
+    let _turn = crate::serial();
     // A port that was free a moment ago: refused at once.
     let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let mut conn = RedisConn::new(addr, Duration::from_secs(2));
@@ -123,4 +133,24 @@ fn an_address_where_nothing_listens_is_an_error_within_seconds() {
     let error = conn.call(&[b"PING"]).unwrap_err();
     assert!(error.is_timeout(), "{error}");
     assert!(started.elapsed() < TIMEOUT + SLACK, "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_restart_on_a_port_someone_took_fails_with_the_reason() {
+    let _turn = crate::serial();
+    if !available_or_skip(ServiceKind::Redis, "redis::a_restart_on_a_port_someone_took_fails_with_the_reason")
+    {
+        return;
+    }
+    let mut cluster = Cluster::start(ServiceKind::Redis, 1).unwrap();
+    let addr = cluster.addrs()[0];
+    cluster.kill(0);
+    let squatter = TcpListener::bind(addr).unwrap();
+    let error = cluster.restart(0).unwrap_err();
+    assert!(matches!(error, ServiceError::StartFailed { .. }), "{error}");
+    assert!(error.to_string().contains("port was taken"), "{error}");
+    assert!(!cluster.server(0).is_running());
+    drop(squatter);
+    cluster.restart(0).unwrap();
+    assert_eq!(RedisConn::new(addr, TIMEOUT).call(&[b"PING"]).unwrap(), Reply::Simple("PONG".into()));
 }
