@@ -298,7 +298,7 @@ mod cli {
     use super::available_or_skip;
     use faultline::service::ServiceKind;
     use std::path::{Path, PathBuf};
-    use std::process::{Child, Command, Output, Stdio};
+    use std::process::{Command, Output, Stdio};
     use std::time::{Duration, Instant};
 
     fn faultline(args: &[&str]) -> Command {

@@ -86,7 +86,7 @@ impl LockDesign for OnEtcd {
             return Err(ConfigError::NotForDesign { flag: "--lock-delay", design: self.name.to_string() });
         }
         let lease = cfg.lease.unwrap_or(0);
-        if lease % SEC != 0 {
+        if !lease.is_multiple_of(SEC) {
             return Err(ConfigError::LeaseUnit {
                 lease: Human(lease).to_string(),
                 unit: "whole seconds",

@@ -85,7 +85,7 @@ impl LockDesign for OnRedis {
     fn validate(&self, cfg: &LockConfig) -> Result<(), ConfigError> {
         self.model.validate(cfg)?;
         let lease = redlock::ttl(cfg);
-        if lease % MS != 0 {
+        if !lease.is_multiple_of(MS) {
             return Err(ConfigError::LeaseUnit {
                 lease: crate::time::Human(lease).to_string(),
                 unit: "whole milliseconds (PX)",
