@@ -7,7 +7,7 @@ cargo build --release --quiet
 bin=target/release/faultline
 
 stamp() {
-    echo "# commit:    $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (with uncommitted changes)')"
+    echo "# commit:    $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo '')"
     echo "# toolchain: $(rustc --version)"
     echo "# machine:   $(uname -m), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     echo "# command:   $*"

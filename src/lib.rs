@@ -67,6 +67,9 @@
 //!   function; [`smr::config`], what `faultline smr` runs as library types;
 //!   `examples/my_replication_protocol.rs`, a protocol of a user's own put through both.
 //! - [`sweep`]: how one grid point becomes one run, the same bytes however the sweep is split.
+//! - [`lock::designs::redis`] and [`lock::designs::etcd`]: the model's clients against real Redis
+//!   and etcd servers (`--service`), whose lock servers are adapters to them; [`service`] starts,
+//!   faults and stops those servers, and talks to them; [`lock::site`] puts them behind a run.
 //!
 //! ```
 //! use faultline::fault::Dist;
