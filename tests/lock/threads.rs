@@ -125,6 +125,10 @@ fn a_jumping_server_clock_expires_a_lease_early_on_both_engines() {
         cfg.lease = Some(200 * MS);
         cfg.acquisitions = 4;
         stall_first(&mut cfg, 150);
+        // And client 2's first section too: on threads either client may win the first grant,
+        // and the winner may do its whole quota before the other gets one, with nobody left to
+        // enter beside the stalled section.
+        cfg.script.push(Scripted { client: 1, ..cfg.script[0] });
         let m = run(&cfg).unwrap().metrics;
         assert_eq!(m.overlaps, 0, "{engine:?} without a jump: {m:?}");
         cfg.faults.push(NodeFault::ClockJump {
