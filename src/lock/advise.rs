@@ -19,7 +19,7 @@
 //! (mean and p99), and how long the lock stays unavailable after its holder crashes.
 
 use super::Variant;
-use super::config::{LockConfig, NodeFault};
+use super::config::{EngineKind, LockConfig, NodeFault};
 use super::faults::ScriptedFault;
 use super::oracle::LockMetrics;
 use super::rare::Estimator;
@@ -58,6 +58,12 @@ pub enum AdviseError {
         "advise picks a lease, and the {0} design has none (it never breaks safety; a crashed holder blocks it forever)"
     )]
     NoLease(String),
+    /// A run on real time (the threads engine, a real service), where the search's estimator
+    /// cannot run.
+    #[error(
+        "advise searches with the rare-event estimator, which runs on the simulator; on real time (--engine threads, --service) measure a lease with faultline lock"
+    )]
+    NeedsSim,
     /// A run failed.
     #[error(transparent)]
     Run(#[from] RunError),
@@ -277,6 +283,9 @@ fn check(cfg: &LockConfig, target: f64) -> Result<(), AdviseError> {
     }
     if !cfg.variant.preemptive() {
         return Err(AdviseError::NoLease(cfg.variant.name().to_string()));
+    }
+    if cfg.engine != EngineKind::Sim {
+        return Err(AdviseError::NeedsSim);
     }
     if let Some(floor) = cfg.pause.supported_floor()
         && target < floor

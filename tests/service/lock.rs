@@ -344,6 +344,7 @@ mod cli {
             "only a real server restarts",
         );
         refused(&["lock", "--variant", "redis-redlock", "--restart", "server:1@2ms"], "not down then");
+        refused(&["advise", "--service", "redis", "--target", "1e-3"], "runs on the simulator");
     }
 
     /// Without the server binary, a run is one line naming the package to install.
