@@ -150,7 +150,7 @@ fn run_on_service<X: Observer<LockEvent> + Send>(
             &mut both,
             resolved.limits(),
         )
-    });
+    })?;
     Ok(both.0.finish(end)?)
 }
 

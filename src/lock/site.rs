@@ -62,19 +62,22 @@ impl Site {
     }
 
     /// Runs `body` (the engine's run) while carrying out the server faults on the processes, from
-    /// the moment `body` starts; stops carrying them out the moment it returns.
-    pub fn run<T: Send>(&mut self, body: impl FnOnce() -> T + Send) -> T {
+    /// the moment `body` starts; stops carrying them out the moment it returns. A fault that could
+    /// not be carried out (a restart on a port someone took meanwhile, say) is an error: the run
+    /// was not the one asked for.
+    pub fn run<T: Send>(&mut self, body: impl FnOnce() -> T + Send) -> Result<T, ServiceError> {
         let plan = plan(&self.resolved.faults, &self.resolved.topology());
-        let Some(cluster) = self.cluster.as_mut().filter(|_| !plan.is_empty()) else { return body() };
+        let Some(cluster) = self.cluster.as_mut().filter(|_| !plan.is_empty()) else { return Ok(body()) };
         let (stop, stopped) = mpsc::channel::<()>();
         std::thread::scope(|scope| {
             let start = Instant::now();
             let chaos = scope.spawn(move || strike(cluster, &plan, start, &stopped));
             let result = body();
             drop(stop);
-            // A failed action leaves its server as it was; the run's figures say what happened.
-            let _ = chaos.join();
-            result
+            match chaos.join() {
+                Ok(done) => done.map(|()| result),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         })
     }
 }
