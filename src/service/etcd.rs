@@ -147,6 +147,15 @@ impl Etcd {
         }))
     }
 
+    /// How many keys start with `prefix` (every key, for an empty prefix).
+    pub fn count_prefix(&self, prefix: &[u8]) -> Result<i64, ServiceError> {
+        let reply = self.post(
+            "/v3/kv/range",
+            json!({ "key": b64(range_key(prefix)), "range_end": b64(&prefix_end(prefix)), "count_only": true }),
+        )?;
+        int(&reply, "count")
+    }
+
     /// Deletes every key that starts with `prefix` (every key, for an empty prefix).
     pub fn delete_prefix(&self, prefix: &[u8]) -> Result<(), ServiceError> {
         self.post(

@@ -244,6 +244,42 @@ fn keep_alives_keep_an_etcd_lease() {
     assert_eq!((m.ending, m.overlaps), (Ending::Finished, 0), "{m:?}");
 }
 
+/// On servers the user runs, a run works as on faultline's own, and leaves no key behind: its
+/// keys live under a prefix of the run's own and go with the run. (The servers here are started
+/// by the test, and handed to the run by address, as a user's would be.)
+#[test]
+fn on_servers_you_run_no_key_is_left_behind() {
+    use faultline::service::Cluster;
+    use faultline::service::etcd::Etcd;
+    use faultline::service::redis::{RedisConn, Reply};
+    use std::time::Duration;
+    if !available_or_skip(ServiceKind::Redis, "on_servers_you_run_no_key_is_left_behind")
+        || !available_or_skip(ServiceKind::Etcd, "on_servers_you_run_no_key_is_left_behind")
+    {
+        return;
+    }
+    let _turn = crate::serial();
+    let addresses = |cluster: &Cluster| cluster.addrs().iter().map(ToString::to_string).collect::<Vec<_>>();
+    let redis = Cluster::start(ServiceKind::Redis, 3).unwrap();
+    let mut cfg = redlock();
+    cfg.acquisitions = 20;
+    cfg.service = Some(ServiceSpec::parse(&format!("redis={}", addresses(&redis).join(","))).unwrap());
+    let m = ran(&cfg).metrics;
+    assert_eq!((m.ending, m.acquisitions), (Ending::Finished, 20), "{m:?}");
+    for addr in redis.addrs() {
+        let keys = RedisConn::new(addr, Duration::from_secs(1)).call(&[b"KEYS", b"*"]).unwrap();
+        assert_eq!(keys, Reply::Array(Vec::new()), "{addr}");
+    }
+    let etcd = Cluster::start(ServiceKind::Etcd, 1).unwrap();
+    let mut cfg = on(Variant::ETCD_LEASE);
+    cfg.lease = Some(SEC);
+    cfg.acquisitions = 10;
+    cfg.service = Some(ServiceSpec::parse(&format!("etcd={}", addresses(&etcd)[0])).unwrap());
+    let m = ran(&cfg).metrics;
+    assert_eq!((m.ending, m.acquisitions), (Ending::Finished, 10), "{m:?}");
+    assert_eq!(Etcd::new(etcd.addrs()[0], Duration::from_secs(1)).count_prefix(b"").unwrap(), 0);
+}
+
 /// The configuration says where the servers are, and nothing else changes: the spec reads back.
 #[test]
 fn a_service_configuration_reads_back() {

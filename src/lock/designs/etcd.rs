@@ -26,6 +26,7 @@
 //! connection until it is granted, which would hold the adapter with it; the transaction is the
 //! same compare-and-put the lock API makes.
 
+use super::owner;
 use super::queued::QueuedStub;
 use crate::lock::config::{ConfigError, LockConfig};
 use crate::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing};
@@ -169,11 +170,6 @@ impl EtcdServer {
             }
         }
     }
-}
-
-/// The value a client's attempt writes into the key: which client, which attempt.
-fn owner(client: usize, req: u64) -> String {
-    format!("{client}:{req}")
 }
 
 impl Node for EtcdServer {

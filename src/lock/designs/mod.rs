@@ -8,6 +8,12 @@ pub mod redlock;
 
 use super::design::Variant;
 
+/// What an adapter to a real server ([`redis`], [`etcd`]) writes into the lock key for a client's
+/// attempt, and what its release compares before deleting: which client, which attempt.
+fn owner(client: usize, req: u64) -> String {
+    format!("{client}:{req}")
+}
+
 /// Every built-in design, in the order tables list them.
 pub static BUILT_IN: [Variant; 12] = [
     Variant::NON_PREEMPTIVE,

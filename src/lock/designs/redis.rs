@@ -25,6 +25,7 @@
 //! only nodes of the laboratory that do I/O, which is why their designs run on the threads engine
 //! only.
 
+use super::owner;
 use super::redlock::{self, Redlock, RedlockStub};
 use crate::lock::config::{ConfigError, LockConfig};
 use crate::lock::design::{DesignOut, DesignTimer, LockDesign, LockService, LockStub, Timing};
@@ -166,11 +167,6 @@ impl RedisServer {
             topology,
         }
     }
-}
-
-/// The value a client's attempt writes into the key: which client, which attempt.
-fn owner(client: usize, req: u64) -> String {
-    format!("{client}:{req}")
 }
 
 impl Node for RedisServer {
