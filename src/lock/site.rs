@@ -125,3 +125,36 @@ fn strike(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::topology::Target;
+    use crate::time::MS;
+
+    /// Each server fault becomes what is done to the process, in time order, for every server it
+    /// names; faults on other nodes and clock faults do nothing to a process.
+    #[test]
+    fn server_faults_become_signals_in_time_order() {
+        let target = |t: &str| Target::parse(t).unwrap();
+        let faults = [
+            NodeFault::Restart { target: target("server:2"), at: 50 * MS },
+            NodeFault::Crash { target: target("server:2"), at: 10 * MS },
+            NodeFault::Stall { target: target("server:*"), span: 5 * MS, at: 20 * MS },
+            NodeFault::Crash { target: target("client:1"), at: MS },
+            NodeFault::ClockDrift { target: target("server:1"), rho: 0.1 },
+        ];
+        let topology = Topology { servers: 2, clients: 2 };
+        assert_eq!(
+            plan(&faults, &topology),
+            vec![
+                (10 * MS, 1, Action::Kill),
+                (20 * MS, 0, Action::Stop),
+                (20 * MS, 1, Action::Stop),
+                (25 * MS, 0, Action::Resume),
+                (25 * MS, 1, Action::Resume),
+                (50 * MS, 1, Action::Restart),
+            ]
+        );
+    }
+}

@@ -156,6 +156,26 @@ fn redlock_on_redis_blocks_with_two_servers_killed() {
     assert!(m.unavailable > 0.5, "the oracle counts the servers as down: {m:?}");
 }
 
+/// A Redis lease whose one server is frozen (SIGSTOP) for 300 ms keeps every client waiting
+/// that long, and goes on when it thaws (SIGCONT): the run finishes.
+#[test]
+fn a_frozen_redis_holds_everyone_up_and_thaws() {
+    if !available_or_skip(ServiceKind::Redis, "a_frozen_redis_holds_everyone_up_and_thaws") {
+        return;
+    }
+    let _turn = crate::serial();
+    let mut cfg = on(Variant::REDIS_LEASE);
+    cfg.lease = Some(200 * MS);
+    cfg.retry = 5 * MS;
+    cfg.work = 5 * MS;
+    cfg.acquisitions = 40;
+    cfg.horizon = Some(5 * SEC);
+    cfg.faults.push(NodeFault::Stall { target: server(0), span: 300 * MS, at: 50 * MS });
+    let m = ran(&cfg).metrics;
+    assert_eq!((m.ending, m.acquisitions, m.overlaps), (Ending::Finished, 40, 0), "{m:?}");
+    assert!(m.acquire_latency_ns.max >= 250 * MS, "a waiter waited out the freeze: {m:?}");
+}
+
 /// antirez's delayed restarts, measured: client 1 holds servers 1 and 2 (it cannot reach server
 /// 3), server 2 is killed and comes back empty, and client 2 takes servers 2 and 3, a majority,
 /// while client 1 still holds the lock by its own count.
