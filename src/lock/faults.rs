@@ -223,8 +223,8 @@ impl fmt::Display for NodeFault {
     }
 }
 
-/// When `node` went down for the last time before `at` and is still down at `at`: the time of
-/// the latest crash aimed at it before `at` with no restart in between; `None` if it is up.
+/// When `node`, down at `at`, went down: the first crash aimed at it since its last restart
+/// before `at`; `None` if it is up at `at`.
 pub fn down_at(faults: &[NodeFault], topology: &Topology, node: NodeId, at: Nanos) -> Option<Nanos> {
     let names = |target: Target| topology.resolve(target).unwrap_or_default().contains(&node);
     let mut down = None;
@@ -243,8 +243,8 @@ pub fn down_at(faults: &[NodeFault], topology: &Topology, node: NodeId, at: Nano
     down
 }
 
-/// What happens to a node's life through crashes and restarts: the crashes that end it for good
-/// at a time, and the outages a restart ends, `(from, until)`.
+/// A node's life through crashes and restarts: the crash that ends it for good (the first that no
+/// restart undoes), if any, and the outages that restarts end, `(from, until)`.
 pub fn lives(
     faults: &[NodeFault],
     topology: &Topology,
@@ -259,7 +259,7 @@ pub fn lives(
             outages.push((from, at));
         }
     }
-    let last_crash = faults
+    let for_good = faults
         .iter()
         .filter_map(|f| match *f {
             NodeFault::Crash { target, at }
@@ -271,7 +271,7 @@ pub fn lives(
         })
         .filter(|&at| !outages.iter().any(|&(from, until)| (from..until).contains(&at)))
         .min();
-    (last_crash, outages)
+    (for_good, outages)
 }
 
 fn time(text: &str) -> Result<Nanos, String> {
@@ -400,6 +400,26 @@ mod tests {
         let p = Partition::parse("client:1|server:*:1ms..200ms").unwrap();
         assert_eq!(p.to_string(), "client:1|server:*:1ms..200ms");
         assert_eq!(Partition::parse("lock:1ms..200ms").unwrap(), Partition::from_lock(MS, 200 * MS));
+    }
+
+    /// A restart ends the outage its crash began; a crash no restart undoes ends the node.
+    #[test]
+    fn restarts_end_outages_and_the_last_crash_ends_the_node() {
+        let t = Topology { servers: 2, clients: 2 };
+        let f = |text: &str| NodeFault::parse(text).unwrap();
+        let faults = [
+            f("crash server:1@10ms"),
+            f("crash server:1@15ms"),
+            f("restart server:1@30ms"),
+            f("crash server:1@50ms"),
+            f("crash server:2@5ms"),
+        ];
+        assert_eq!(down_at(&faults, &t, 0, 20 * MS), Some(10 * MS));
+        assert_eq!(down_at(&faults, &t, 0, 40 * MS), None);
+        assert_eq!(down_at(&faults, &t, 0, 60 * MS), Some(50 * MS));
+        assert_eq!(lives(&faults, &t, 0), (Some(50 * MS), vec![(10 * MS, 30 * MS)]));
+        assert_eq!(lives(&faults, &t, 1), (Some(5 * MS), vec![]));
+        assert_eq!(lives(&faults, &t, 2), (None, vec![]));
     }
 
     #[test]
