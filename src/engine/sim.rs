@@ -11,8 +11,8 @@ use super::{Ending, Env, FaultEvent, Limits, Observer, PauseOutcome, RunEnd, Sch
 use crate::fault::Clock;
 use crate::node::{Node, NodeId, Out, PausePoint, Timer};
 use crate::time::Nanos;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 enum Kind<M, T> {
     Deliver {
@@ -41,27 +41,84 @@ enum Kind<M, T> {
     },
 }
 
-struct Entry<M, T> {
+/// An event's place in the queue: the key it is ordered by, and the slab slot that holds what it
+/// does. The heap moves only these 24 bytes on every sift, never the event itself (a message can
+/// be several times larger).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
     at: Nanos,
+    /// Unique, so the slot never decides an order.
     seq: u64,
-    kind: Kind<M, T>,
+    slot: u32,
 }
 
-impl<M, T> PartialEq for Entry<M, T> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
+/// The events to come, in (true time, sequence number) order.
+///
+/// Most events of a run with perfect links are due at the very instant they are scheduled (a
+/// delivery with no delay, a node resuming after a pause point); they skip the heap for a FIFO
+/// lane. The lane holds only events due at `now`, appended in sequence order, so its front is its
+/// least; a heap event due at `now` may still come first (it was scheduled earlier, with a
+/// smaller sequence number), which [`pop`](Self::pop) settles by comparing the two keys.
+struct Queue<M, T> {
+    /// The instant of the last event popped: the one the lane's events are all due at.
+    now: Nanos,
+    seq: u64,
+    heap: BinaryHeap<Reverse<Key>>,
+    /// The payloads of the heap's events, by slot; `None` for a free slot.
+    slab: Vec<Option<Kind<M, T>>>,
+    free: Vec<u32>,
+    lane: VecDeque<(u64, Kind<M, T>)>,
 }
-impl<M, T> Eq for Entry<M, T> {}
-impl<M, T> PartialOrd for Entry<M, T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+
+impl<M, T> Queue<M, T> {
+    fn new() -> Self {
+        Queue {
+            now: 0,
+            seq: 0,
+            heap: BinaryHeap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            lane: VecDeque::new(),
+        }
     }
-}
-impl<M, T> Ord for Entry<M, T> {
-    /// Reversed, so the max-heap pops the earliest event first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
+
+    /// Schedules `kind` for true time `at` (never earlier than `now`), after everything scheduled
+    /// before it for the same instant.
+    fn push(&mut self, at: Nanos, kind: Kind<M, T>) {
+        self.seq += 1;
+        if at == self.now {
+            self.lane.push_back((self.seq, kind));
+            return;
+        }
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slab[slot as usize] = Some(kind);
+                slot
+            }
+            None => {
+                self.slab.push(Some(kind));
+                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 events in flight")
+            }
+        };
+        self.heap.push(Reverse(Key { at, seq: self.seq, slot }));
+    }
+
+    /// Takes the earliest event out, with the true time it is due at.
+    fn pop(&mut self) -> Option<(Nanos, Kind<M, T>)> {
+        let lane_first = match (self.lane.front(), self.heap.peek()) {
+            (Some(&(seq, _)), Some(Reverse(key))) => (self.now, seq) < (key.at, key.seq),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if lane_first {
+            return self.lane.pop_front().map(|(_, kind)| (self.now, kind));
+        }
+        let Reverse(key) = self.heap.pop()?;
+        let kind = self.slab[key.slot as usize].take().expect("a queued event's slot is occupied");
+        self.free.push(key.slot);
+        // The lane is empty here: anything in it was due before this key.
+        self.now = key.at;
+        Some((key.at, kind))
     }
 }
 
@@ -84,8 +141,7 @@ where
     O: Observer<N::Obs>,
 {
     let mut sim = Sim {
-        queue: BinaryHeap::new(),
-        seq: 0,
+        queue: Queue::new(),
         state: (0..nodes.len())
             .map(|i| NodeState {
                 clock: env.clock(i),
@@ -113,10 +169,10 @@ where
     let mut finished = false;
     let ending = loop {
         finished = finished || observer.finished();
-        let Some(entry) = sim.queue.pop() else {
+        let Some((at, kind)) = sim.queue.pop() else {
             break if finished { Ending::Finished } else { Ending::Quiescent };
         };
-        if entry.at > limits.horizon {
+        if at > limits.horizon {
             if !finished {
                 now = limits.horizon;
             }
@@ -125,8 +181,8 @@ where
         if events >= limits.max_events {
             break if finished { Ending::Finished } else { Ending::EventBudget };
         }
-        now = entry.at;
-        let node = match entry.kind {
+        now = at;
+        let node = match kind {
             Kind::Deliver { to, .. } => to,
             Kind::Timer { node, .. }
             | Kind::Resume { node, .. }
@@ -138,25 +194,25 @@ where
             continue;
         }
         // Faults strike a frozen node too; a node frozen twice over resumes when both are over.
-        let waits_for_thaw = match entry.kind {
+        let waits_for_thaw = match kind {
             Kind::Deliver { .. } | Kind::Timer { .. } | Kind::Resume { .. } => st.frozen_until > now,
             Kind::Fault { .. } | Kind::Thaw { .. } => false,
         };
         if waits_for_thaw {
             let thaw = st.frozen_until;
-            sim.push(thaw, entry.kind);
+            sim.push(thaw, kind);
             continue;
         }
         // A cancelled or re-armed timer is no event: it neither counts nor spends the budget, as
         // on threads, where it never fires at all.
-        if let Kind::Timer { arming, .. } = entry.kind
+        if let Kind::Timer { arming, .. } = kind
             && !st.timers.fire(arming)
         {
             continue;
         }
         events += 1;
         let local = st.clock.local(now);
-        match entry.kind {
+        match kind {
             Kind::Deliver { to, from, msg } => nodes[to].on_msg(local, from, msg, &mut out),
             Kind::Timer { node, id, .. } => nodes[node].on_timer(local, id, &mut out),
             Kind::Fault { node, what } => {
@@ -184,16 +240,14 @@ where
 }
 
 struct Sim<M, T> {
-    queue: BinaryHeap<Entry<M, T>>,
-    seq: u64,
+    queue: Queue<M, T>,
     state: Vec<NodeState<T>>,
     deliveries: Vec<Nanos>,
 }
 
 impl<M: Clone, T: Timer> Sim<M, T> {
     fn push(&mut self, at: Nanos, kind: Kind<M, T>) {
-        self.seq += 1;
-        self.queue.push(Entry { at, seq: self.seq, kind });
+        self.queue.push(at, kind);
     }
 
     /// Arms timer `id` of `node` for true time `at`; `local` is its local deadline, if a clock
