@@ -5,6 +5,7 @@ use super::env::LockEnv;
 use super::oracle::OracleError;
 use super::oracle::{LockMetrics, LockOracle};
 use super::rare::{self, Estimator, Tilt};
+#[cfg(not(loom))]
 use super::site::Site;
 use super::world;
 use crate::engine::{Observer, sim};
