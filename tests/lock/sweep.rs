@@ -52,7 +52,7 @@ fn thread_count_does_not_change_a_byte() {
     };
     let (one, two) = (on(1), on(2));
     assert_eq!(one.csv(), two.csv());
-    assert_eq!(one.json(), two.json());
+    assert_eq!(one.json(None), two.json(None));
     assert_eq!(one.rows.len(), 3 * 3 * 2 * 2);
 }
 
@@ -67,7 +67,7 @@ fn shards_merge_into_the_unsharded_sweep() {
         .collect();
     let merged = Table::merge(parts).unwrap();
     assert_eq!(merged.csv(), whole.csv());
-    assert_eq!(merged.json(), whole.json());
+    assert_eq!(merged.json(None), whole.json(None));
 }
 
 #[test]
