@@ -42,7 +42,8 @@ Output:
   where leases expired with nobody waiting, which the closed form assumes never happens), and the
   command that replays the run. A threads-engine row's replay reruns its configuration, not the
   run (wall-clock runs are not reproducible); a run cut short by its horizon, quiescence or event
-  budget says so in reason. Written to --out FILE.csv and FILE.json beside it, atomically;
+  budget says so in reason. Written to --out FILE.csv and FILE.json beside it (the rows, and
+  which grid, faultline and shard made them: what faultline merge checks), atomically;
   without --out, the CSV goes to stdout. Finished rows are journalled in FILE.csv.partial;
   --resume continues from it.
 

@@ -86,8 +86,8 @@ pub fn help() -> String {
     format!(
         "Run only slice K of N (runs whose index is K-1 modulo N); `faultline merge` joins slices into the \
          unsharded sweep's bytes (simulator rows; threads rows are measured anew). `{AUTO}` takes the slice from \
-         a Slurm array ({SLURM_ID} - {SLURM_MIN} of {SLURM_COUNT}) or a Kubernetes Indexed Job ({JOB_INDEX} \
-         of {SHARDS_VAR}, which the manifest sets)"
+         a Slurm array ({SLURM_ID} counted from {SLURM_MIN}, of {SLURM_COUNT}) or a Kubernetes Indexed Job \
+         ({JOB_INDEX} from 0, of {SHARDS_VAR}, which the manifest sets)"
     )
 }
 

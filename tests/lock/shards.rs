@@ -131,6 +131,22 @@ fn four_processes_told_their_shard_by_slurm_and_kubernetes_merge_into_the_one_pr
     let err = refused(merge(&["f-1.csv", "f-2.csv", "again.csv", "f-3.csv", "f-4.csv"]), "a repeat");
     assert_eq!(err, "f-2.csv and again.csv are both shard 2/4\n");
     assert!(!dir.join("merged.csv").exists(), "a refused merge writes nothing");
+    // Tables with no JSON beside them (made by hand) merge on their rows alone, and it is said.
+    std::fs::create_dir(dir.join("bare")).unwrap();
+    for k in 1..=4 {
+        std::fs::copy(dir.join(format!("f-{k}.csv")), dir.join(format!("bare/f-{k}.csv"))).unwrap();
+    }
+    let out = merge(&["bare/f-1.csv", "bare/f-2.csv", "bare/f-3.csv", "bare/f-4.csv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("no JSON beside the shards says which sweep they are")
+    );
+    assert_eq!(read(&dir, "merged.csv"), read(&dir, "whole.csv"));
+    let err = refused(merge(&["f-1.csv", "bare/f-2.csv", "f-3.csv", "f-4.csv"]), "one without identity");
+    assert!(
+        err.starts_with("bare/f-2.csv has no sweep identity beside it (bare/f-2.json) but f-1.csv has"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -268,4 +268,6 @@ fn the_command_line_a_grid_file_and_merged_shards_agree() {
     let out = faultline_in(&dir, &["sweep", "--grid", "grid.toml", "--out", "grid.csv"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read(dir.join("grid.csv")).unwrap(), std::fs::read(dir.join("whole.csv")).unwrap());
+    // The grid's identity is the resolved grid's, not the form it was written in.
+    assert_eq!(std::fs::read(dir.join("grid.json")).unwrap(), std::fs::read(dir.join("whole.json")).unwrap());
 }
