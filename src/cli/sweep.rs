@@ -314,15 +314,14 @@ fn summary(table: &Table, out: &std::path::Path) -> String {
 /// then their rows. Tables without an identity (made by hand) have their rows checked only, and
 /// the report says so.
 pub fn merge(args: &MergeArgs) -> Result<String, SweepCliError> {
+    let mut parts = Vec::new();
     let mut ids: Vec<(String, Option<Identity>)> = Vec::new();
     for path in &args.shards {
+        // The CSV first: a file that is not there is named as such, not as a shard without JSON.
+        parts.push((path.display().to_string(), Table::read(path)?));
         ids.push((path.display().to_string(), Identity::beside(path)?));
     }
     let whole = identity::merged(&ids)?;
-    let mut parts = Vec::new();
-    for path in &args.shards {
-        parts.push((path.display().to_string(), Table::read(path)?));
-    }
     let merged = Table::merge(parts)?;
     merged.write_as(&args.out, whole.as_ref())?;
     let checked = match &whole {

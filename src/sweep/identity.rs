@@ -34,7 +34,7 @@ pub struct Identity {
 /// Why shards cannot be merged as one sweep; each is one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentityError {
-    /// The JSON beside a CSV holds an identity that does not read.
+    /// The JSON beside a CSV cannot be read, or holds an identity that does not read.
     #[error("{path}: the sweep's identity does not read: {why}")]
     Format {
         /// The JSON.
@@ -141,7 +141,11 @@ impl Identity {
     pub fn beside(csv: &Path) -> Result<Option<Identity>, IdentityError> {
         let json = json_path(csv);
         let shown = json.display().to_string();
-        let Ok(bytes) = std::fs::read(&json) else { return Ok(None) };
+        let bytes = match std::fs::read(&json) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(IdentityError::Format { path: shown, why: e.to_string() }),
+        };
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| IdentityError::Format { path: shown.clone(), why: e.to_string() })?;
         match value.get(KEY) {
