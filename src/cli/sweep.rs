@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! faultline sweep lock [--FLAG VALUES]... [--repetitions R] [--seed S] [--out FILE.csv]
-//!                      [--shard K/N] [--resume] [--stop-after N] [--quiet]
-//! faultline sweep --grid curves.toml [--out FILE.csv] [--shard K/N] [--resume] ...
+//!                      [--shard K/N|auto] [--resume] [--stop-after N] [--quiet]
+//! faultline sweep --grid curves.toml [--out FILE.csv] [--shard K/N|auto] [--resume] ...
 //! faultline merge SHARD.csv... --out FILE.csv
 //! ```
 //!
@@ -16,7 +16,9 @@ use crate::flags::first_line;
 use crate::smr::StressSweepConfig;
 use crate::smr::protocols::ProtocolKind;
 use crate::sweep::grid::{GridError, GridFile};
+use crate::sweep::identity::{self, Identity, IdentityError};
 use crate::sweep::labs::{LabsError, NamedSweep};
+use crate::sweep::shard::{self, AutoError, ShardArg};
 use crate::sweep::table::{Table, TableError};
 use crate::sweep::{Options, Shard, SweepEnd};
 use clap::{CommandFactory, Parser};
@@ -40,7 +42,8 @@ Output:
   where leases expired with nobody waiting, which the closed form assumes never happens), and the
   command that replays the run. A threads-engine row's replay reruns its configuration, not the
   run (wall-clock runs are not reproducible); a run cut short by its horizon, quiescence or event
-  budget says so in reason. Written to --out FILE.csv and FILE.json beside it, atomically;
+  budget says so in reason. Written to --out FILE.csv and FILE.json beside it (the rows, and
+  which grid, faultline and shard made them: what faultline merge checks), atomically;
   without --out, the CSV goes to stdout. Finished rows are journalled in FILE.csv.partial;
   --resume continues from it.
 
@@ -88,10 +91,9 @@ pub struct SweepArgs {
     /// Write the table here (CSV), and as JSON beside it [default: CSV on stdout]
     #[arg(long, value_name = "FILE.csv")]
     pub out: Option<PathBuf>,
-    /// Run only slice K of N (runs whose index is K-1 modulo N); `faultline merge` joins slices
-    /// into the unsharded sweep's bytes (simulator rows; threads rows are measured anew)
-    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
-    pub shard: Option<Shard>,
+    // The help names the variables `auto` reads from the constants the reading uses.
+    #[arg(long, value_name = "K/N|auto", value_parser = ShardArg::parse, help = shard::help())]
+    pub shard: Option<ShardArg>,
     /// Continue the interrupted sweep whose finished rows are in OUT.partial
     #[arg(long, requires = "out")]
     pub resume: bool,
@@ -106,7 +108,8 @@ pub struct SweepArgs {
 /// Options of `faultline merge`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MergeArgs {
-    /// The shards' CSV files, written by `faultline sweep --shard K/N --out ...`
+    /// The shards' CSV files, written by `faultline sweep --shard K/N --out ...`, each with its
+    /// JSON beside it, which says which sweep and shard it is: all N shards of one sweep merge
     #[arg(value_name = "SHARD.csv", required = true)]
     pub shards: Vec<PathBuf>,
     /// The merged table (CSV), and its JSON beside it
@@ -140,6 +143,12 @@ pub enum SweepCliError {
     /// A table to read or write.
     #[error(transparent)]
     Table(#[from] TableError),
+    /// `--shard auto` found no slice.
+    #[error(transparent)]
+    Auto(#[from] AutoError),
+    /// Shards that are not all of one sweep.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     /// A plot that cannot be drawn.
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
@@ -186,12 +195,23 @@ pub fn run(tokens: &[String]) -> Result<Printed, SweepCliError> {
             ));
         }
     };
+    let shard = match args.shard {
+        None => Shard::ALL,
+        Some(ShardArg::Fixed(shard)) => shard,
+        Some(ShardArg::Auto) => {
+            let (shard, from) = shard::from_env(&|name| std::env::var(name).ok())?;
+            // Said at the start, on stderr like the progress bar (stdout may be the CSV), so a
+            // cluster job's log shows which slice it is running.
+            eprintln!("{from}");
+            shard
+        }
+    };
     let named = NamedSweep {
         lab,
         given,
         repetitions: args.repetitions.or(file_reps).unwrap_or(1),
         seed: args.seed.or(file_seed).unwrap_or(1),
-        shard: args.shard.unwrap_or(Shard::ALL),
+        shard,
     };
     sweep(&named, &args)
 }
@@ -290,20 +310,41 @@ fn summary(table: &Table, out: &std::path::Path) -> String {
     text
 }
 
-/// Runs `faultline merge`.
+/// Runs `faultline merge`: the shards' identities first (one grid, one version, every shard once),
+/// then their rows. Tables without an identity (made by hand) have their rows checked only, and
+/// the report says so.
 pub fn merge(args: &MergeArgs) -> Result<String, SweepCliError> {
     let mut parts = Vec::new();
+    let mut ids: Vec<(String, Option<Identity>)> = Vec::new();
     for path in &args.shards {
+        // The CSV first: a file that is not there is named as such, not as a shard without JSON.
         parts.push((path.display().to_string(), Table::read(path)?));
+        ids.push((path.display().to_string(), Identity::beside(path)?));
     }
+    let whole = identity::merged(&ids)?;
     let merged = Table::merge(parts)?;
-    merged.write(&args.out)?;
+    merged.write_as(&args.out, whole.as_ref())?;
+    let checked = match &whole {
+        Some(id) => format!(
+            "all {} shards of grid {} (faultline {}), {} runs\n",
+            args.shards.len(),
+            id.grid,
+            id.faultline,
+            id.runs
+        ),
+        None => {
+            "no JSON beside the shards says which sweep they are: checked that their rows fill the grid, \
+                 not that they are of one grid and version\n"
+                .to_string()
+        }
+    };
     Ok(format!(
         "wrote {} and {}: {} rows\n",
         args.out.display(),
         crate::sweep::table::json_path(&args.out).display(),
         merged.rows.len()
-    ) + &crate::sweep::remarks(&merged))
+    ) + &checked
+        + &crate::sweep::remarks(&merged))
 }
 
 /// Runs `faultline plot`.

@@ -2,6 +2,7 @@
 //! given: what `faultline sweep` and the report in `results/` both run.
 
 use super::grid::{self, GridError};
+use super::identity::Identity;
 use super::lock::LockLab;
 use super::smr::SmrLab;
 use super::{Laboratory, Options, Shard, Sweep, SweepEnd, SweepError};
@@ -54,12 +55,19 @@ impl NamedSweep {
         }
     }
 
-    fn run_on<L: Laboratory>(
-        &self,
-        lab: &L,
-        options: Options,
-        progress: impl FnOnce(u128) -> Option<indicatif::ProgressBar>,
-    ) -> Result<SweepEnd, LabsError> {
+    /// The identity the JSON of this sweep has once its slice has `runs` rows (what a sweep run
+    /// to its end writes; for tables written before sweeps had one).
+    pub fn identity(&self, runs: u64) -> Result<Identity, LabsError> {
+        match self.lab.as_str() {
+            "lock" => Ok(self.spec(&LockLab)?.identity(LockLab.name(), runs)),
+            "smr" => Ok(self.spec(&SmrLab)?.identity(SmrLab.name(), runs)),
+            other => Err(LabsError::NoSuchLab(other.to_string())),
+        }
+    }
+
+    /// The sweep over `lab`: the swept flags checked and expanded, the laboratory's implicit axes
+    /// added.
+    fn spec<L: Laboratory>(&self, lab: &L) -> Result<Sweep, LabsError> {
         let mut given = self.given.clone();
         for (flag, values) in lab.implicit() {
             if !given.iter().any(|(f, _)| *f == flag) {
@@ -69,12 +77,21 @@ impl NamedSweep {
         if given.iter().any(|(flag, _)| flag == "config") {
             return Err(LabsError::ConfigSwept);
         }
-        let spec = Sweep {
+        Ok(Sweep {
             axes: grid::axes(&lab.command(), &given)?,
             repetitions: self.repetitions,
             seed: self.seed,
             shard: self.shard,
-        };
+        })
+    }
+
+    fn run_on<L: Laboratory>(
+        &self,
+        lab: &L,
+        options: Options,
+        progress: impl FnOnce(u128) -> Option<indicatif::ProgressBar>,
+    ) -> Result<SweepEnd, LabsError> {
+        let spec = self.spec(lab)?;
         let options = Options { progress: progress(spec.points() * u128::from(self.repetitions)), ..options };
         Ok(super::run(lab, &spec, &options)?)
     }

@@ -27,13 +27,18 @@
 //!
 //! While a sweep runs, each finished row is appended to a journal beside the output
 //! (`OUT.partial`); the output itself ([`table`]) is written atomically at the end, and the
-//! journal removed. `--resume` continues from the journal.
+//! journal removed. `--resume` continues from the journal. The JSON says which sweep and slice it
+//! is ([`identity`]), so that `faultline merge` joins shards of one sweep only, and all of them.
 
 pub mod grid;
+pub mod identity;
 pub mod labs;
 pub mod lock;
+pub mod shard;
 pub mod smr;
 pub mod table;
+
+pub use shard::Shard;
 
 use crate::lock::predict::Fit;
 use crate::rng;
@@ -138,36 +143,6 @@ fn resolve<L: Laboratory>(lab: &L, settings: &[(String, String)]) -> Result<(L::
     }
 }
 
-/// A slice of a sweep's runs: the runs whose index `i` (point × repetitions + repetition) has
-/// `i % count == index`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// From 0.
-    pub index: u64,
-    /// At least 1.
-    pub count: u64,
-}
-
-impl Shard {
-    /// The whole sweep.
-    pub const ALL: Shard = Shard { index: 0, count: 1 };
-
-    /// Parses `K/N` (K from 1 to N).
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("'{text}' is not a shard: write K/N with 1 <= K <= N, e.g. 2/8");
-        let (k, n) = text.split_once('/').ok_or_else(bad)?;
-        let (k, n): (u64, u64) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
-        if k == 0 || n == 0 || k > n {
-            return Err(bad());
-        }
-        Ok(Shard { index: k - 1, count: n })
-    }
-
-    fn has(&self, run: u64) -> bool {
-        run % self.count == self.index
-    }
-}
-
 /// Most runs one invocation does (its slice of points times repetitions): every row is held in
 /// memory (a few kilobytes each) until the table is written, so this keeps it under a few hundred
 /// megabytes. Larger grids run as shards (`--shard K/N`), each within this.
@@ -233,19 +208,33 @@ impl Sweep {
         settings
     }
 
-    /// A line that names this sweep exactly, for the journal: a resume must continue the same
-    /// sweep, not another one written to the same file.
-    fn fingerprint(&self, lab: &str) -> String {
+    /// The grid in a canonical text: the laboratory, the axes with their expanded values, the
+    /// repetitions and the seed; what a shard's [`identity::Identity`] digests.
+    fn grid_text(&self, lab: &str) -> String {
         let axes: Vec<String> =
             self.axes.iter().map(|a| format!("--{} {}", a.flag, a.values.join(","))).collect();
         format!(
-            "faultline sweep {lab} {} --repetitions {} --seed {} --shard {}/{}",
+            "faultline sweep {lab} {} --repetitions {} --seed {}",
             axes.join(" "),
             self.repetitions,
-            self.seed,
-            self.shard.index + 1,
-            self.shard.count
+            self.seed
         )
+    }
+
+    /// A line that names this sweep and slice exactly, for the journal: a resume must continue
+    /// the same sweep, not another one written to the same file.
+    fn fingerprint(&self, lab: &str) -> String {
+        format!("{} --shard {}", self.grid_text(lab), self.shard)
+    }
+
+    /// What this sweep's JSON says it is, once its slice has `runs` rows.
+    pub fn identity(&self, lab: &str, runs: u64) -> identity::Identity {
+        identity::Identity {
+            grid: identity::digest(&self.grid_text(lab)),
+            faultline: identity::VERSION.to_string(),
+            shard: self.shard,
+            runs,
+        }
     }
 }
 
@@ -429,7 +418,7 @@ pub fn run<L: Laboratory>(lab: &L, sweep: &Sweep, options: &Options) -> Result<S
     }
     table.sort()?;
     if let Some(out) = &options.out {
-        table.write(out)?;
+        table.write_as(out, Some(&sweep.identity(lab.name(), table.rows.len() as u64)))?;
         if let Some(path) = &journal_path {
             let _ = std::fs::remove_file(path);
         }

@@ -3,12 +3,17 @@
 //! A row is text cells under a header. Everything that produces or reads rows goes through this
 //! one form, so a table written by one run, by shards merged later, or read back for a resume or a
 //! plot is the same bytes: the JSON beside a CSV is made from the CSV's cells (numbers and
-//! booleans recognised from their text), never from the values the cells were made from.
+//! booleans recognised from their text), never from the values the cells were made from, with
+//! the sweep's identity before them ([`super::identity`]).
 //! Files are written to a temporary name beside the target and renamed into place, so a reader
 //! never sees half a file and a failure leaves none behind.
 
+use super::identity::{self, Identity};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+/// The key of the rows in a sweep's JSON.
+pub const ROWS: &str = "rows";
 
 /// The columns every sweep's rows start with.
 pub const POINT: &str = "point";
@@ -106,15 +111,25 @@ impl Table {
         w.into_inner().expect("flushing CSV to memory cannot fail")
     }
 
-    /// The table as JSON: an array of objects, one per row, keyed by column, each cell a number
+    /// The table as JSON: an object with the sweep's identity under `sweep` (when known) and the
+    /// rows under `rows`, an array of objects, one per row, keyed by column, each cell a number
     /// or boolean when its text is one, `null` when empty, else a string.
-    pub fn json(&self) -> Vec<u8> {
-        let rows: Vec<serde_json::Map<String, serde_json::Value>> = self
+    pub fn json(&self, sweep: Option<&Identity>) -> Vec<u8> {
+        let rows: Vec<serde_json::Value> = self
             .rows
             .iter()
-            .map(|row| self.header.iter().cloned().zip(row.iter().map(|c| infer(c))).collect())
+            .map(|row| {
+                serde_json::Value::Object(
+                    self.header.iter().cloned().zip(row.iter().map(|c| infer(c))).collect(),
+                )
+            })
             .collect();
-        let mut text = serde_json::to_vec_pretty(&rows).expect("JSON values serialise");
+        let mut document = serde_json::Map::new();
+        if let Some(sweep) = sweep {
+            document.insert(identity::KEY.into(), sweep.to_json());
+        }
+        document.insert(ROWS.into(), rows.into());
+        let mut text = serde_json::to_vec_pretty(&document).expect("JSON values serialise");
         text.push(b'\n');
         text
     }
@@ -143,13 +158,20 @@ impl Table {
         Ok(())
     }
 
-    /// Writes `path` (CSV) and the JSON beside it (same name, `.json`) as a pair: both are
-    /// written to temporary files first, and renamed into place only once both are whole.
+    /// Writes `path` (CSV) and the JSON beside it, without an identity: a table that is no
+    /// sweep's, or whose sweep is not known.
     pub fn write(&self, path: &Path) -> Result<(), TableError> {
+        self.write_as(path, None)
+    }
+
+    /// Writes `path` (CSV) and the JSON beside it (same name, `.json`, with `sweep` in it) as a
+    /// pair: both are written to temporary files first, and renamed into place only once both
+    /// are whole.
+    pub fn write_as(&self, path: &Path, sweep: Option<&Identity>) -> Result<(), TableError> {
         Table::check_target(path)?;
         let json = json_path(path);
         let csv_tmp = temporary(path, &self.csv())?;
-        let json_tmp = match temporary(&json, &self.json()) {
+        let json_tmp = match temporary(&json, &self.json(sweep)) {
             Ok(t) => t,
             Err(e) => {
                 let _ = std::fs::remove_file(&csv_tmp);
@@ -338,7 +360,9 @@ mod tests {
         assert_eq!(t.rows[0][0..2], ["0", "0"]);
         let back = Table::parse(&t.csv()).unwrap();
         assert_eq!(back, t);
-        let json: serde_json::Value = serde_json::from_slice(&t.json()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&t.json(None)).unwrap();
+        assert_eq!(json.get("sweep"), None);
+        let json = &json["rows"];
         assert_eq!(json[0]["rate"], 3);
         assert_eq!(json[0]["name"], "10ms");
         assert_eq!(json[0]["ok"], serde_json::Value::Null);

@@ -24,6 +24,7 @@ mod rare;
 mod replay;
 mod requests;
 mod results;
+mod shards;
 mod sweep;
 mod sweep_marks;
 mod threads;
