@@ -15,7 +15,7 @@ use crate::lock::faults::Crash;
 use crate::lock::rare::Estimator;
 use crate::lock::{ConfigError, DecideBy, EngineKind, LockConfig, TimerStart, Variant};
 use crate::node::PausePoint;
-use crate::service::ServiceSpec;
+use crate::service::{ServiceKind, ServiceSpec};
 use crate::time::{Exact, Nanos, parse_duration};
 
 const EXAMPLES: &str = "\
@@ -56,6 +56,19 @@ pub enum LockFlagError {
 /// The `--help` text after the flags: the registered designs, one line each, then examples.
 fn after_help() -> String {
     format!("Designs (--variant):\n{}\n{EXAMPLES}", crate::lock::design::help())
+}
+
+/// `--service`'s help, with the designs each service runs read from the registry.
+fn service_help() -> String {
+    let on =
+        |kind: ServiceKind| format!("{kind} runs --variant {}", crate::lock::design::on(kind).join(", "));
+    format!(
+        "The lock on a real service: redis or etcd (faultline starts private servers on free loopback ports, and stops them), \
+         or redis=HOST:PORT[,HOST:PORT...] / etcd=HOST:PORT (servers you run; faultline's keys are deleted afterwards); {}; {} \
+         [default: none, the model's own servers]",
+        on(ServiceKind::Redis),
+        on(ServiceKind::Etcd)
+    )
 }
 
 fn variant_help() -> String {
@@ -142,8 +155,8 @@ pub struct LockArgs {
     /// Engine: sim (deterministic virtual time) or threads (one OS thread per node)
     #[arg(long, value_name = "ENGINE", hide_possible_values = true, help = with_default("Engine: sim (deterministic virtual time) or threads (one OS thread per node)", format!("{}; {} with --service", choice(&EngineKind::Sim), choice(&EngineKind::Threads))))]
     pub engine: Option<EngineKind>,
-    /// The lock on a real service: redis or etcd (faultline starts private servers on free loopback ports, and stops them), or redis=HOST:PORT[,HOST:PORT...] / etcd=HOST:PORT (servers you run; faultline's keys are deleted afterwards). --variant lease runs as redis-lease or etcd-lease, redlock as redis-redlock, fenced as etcd-fenced [default: none, the model's own servers]
-    #[arg(long, value_name = "KIND[=HOST:PORT,...]", value_parser = ServiceSpec::parse)]
+    /// The lock on a real service (see below)
+    #[arg(long, value_name = "KIND[=HOST:PORT,...]", value_parser = ServiceSpec::parse, help = service_help())]
     pub service: Option<ServiceSpec>,
     /// Number of clients competing for the lock
     #[arg(long, value_name = "N", value_parser = whole::<usize>, allow_negative_numbers = true, help = range_help("Number of clients competing for the lock", 2, MAX_CLIENTS as u64, by_design(|c| Some(c.clients.to_string()))))]

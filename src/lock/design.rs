@@ -206,12 +206,11 @@ impl Variant {
         }
         let name = format!("{kind}-{}", self.name());
         all().into_iter().find(|v| v.name() == name && v.service() == Some(kind)).ok_or_else(|| {
-            let on: Vec<&str> = all()
-                .into_iter()
-                .filter(|v| v.service() == Some(kind))
-                .map(|v| v.name().strip_prefix(&format!("{kind}-")).unwrap_or(v.name()))
-                .collect();
-            format!("the {} design has no version on {kind}: use --variant {}", self.name(), on.join(", "))
+            format!(
+                "the {} design has no version on {kind}: use --variant {}",
+                self.name(),
+                on(kind).join(", ")
+            )
         })
     }
 
@@ -299,6 +298,17 @@ pub fn register(design: impl LockDesign) -> Result<Variant, RegisterError> {
     let variant = Variant(Box::leak(Box::new(design)));
     registered.push(variant);
     Ok(variant)
+}
+
+/// The designs `kind` runs, by the names `--variant` takes with `--service KIND` (`lease` for
+/// `redis-lease`).
+pub fn on(kind: ServiceKind) -> Vec<&'static str> {
+    let prefix = format!("{kind}-");
+    all()
+        .into_iter()
+        .filter(|v| v.service() == Some(kind))
+        .map(|v| v.name().strip_prefix(&prefix).unwrap_or(v.name()))
+        .collect()
 }
 
 /// The designs as `faultline lock --help` lists them: one line each, from the registry.
