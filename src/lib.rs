@@ -124,7 +124,7 @@
 //!        │   service   │    real servers: start, stop, signal; Redis and etcd clients
 //!        └──────┬──────┘
 //!               ▼
-//!     time, rng, sync       integer time, seeded streams, the loom seam
+//!  time, rng, sync, digest   integer time, seeded streams, the loom seam, one name hash
 //!               │
 //!               ▼
 //!             input         the words every value parser shares
@@ -144,6 +144,7 @@
 pub mod check;
 pub mod cli;
 pub mod demo;
+pub mod digest;
 pub mod engine;
 pub mod fault;
 pub mod flags;

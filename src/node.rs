@@ -15,9 +15,9 @@ pub type NodeId = usize;
 
 /// What a node's timers may be: its own names for them, usually a fieldless enum. Engines keep
 /// armed timers by name and never read anything into it, so a node's timers are nobody else's
-/// business; a node that holds another (an enum of node kinds, a client around a design's stub)
-/// wraps the inner one's names in its own ([`Out::adopt`]). Setting a timer that is already set
-/// re-arms it.
+/// business. A node that holds another (an enum of node kinds, a client around a design's stub)
+/// shares one type of names with it and hands it its own buffer, so that a command is written
+/// once, into the buffer the engine applies. Setting a timer that is already set re-arms it.
 pub trait Timer: Copy + Eq + Debug + Send + 'static {}
 impl<T: Copy + Eq + Debug + Send + 'static> Timer for T {}
 
@@ -54,20 +54,6 @@ pub enum Command<M, O, T> {
     Pause { point: PausePoint, resume: T },
     /// Report something to the oracles; costs nothing and changes nothing.
     Observe(O),
-}
-
-impl<M, O, T> Command<M, O, T> {
-    /// The same command, with its timer (if it names one) renamed by `wrap`.
-    pub fn map_timer<U>(self, wrap: impl FnOnce(T) -> U) -> Command<M, O, U> {
-        match self {
-            Command::Send { to, msg } => Command::Send { to, msg },
-            Command::SetTimer { id, after } => Command::SetTimer { id: wrap(id), after },
-            Command::Work { id, amount } => Command::Work { id: wrap(id), amount },
-            Command::CancelTimer { id } => Command::CancelTimer { id: wrap(id) },
-            Command::Pause { point, resume } => Command::Pause { point, resume: wrap(resume) },
-            Command::Observe(obs) => Command::Observe(obs),
-        }
-    }
 }
 
 /// The effects of one step, in the order the node asked for them.
@@ -115,12 +101,6 @@ impl<M, O, T> Out<M, O, T> {
     pub fn drain(&mut self) -> std::vec::Drain<'_, Command<M, O, T>> {
         self.commands.drain(..)
     }
-    /// Moves the commands of an inner node's step here, in order, naming its timers with `wrap`;
-    /// `inner` is left empty, to be used again.
-    #[inline]
-    pub fn adopt<U>(&mut self, inner: &mut Out<M, O, U>, wrap: impl Fn(U) -> T) {
-        self.commands.extend(inner.drain().map(|c| c.map_timer(&wrap)));
-    }
     /// The commands asked for so far.
     pub fn commands(&self) -> &[Command<M, O, T>] {
         &self.commands
@@ -161,54 +141,5 @@ impl<N: Node + ?Sized> Node for Box<N> {
     }
     fn on_timer(&mut self, now: Nanos, timer: Self::Timer, out: &mut NodeOut<Self>) {
         (**self).on_timer(now, timer, out)
-    }
-}
-
-/// A node held inside another, as one kind in an enum of node kinds: it writes its steps into a
-/// buffer of its own, whose commands go on to the outer node's with its timers wrapped in the
-/// outer node's names for them. The buffer is kept, so a step allocates nothing.
-#[derive(Debug)]
-pub struct Nested<N: Node> {
-    node: N,
-    out: NodeOut<N>,
-}
-
-impl<N: Node> Nested<N> {
-    /// Holds `node`.
-    pub fn new(node: N) -> Self {
-        Nested { node, out: Out::default() }
-    }
-    /// As [`Node::on_start`], passing the commands on to `out` with timers wrapped by `wrap`.
-    pub fn on_start<T>(
-        &mut self,
-        now: Nanos,
-        out: &mut Out<N::Msg, N::Obs, T>,
-        wrap: impl Fn(N::Timer) -> T,
-    ) {
-        self.node.on_start(now, &mut self.out);
-        out.adopt(&mut self.out, wrap);
-    }
-    /// As [`Node::on_msg`], passing the commands on to `out` with timers wrapped by `wrap`.
-    pub fn on_msg<T>(
-        &mut self,
-        now: Nanos,
-        from: NodeId,
-        msg: N::Msg,
-        out: &mut Out<N::Msg, N::Obs, T>,
-        wrap: impl Fn(N::Timer) -> T,
-    ) {
-        self.node.on_msg(now, from, msg, &mut self.out);
-        out.adopt(&mut self.out, wrap);
-    }
-    /// As [`Node::on_timer`], passing the commands on to `out` with timers wrapped by `wrap`.
-    pub fn on_timer<T>(
-        &mut self,
-        now: Nanos,
-        timer: N::Timer,
-        out: &mut Out<N::Msg, N::Obs, T>,
-        wrap: impl Fn(N::Timer) -> T,
-    ) {
-        self.node.on_timer(now, timer, &mut self.out);
-        out.adopt(&mut self.out, wrap);
     }
 }

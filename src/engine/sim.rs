@@ -56,9 +56,10 @@ struct Key {
 ///
 /// Most events of a run with perfect links are due at the very instant they are scheduled (a
 /// delivery with no delay, a node resuming after a pause point); they skip the heap for a FIFO
-/// lane. The lane holds only events due at `now`, appended in sequence order, so its front is its
-/// least; a heap event due at `now` may still come first (it was scheduled earlier, with a
-/// smaller sequence number), which [`pop`](Self::pop) settles by comparing the two keys.
+/// lane. The lane holds only events due at `now`, in the order they were scheduled. A heap event
+/// due at `now` was scheduled before the queue reached `now` (once it has, an event for `now` goes
+/// to the lane), so it comes before every event in the lane: the lane needs no sequence numbers,
+/// and the heap's only when its earliest event is due at `now`.
 struct Queue<M, T> {
     /// The instant of the last event popped: the one the lane's events are all due at.
     now: Nanos,
@@ -67,7 +68,7 @@ struct Queue<M, T> {
     /// The payloads of the heap's events, by slot; `None` for a free slot.
     slab: Vec<Option<Kind<M, T>>>,
     free: Vec<u32>,
-    lane: VecDeque<(u64, Kind<M, T>)>,
+    lane: VecDeque<Kind<M, T>>,
 }
 
 impl<M, T> Queue<M, T> {
@@ -85,11 +86,11 @@ impl<M, T> Queue<M, T> {
     /// Schedules `kind` for true time `at` (never earlier than `now`), after everything scheduled
     /// before it for the same instant.
     fn push(&mut self, at: Nanos, kind: Kind<M, T>) {
-        self.seq += 1;
         if at == self.now {
-            self.lane.push_back((self.seq, kind));
+            self.lane.push_back(kind);
             return;
         }
+        self.seq += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slab[slot as usize] = Some(kind);
@@ -105,13 +106,9 @@ impl<M, T> Queue<M, T> {
 
     /// Takes the earliest event out, with the true time it is due at.
     fn pop(&mut self) -> Option<(Nanos, Kind<M, T>)> {
-        let lane_first = match (self.lane.front(), self.heap.peek()) {
-            (Some(&(seq, _)), Some(Reverse(key))) => (self.now, seq) < (key.at, key.seq),
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        if lane_first {
-            return self.lane.pop_front().map(|(_, kind)| (self.now, kind));
+        let heap_first = self.heap.peek().is_some_and(|Reverse(key)| key.at == self.now);
+        if !heap_first && let Some(kind) = self.lane.pop_front() {
+            return Some((self.now, kind));
         }
         let Reverse(key) = self.heap.pop()?;
         let kind = self.slab[key.slot as usize].take().expect("a queued event's slot is occupied");

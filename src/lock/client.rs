@@ -31,26 +31,27 @@
 use super::design::{DesignOut, DesignTimer, LockStub};
 use super::msg::{Exit, Key, LockEvent, LockMsg, OpId, Token};
 use super::retry::Backoff;
-use crate::node::{Node, NodeId, Out, PausePoint};
+use crate::node::{Node, NodeId, PausePoint};
 use crate::time::Nanos;
 use serde::{Deserialize, Serialize};
 
-/// A client's timers: the skeleton's own, and its stub's, whose names are the design's business.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientTimer {
+/// The skeleton's own timers. The stub writes its commands straight into the client's buffer
+/// (the one the engine applies: written once, never copied), so its timers and these share one
+/// namespace: a design must not name a timer `faultline:…`. Any other name fired at the client is
+/// the stub's.
+mod own {
+    use super::DesignTimer;
     /// Re-send the storage request the client waits for.
-    Retry,
+    pub const RETRY: DesignTimer = DesignTimer::named("faultline:retry");
     /// Go on after a pause point.
-    Resume,
+    pub const RESUME: DesignTimer = DesignTimer::named("faultline:resume");
     /// The work inside the section is done.
-    Work,
+    pub const WORK: DesignTimer = DesignTimer::named("faultline:work");
     /// The next consensus instance starts.
-    NextInstance,
-    /// One of the stub's timers.
-    Stub(DesignTimer),
+    pub const NEXT_INSTANCE: DesignTimer = DesignTimer::named("faultline:next-instance");
 }
 
-type ClientOut = Out<LockMsg, LockEvent, ClientTimer>;
+type ClientOut = DesignOut;
 
 /// When a client starts counting down its lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -134,8 +135,6 @@ enum Stage {
 pub struct LockClient {
     policy: ClientPolicy,
     stub: Box<dyn LockStub>,
-    /// Where the stub writes its commands, before they are passed on with its timers wrapped.
-    stub_out: DesignOut,
     step: Stage,
     op: OpId,
     /// The wait before the next re-send of the storage request the client waits for.
@@ -155,7 +154,6 @@ impl LockClient {
         LockClient {
             policy,
             stub,
-            stub_out: Out::default(),
             step: Stage::Waiting,
             op: 0,
             backoff: policy.backoff,
@@ -174,21 +172,10 @@ impl LockClient {
         }
     }
 
-    /// Calls the stub, and passes on what it asked for.
-    fn with_stub<R>(
-        &mut self,
-        out: &mut ClientOut,
-        call: impl FnOnce(&mut dyn LockStub, &mut DesignOut) -> R,
-    ) -> R {
-        let answer = call(&mut *self.stub, &mut self.stub_out);
-        out.adopt(&mut self.stub_out, ClientTimer::Stub);
-        answer
-    }
-
     fn request(&mut self, now: Nanos, out: &mut ClientOut) {
         self.step = Stage::Waiting;
         out.observe(LockEvent::Requested { client: self.policy.index });
-        self.with_stub(out, |stub, out| stub.acquire(now, out));
+        self.stub.acquire(now, out);
     }
 
     /// The stub says the lock is held: the section begins.
@@ -197,7 +184,7 @@ impl LockClient {
         self.sections += 1;
         out.observe(LockEvent::Entered { client: self.policy.index, token });
         self.step = Stage::AtP1;
-        out.pause(PausePoint::P1, ClientTimer::Resume);
+        out.pause(PausePoint::P1, own::RESUME);
     }
 
     /// Starts storage operation `step` (a read, or a write of its value).
@@ -219,15 +206,15 @@ impl LockClient {
             _ => return,
         };
         out.send(self.policy.storage, msg);
-        self.backoff.arm(ClientTimer::Retry, out);
+        self.backoff.arm(own::RETRY, out);
     }
 
     fn leave(&mut self, now: Nanos, exit: Exit, out: &mut ClientOut) {
         let index = self.policy.index;
-        out.cancel_timer(ClientTimer::Retry);
-        out.cancel_timer(ClientTimer::Work);
+        out.cancel_timer(own::RETRY);
+        out.cancel_timer(own::WORK);
         out.observe(LockEvent::Left { client: index, token: self.token, exit });
-        self.with_stub(out, |stub, out| stub.release(now, out));
+        self.stub.release(now, out);
         if std::mem::take(&mut self.decided) {
             self.instance += 1;
         }
@@ -247,7 +234,7 @@ impl LockClient {
         };
         if starts_at > now {
             self.step = Stage::Idle;
-            out.set_timer(ClientTimer::NextInstance, starts_at - now);
+            out.set_timer(own::NEXT_INSTANCE, starts_at - now);
         } else {
             self.request(now, out);
         }
@@ -303,7 +290,7 @@ impl LockClient {
 impl Node for LockClient {
     type Msg = LockMsg;
     type Obs = LockEvent;
-    type Timer = ClientTimer;
+    type Timer = DesignTimer;
 
     fn on_start(&mut self, now: Nanos, out: &mut ClientOut) {
         if self.policy.quota == 0 {
@@ -318,10 +305,10 @@ impl Node for LockClient {
         match msg {
             LockMsg::ReadReply { op, value, accepted } => {
                 if op == self.op && self.step == Stage::Reading {
-                    out.cancel_timer(ClientTimer::Retry);
+                    out.cancel_timer(own::RETRY);
                     if accepted {
                         self.step = Stage::AtP2 { read: value };
-                        out.pause(PausePoint::P2, ClientTimer::Resume);
+                        out.pause(PausePoint::P2, own::RESUME);
                     } else {
                         self.leave(now, Exit::Rejected, out);
                     }
@@ -333,22 +320,17 @@ impl Node for LockClient {
                 }
             }
             _ => {
-                if let Some(token) = self.with_stub(out, |stub, out| stub.on_msg(now, from, msg, out)) {
+                if let Some(token) = self.stub.on_msg(now, from, msg, out) {
                     self.enter(token, out);
                 }
             }
         }
     }
 
-    fn on_timer(&mut self, now: Nanos, timer: ClientTimer, out: &mut ClientOut) {
+    fn on_timer(&mut self, now: Nanos, timer: DesignTimer, out: &mut ClientOut) {
         match (timer, self.step) {
-            (ClientTimer::Stub(timer), _) => {
-                if let Some(token) = self.with_stub(out, |stub, out| stub.on_timer(now, timer, out)) {
-                    self.enter(token, out);
-                }
-            }
-            (ClientTimer::Retry, _) => self.resend(out),
-            (ClientTimer::Resume, Stage::AtP1) => {
+            (own::RETRY, _) => self.resend(out),
+            (own::RESUME, Stage::AtP1) => {
                 if let (Some(margin), Some(left)) = (self.policy.margin, self.stub.time_left(now))
                     && left < i128::from(margin)
                 {
@@ -357,17 +339,22 @@ impl Node for LockClient {
                 }
                 self.start_op(Stage::Reading, out);
             }
-            (ClientTimer::Resume, Stage::AtP2 { read }) => {
+            (own::RESUME, Stage::AtP2 { read }) => {
                 if self.policy.work > 0 {
                     self.step = Stage::Working { read };
-                    out.work(ClientTimer::Work, self.policy.work);
+                    out.work(own::WORK, self.policy.work);
                 } else {
                     self.after_work(now, read, out);
                 }
             }
-            (ClientTimer::Work, Stage::Working { read }) => self.after_work(now, read, out),
-            (ClientTimer::NextInstance, Stage::Idle) => self.request(now, out),
-            _ => {}
+            (own::WORK, Stage::Working { read }) => self.after_work(now, read, out),
+            (own::NEXT_INSTANCE, Stage::Idle) => self.request(now, out),
+            (own::RESUME | own::WORK | own::NEXT_INSTANCE, _) => {}
+            (timer, _) => {
+                if let Some(token) = self.stub.on_timer(now, timer, out) {
+                    self.enter(token, out);
+                }
+            }
         }
     }
 }

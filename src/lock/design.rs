@@ -38,12 +38,30 @@ use crate::time::Nanos;
 use std::fmt;
 use std::sync::RwLock;
 
-/// A design's name for one of its timers, in a server or a stub: `DesignTimer("expiry")`. The
-/// names are the design's own: the client skeleton and the world carry them without reading
+/// A design's name for one of its timers, in a server or a stub: `DesignTimer::named("expiry")`.
+/// The names are the design's own: the client skeleton and the world carry them without reading
 /// them, so two timers of one node need two names and nothing more. (A name rather than an enum
 /// of the design's because servers and stubs of every design share one type at run time.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DesignTimer(pub &'static str);
+///
+/// The engines compare timers on every arming, cancel and firing, so a name is kept as its
+/// 64-bit hash ([`fnv1a`](crate::digest::fnv1a), computed where the constant is written): an
+/// integer compare rather than a string compare. Two names of one node that hashed alike would be
+/// one timer; for a handful of names the chance is below 10^-18.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DesignTimer(u64);
+
+impl DesignTimer {
+    /// The timer called `name`.
+    pub const fn named(name: &str) -> Self {
+        DesignTimer(crate::digest::fnv1a(name.as_bytes()))
+    }
+}
+
+impl fmt::Debug for DesignTimer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DesignTimer({:#018x})", self.0)
+    }
+}
 
 /// What a design's servers and stubs write their commands into.
 pub type DesignOut = Out<LockMsg, LockEvent, DesignTimer>;

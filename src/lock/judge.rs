@@ -337,6 +337,9 @@ impl ClientState {
 pub struct Judge {
     workload: Workload,
     clients: Vec<ClientState>,
+    /// How many clients are finished or crashed: the engines ask after every event whether all
+    /// are, so it is counted as it happens rather than searched for.
+    done: usize,
     succession: Succession,
     /// The newest client to enter (the holder, while it is inside).
     holder: Option<usize>,
@@ -353,6 +356,7 @@ impl Judge {
         Judge {
             workload,
             clients: vec![ClientState::default(); clients],
+            done: 0,
             succession: Succession::new(clients),
             holder: None,
             accepted_writes: 0,
@@ -365,6 +369,19 @@ impl Judge {
     /// What the judge knows of each client.
     pub fn clients(&self) -> &[ClientState] {
         &self.clients
+    }
+
+    /// True once every client is finished with its share of the workload or crashed.
+    pub fn all_done(&self) -> bool {
+        self.done == self.clients.len()
+    }
+
+    /// Counts `client` as done if it was not yet (it just finished or crashed).
+    fn count_done(&mut self, client: usize) {
+        let state = &self.clients[client];
+        if !(state.finished || state.crashed) {
+            self.done += 1;
+        }
     }
 
     /// The newest client to enter: the holder while it is inside, and a crashed one keeps that
@@ -470,13 +487,18 @@ impl Judge {
                 }
             }
             LockEvent::Decided { client, instance, value } => self.decide(client, instance, value, found),
-            LockEvent::Finished { client } => self.clients[client].finished = true,
+            LockEvent::Finished { client } => {
+                self.count_done(client);
+                self.clients[client].finished = true;
+            }
         }
     }
 
     /// `client` crashed: it is no longer inside, nor waiting.
     pub fn crash(&mut self, client: usize, found: &mut impl FnMut(Finding)) {
-        if let Some(state) = self.clients.get_mut(client) {
+        if client < self.clients.len() {
+            self.count_done(client);
+            let state = &mut self.clients[client];
             state.crashed = true;
             state.section.inside = false;
             state.waiting_since = None;

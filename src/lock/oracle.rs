@@ -558,6 +558,6 @@ impl Observer<LockEvent> for LockOracle {
     }
 
     fn finished(&self) -> bool {
-        self.judge.clients().iter().all(|c| c.finished || c.crashed)
+        self.judge.all_done()
     }
 }

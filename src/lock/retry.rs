@@ -75,7 +75,7 @@ mod tests {
         let mut out = Out::default();
         let waits: Vec<Nanos> = (0..10)
             .map(|_| {
-                backoff.arm(DesignTimer("retry"), &mut out);
+                backoff.arm(DesignTimer::named("retry"), &mut out);
                 match out.drain().next() {
                     Some(Command::SetTimer { after, .. }) => after,
                     other => panic!("no timer: {other:?}"),

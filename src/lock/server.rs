@@ -26,8 +26,8 @@ use crate::node::{Node, NodeId};
 use crate::time::Nanos;
 use std::collections::VecDeque;
 
-const EXPIRY: DesignTimer = DesignTimer("expiry");
-const DELAY_OVER: DesignTimer = DesignTimer("delay-over");
+const EXPIRY: DesignTimer = DesignTimer::named("expiry");
+const DELAY_OVER: DesignTimer = DesignTimer::named("delay-over");
 
 /// How the service decides that a holder's time is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

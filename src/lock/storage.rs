@@ -11,14 +11,16 @@
 //! being served again; an older one (a late copy) is ignored. So a retried or duplicated write can
 //! never land twice, and every access the oracles see is one the client really asked for.
 
+use super::design::{DesignOut, DesignTimer};
 use super::msg::{Key, LockEvent, LockMsg, Op, OpId};
 use super::topology::Topology;
-use crate::node::{NoTimer, Node, NodeId, Out};
+use crate::node::{Node, NodeId};
 use crate::time::Nanos;
 use serde::Serialize;
 
-/// Where storage and the outbox, which set no timers, write what they do.
-type PassiveOut = Out<LockMsg, LockEvent, NoTimer>;
+/// Where storage and the outbox write what they do: the one buffer of the lock world's step
+/// (they set no timers, but share the world's names for them, so nothing is copied on the way).
+type PassiveOut = DesignOut;
 
 /// Which accesses storage checks against the highest token seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -118,7 +120,7 @@ impl Storage {
 impl Node for Storage {
     type Msg = LockMsg;
     type Obs = LockEvent;
-    type Timer = NoTimer;
+    type Timer = DesignTimer;
 
     fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut PassiveOut) {
         if let Some(reply) = self.serve(from, msg, out) {
@@ -144,7 +146,7 @@ impl Outbox {
 impl Node for Outbox {
     type Msg = LockMsg;
     type Obs = LockEvent;
-    type Timer = NoTimer;
+    type Timer = DesignTimer;
 
     fn on_msg(&mut self, _now: Nanos, from: NodeId, msg: LockMsg, out: &mut PassiveOut) {
         if let (LockMsg::Effect { token, key, value, section }, Some(client)) =

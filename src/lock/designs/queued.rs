@@ -101,8 +101,8 @@ impl LockDesign for Queued {
     }
 }
 
-const RETRY: DesignTimer = DesignTimer("retry");
-const RENEW: DesignTimer = DesignTimer("renew");
+const RETRY: DesignTimer = DesignTimer::named("retry");
+const RENEW: DesignTimer = DesignTimer::named("renew");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {

@@ -201,9 +201,9 @@ impl Node for RedlockServer {
     }
 }
 
-const GIVE_UP: DesignTimer = DesignTimer("give-up");
-const NO_ANSWER: DesignTimer = DesignTimer("no-answer");
-const AGAIN: DesignTimer = DesignTimer("again");
+const GIVE_UP: DesignTimer = DesignTimer::named("give-up");
+const NO_ANSWER: DesignTimer = DesignTimer::named("no-answer");
+const AGAIN: DesignTimer = DesignTimer::named("again");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
