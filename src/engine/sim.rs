@@ -85,6 +85,10 @@ impl<M, T> Queue<M, T> {
 
     /// Schedules `kind` for true time `at` (never earlier than `now`), after everything scheduled
     /// before it for the same instant.
+    // Inlined so that the event is built where it is stored: built on the caller's stack and
+    // copied, its fields' narrow stores stall the wide loads of the copy (a third of the
+    // simulator's time in `push`, by `perf annotate`).
+    #[inline(always)]
     fn push(&mut self, at: Nanos, kind: Kind<M, T>) {
         if at == self.now {
             self.lane.push_back(kind);
@@ -105,6 +109,7 @@ impl<M, T> Queue<M, T> {
     }
 
     /// Takes the earliest event out, with the true time it is due at.
+    #[inline(always)]
     fn pop(&mut self) -> Option<(Nanos, Kind<M, T>)> {
         let heap_first = self.heap.peek().is_some_and(|Reverse(key)| key.at == self.now);
         if !heap_first && let Some(kind) = self.lane.pop_front() {
@@ -243,6 +248,7 @@ struct Sim<M, T> {
 }
 
 impl<M: Clone, T: Timer> Sim<M, T> {
+    #[inline(always)]
     fn push(&mut self, at: Nanos, kind: Kind<M, T>) {
         self.queue.push(at, kind);
     }

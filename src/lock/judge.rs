@@ -340,6 +340,8 @@ pub struct Judge {
     /// How many clients are finished or crashed: the engines ask after every event whether all
     /// are, so it is counted as it happens rather than searched for.
     done: usize,
+    /// How many clients wait for the lock (alive): the oracle asks at every step of time.
+    waiting: usize,
     succession: Succession,
     /// The newest client to enter (the holder, while it is inside).
     holder: Option<usize>,
@@ -357,6 +359,7 @@ impl Judge {
             workload,
             clients: vec![ClientState::default(); clients],
             done: 0,
+            waiting: 0,
             succession: Succession::new(clients),
             holder: None,
             accepted_writes: 0,
@@ -373,7 +376,22 @@ impl Judge {
 
     /// True once every client is finished with its share of the workload or crashed.
     pub fn all_done(&self) -> bool {
+        debug_assert_eq!(self.done, self.clients.iter().filter(|c| c.finished || c.crashed).count());
         self.done == self.clients.len()
+    }
+
+    /// True if some live client waits for the lock.
+    pub fn someone_waits(&self) -> bool {
+        debug_assert_eq!(self.waiting, self.clients.iter().filter(|c| c.waits()).count());
+        self.waiting > 0
+    }
+
+    /// `client` stops waiting (it entered or crashed).
+    fn stop_waiting(&mut self, client: usize) {
+        if self.clients[client].waits() {
+            self.waiting -= 1;
+        }
+        self.clients[client].waiting_since = None;
     }
 
     /// Counts `client` as done if it was not yet (it just finished or crashed).
@@ -418,7 +436,11 @@ impl Judge {
         }
         match *event {
             LockEvent::Requested { client } => {
-                self.clients[client].waiting_since.get_or_insert(at);
+                let state = &mut self.clients[client];
+                if !state.waits() && !state.crashed {
+                    self.waiting += 1;
+                }
+                state.waiting_since.get_or_insert(at);
             }
             LockEvent::Granted { .. } | LockEvent::Freed { .. } => {}
             LockEvent::Entered { client, token } => {
@@ -438,8 +460,8 @@ impl Judge {
                     }
                 }
                 self.succession.enter(client);
+                self.stop_waiting(client);
                 let state = &mut self.clients[client];
-                state.waiting_since = None;
                 state.section = Section { token, inside: true, ..Section::default() };
                 self.holder = Some(client);
             }
@@ -498,10 +520,10 @@ impl Judge {
     pub fn crash(&mut self, client: usize, found: &mut impl FnMut(Finding)) {
         if client < self.clients.len() {
             self.count_done(client);
+            self.stop_waiting(client);
             let state = &mut self.clients[client];
             state.crashed = true;
             state.section.inside = false;
-            state.waiting_since = None;
             self.settle(client, false, found);
         }
     }

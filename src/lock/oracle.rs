@@ -340,10 +340,6 @@ impl LockOracle {
         })
     }
 
-    fn someone_waits(&self) -> bool {
-        self.judge.clients().iter().any(|c| c.waits())
-    }
-
     /// Whether, at `t`, the lock cannot be had because of a fault (the module docs' definition).
     fn faulty_at(&self, t: Nanos) -> bool {
         let clients = self.judge.clients();
@@ -370,7 +366,7 @@ impl LockOracle {
     fn advance(&mut self, now: Nanos) {
         let (from, to) = (self.last, now.max(self.last));
         self.last = to;
-        if from == to || !self.someone_waits() {
+        if from == to || !self.judge.someone_waits() {
             return;
         }
         let mut edges: Vec<Nanos> =
@@ -495,7 +491,7 @@ impl Observer<LockEvent> for LockOracle {
             // its expiries only measure the closed forms' contention assumption.
             LockEvent::Freed { expired: true, .. } => {
                 self.expiries += 1;
-                if !self.someone_waits() {
+                if !self.judge.someone_waits() {
                     self.unwaited_expiries += 1;
                 }
             }
