@@ -128,6 +128,19 @@ pub fn time(ns: Option<f64>) -> String {
     }
 }
 
+/// A whole number with thousands separators: 1,501,554.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// `a` over `b`, when both were measured.
 pub fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? / b?)
