@@ -233,12 +233,12 @@ fn section(lock: &[Measured], consensus: &[Measured], max: u64, drawn: bool) -> 
         if whole_range {
             s.push_str(".\n");
         } else {
-            let _ = writeln!(
-                s,
-                ", but this run stopped at {} acquisitions (`FAULTLINE_SCALE_MAX`={max}, or a run failed), short \
-                 of the goal's range.",
-                perf::count(lock.last().map_or(0, |m| m.size))
-            );
+            let why = if max < ACQUISITIONS[ACQUISITIONS.len() - 1] {
+                format!("it was asked to stop at {} (`FAULTLINE_SCALE_MAX` or `-- N`)", perf::count(max))
+            } else {
+                "a run failed (the bench's output says which)".to_string()
+            };
+            let _ = writeln!(s, ", but this run does not cover the goal's range: {why}.");
         }
     }
     s.push_str(
