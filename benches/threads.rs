@@ -15,6 +15,15 @@ use faultline::fault::Dist;
 use faultline::lock::{EngineKind, LockConfig, Variant, run};
 use std::hint::black_box;
 
+#[path = "common/perf.rs"]
+mod perf;
+
+const GROUP: &str = "threads";
+const BASELINE: &str = "crossbeam ping-pong";
+const ENGINE: &str = "lease/2 clients/no stall, no work";
+/// The issue's goal: the engine within this factor of the ping-pong.
+const GOAL: f64 = 2.0;
+
 /// Acquisitions per engine run: enough that starting and joining the threads is a small part.
 const ACQUISITIONS: u64 = 2_000;
 /// The messages of one acquisition of the lease with no stall, no work and perfect links: the
@@ -53,13 +62,13 @@ fn ping_pong(messages: u64) -> u64 {
 }
 
 fn threads(c: &mut Criterion) {
-    let mut group = c.benchmark_group("threads");
+    let mut group = c.benchmark_group(GROUP);
     group.sample_size(10);
     let cfg = no_stall_no_work();
     let messages = MESSAGES_PER_ACQUISITION * ACQUISITIONS;
     group.throughput(Throughput::Elements(ACQUISITIONS));
-    group.bench_function("crossbeam ping-pong", |b| b.iter(|| black_box(ping_pong(black_box(messages)))));
-    group.bench_function("lease/2 clients/no stall, no work", |b| {
+    group.bench_function(BASELINE, |b| b.iter(|| black_box(ping_pong(black_box(messages)))));
+    group.bench_function(ENGINE, |b| {
         b.iter(|| {
             let report = run(black_box(&cfg)).expect("valid");
             assert_eq!(report.metrics.acquisitions, ACQUISITIONS, "the run did its whole workload");
@@ -67,6 +76,37 @@ fn threads(c: &mut Criterion) {
         })
     });
     group.finish();
+    write_section();
+}
+
+/// The section of `results/PERFORMANCE.md`: both times, per acquisition, and their ratio.
+fn write_section() {
+    let (base, engine) = (perf::median_ns(GROUP, BASELINE), perf::median_ns(GROUP, ENGINE));
+    let per = |ns: Option<f64>| perf::time(ns.map(|ns| ns / ACQUISITIONS as f64));
+    let ratio = perf::ratio(engine, base);
+    let mut s = format!(
+        "## The threads engine against a channel ping-pong\n\n\
+         Two clients on the lease, no stall, no work, perfect links: {ACQUISITIONS} acquisitions of \
+         {MESSAGES_PER_ACQUISITION} messages each, every message handled by its receiver's thread before its \
+         sender goes on (`cargo bench --bench threads`). The baseline is two threads bouncing one message over a \
+         pair of bounded crossbeam channels as many times.\n\n\
+         | case | per run | per acquisition |\n|---|---|---|\n\
+         | {BASELINE} ({} messages) | {} | {} |\n\
+         | {ENGINE} | {} | {} |\n\n",
+        MESSAGES_PER_ACQUISITION * ACQUISITIONS,
+        perf::time(base),
+        per(base),
+        perf::time(engine),
+        per(engine),
+    );
+    s.push_str(&format!(
+        "| ratio | goal | verdict |\n|---|---|---|\n| {} | within {GOAL}x | {} |\n",
+        ratio.map_or("not measured".into(), |r| format!("{r:.2}x")),
+        perf::verdict(ratio.map(|r| r <= GOAL)),
+    ));
+    if let Err(e) = perf::write_section("threads", &s) {
+        eprintln!("threads: could not write results/perf/threads.md: {e}");
+    }
 }
 
 criterion_group!(benches, threads);

@@ -34,8 +34,9 @@ produce smr-stress-majority-n5.txt "$bin" smr --stress --runs 2000 --protocol ma
 produce smr-stress-crash.txt "$bin" smr --stress --runs 2000 --model crash --servers 5 --faults 2
 # The standard sweeps, their plots and results/README.md.
 cargo bench --quiet --bench violation_curves
-produce peak-memory.txt results/peak-memory.sh "$bin"
-# Criterion also prints the change against its previous run on this machine; only each case's own
-# time and throughput belong in the file.
-produce bench-sim.txt bash -c "cargo bench --quiet --bench sim 2>/dev/null \
-    | awk '/^sim\// {n = 0} /time:|thrpt:/ {if (n++ >= 2) next} /^sim\/|time:|thrpt:/'"
+# results/PERFORMANCE.md: every bench that includes benches/common/perf.rs writes its own section
+# (results/perf/NAME.md, atomically) and reassembles the file; the scale bench takes minutes.
+for bench in $(grep -l 'common/perf.rs' benches/*.rs); do
+    cargo bench --quiet --bench "$(basename "$bench" .rs)"
+done
+echo "wrote results/PERFORMANCE.md"
