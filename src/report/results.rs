@@ -671,8 +671,10 @@ fn readme(sections: &[String], threads: &str, timings: &[(&str, f64, usize)]) ->
     s.push_str("| `outcome-table.txt` | every cell of the outcome table with what its run measured | `faultline table` |\n");
     s.push_str("| `smr-worlds.txt` | every replication protocol in worlds A, B and C (n=2, f=1) | `faultline smr --protocol P` |\n");
     s.push_str("| `smr-stress*.txt` | stress tables (n=3 f=1; majority at n=5 f=2; crashes) | `faultline smr --stress ...` |\n");
-    s.push_str("| `peak-memory.txt` | peak memory of runs growing by orders of magnitude | `results/peak-memory.sh` |\n");
-    s.push_str("| `bench-sim.txt` | simulator throughput | `cargo bench --bench sim` |\n");
+    s.push_str(
+        "| `PERFORMANCE.md`, `perf/` | speed and memory against their baselines and goals, with the machine they \
+         ran on | `cargo bench` |\n",
+    );
     s.push_str(
         "| `sweeps/`, `plots/` | the tables and plots above | `cargo bench --bench violation_curves` |\n\n",
     );
