@@ -231,7 +231,8 @@ fn mean_runs_to_overlap(searches: u64) -> f64 {
     (0..searches).map(|_| simulator_first_overlap(&mut seed) as f64).sum::<f64>() / searches as f64
 }
 
-/// A ratio for a table cell: three figures, or "—" when either side was not measured.
+/// A ratio for a table cell, to three decimals (whole from 100 on), or "—" when either side was
+/// not measured.
 fn times(ratio: Option<f64>) -> String {
     match ratio {
         None => "—".into(),
