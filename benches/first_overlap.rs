@@ -220,7 +220,11 @@ fn first_overlap(c: &mut Criterion) {
     group.bench_function(SEARCH, |b| b.iter(|| black_box(faultline_search(&model))));
     group.finish();
 
-    if let Err(e) = write_section() {
+    // The section's own measurements (loom's runs, the runs timed by hand) take seconds, and a
+    // run that does not measure would write nothing anyway.
+    if perf::measuring()
+        && let Err(e) = write_section()
+    {
         eprintln!("first_overlap: cannot write the section: {e}");
     }
 }
@@ -302,7 +306,9 @@ fn write_section() -> std::io::Result<()> {
             let (execution, _, explored) = runs[0];
             format!(
                 "Loom (preemption bound 2) reached its first overlapping execution at execution \
-                 {execution} of the {explored} it explores, in the order it explores them."
+                 {} of the {} it explores, in the order it explores them.",
+                perf::count(execution as u64),
+                perf::count(explored as u64)
             )
         }
         Err(why) => {
@@ -340,7 +346,7 @@ fn write_section() -> std::io::Result<()> {
     let sr_all = perf::median_ns(SEARCH_GROUP, STATERIGHT);
     let sr_first = perf::median_ns(SEARCH_GROUP, STATERIGHT_FIRST);
     let ours = perf::median_ns(SEARCH_GROUP, SEARCH);
-    let sr_states = world_c().checker().spawn_bfs().join().unique_state_count();
+    let sr_states = perf::count(world_c().checker().spawn_bfs().join().unique_state_count() as u64);
     md.push_str(&format!(
         "### The omission search on world C\n\n\
          `faultline smr --search`: commit-alone (τ = 3), n = 2, f = 1, {rounds} rounds, clients that may \
@@ -357,7 +363,7 @@ fn write_section() -> std::io::Result<()> {
          A disagreement shows only in a final state, so breadth-first stateright meets the first one in \
          the last layer, after nearly every state: stopping there saves it almost nothing.\n",
         rounds = model.rounds,
-        states = report.states,
+        states = perf::count(report.states),
         patterns = report.patterns,
         ours_t = perf::time(ours),
         sr_t = perf::time(sr_all),

@@ -128,6 +128,19 @@ pub fn time(ns: Option<f64>) -> String {
     }
 }
 
+/// A whole number with thousands separators: 1,501,554.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// `a` over `b`, when both were measured.
 pub fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? / b?)
@@ -206,10 +219,22 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     faultline::sweep::table::atomic_write(path, bytes).map_err(std::io::Error::other)
 }
 
+/// Whether this is a measuring run: cargo passes `--bench` to a bench under `cargo bench`, and
+/// not under `cargo test --benches`, which runs each case once to see that it works (criterion
+/// then measures nothing).
+pub fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 /// Writes this bench's section, `results/perf/<stem>.md` (`markdown` followed by this run's
 /// stamp), and rebuilds `results/PERFORMANCE.md` from the header and every section on disk.
-/// `markdown` should start with a `## ` heading.
+/// `markdown` should start with a `## ` heading. Outside a measuring run ([`measuring`]) it
+/// writes nothing, so that testing the benches leaves the committed figures alone.
 pub fn write_section(stem: &str, markdown: &str) -> std::io::Result<()> {
+    if !measuring() {
+        eprintln!("not a measuring run (no --bench): results/perf/{stem}.md left as it was");
+        return Ok(());
+    }
     let dir = root().join("results").join("perf");
     std::fs::create_dir_all(&dir)?;
     let section = format!("{}\n\nMeasured on {}.\n", markdown.trim_end(), stamp());
