@@ -15,7 +15,9 @@ use faultline::lock::{LockConfig, world};
 use faultline::lock::{LockMetrics, LockOracle};
 use faultline::node::NodeId;
 use faultline::time::Nanos;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
 
 /// The loom preemption bound of the models. Every violation the outcome table names needs at most
 /// two: a holder descheduled while inside (the expiry fires), and, for the lost update, the next
@@ -69,11 +71,21 @@ pub struct Execution {
 pub struct Tally {
     pub executions: AtomicUsize,
     pub hits: AtomicUsize,
+    started: OnceLock<Instant>,
+    /// The execution that was the first hit, and how long after the start loom reached it: the
+    /// loom model's time to the first overlap, which `benches/first_overlap.rs` reads from
+    /// [`report`]'s line.
+    first_hit: OnceLock<(usize, Duration)>,
 }
 
 impl Tally {
     pub const fn new() -> Self {
-        Tally { executions: AtomicUsize::new(0), hits: AtomicUsize::new(0) }
+        Tally {
+            executions: AtomicUsize::new(0),
+            hits: AtomicUsize::new(0),
+            started: OnceLock::new(),
+            first_hit: OnceLock::new(),
+        }
     }
     pub fn executions(&self) -> usize {
         self.executions.load(SeqCst)
@@ -88,10 +100,11 @@ impl Tally {
 /// the tally counts both.
 pub fn explore(cfg: LockConfig, tally: &'static Tally, check: fn(&Execution) -> bool) {
     cfg.validate().expect("a model's configuration is valid");
+    tally.started.get_or_init(Instant::now);
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(PREEMPTIONS);
     builder.check(move || {
-        tally.executions.fetch_add(1, SeqCst);
+        let execution = tally.executions.fetch_add(1, SeqCst) + 1;
         let topology = cfg.topology();
         let actors: Vec<NodeId> = (0..cfg.clients).map(|c| topology.client(c)).collect();
         let watched =
@@ -106,16 +119,23 @@ pub fn explore(cfg: LockConfig, tally: &'static Tally, check: fn(&Execution) -> 
             watched.most_inside >= 2,
             "the oracle and the count disagree: {metrics:?}"
         );
-        if check(&Execution { metrics, most_inside: watched.most_inside }) {
-            tally.hits.fetch_add(1, SeqCst);
+        if check(&Execution { metrics, most_inside: watched.most_inside })
+            && tally.hits.fetch_add(1, SeqCst) == 0
+        {
+            let started = tally.started.get().expect("set before the first execution");
+            let _ = tally.first_hit.set((execution, started.elapsed()));
         }
     });
 }
 
-/// Prints what a model explored, as every model does.
+/// Prints what a model explored, as every model does, and when it found the first execution it
+/// looks for (`benches/first_overlap.rs` parses that part: keep its words).
 pub fn report(name: &str, tally: &Tally, what: &str, started: std::time::Instant) {
+    let first = tally.first_hit.get().map_or(String::new(), |(execution, after)| {
+        format!("; the first at execution {execution} after {:.6} s", after.as_secs_f64())
+    });
     println!(
-        "{name}: {} executions explored, {} {what}, in {:.1?}",
+        "{name}: {} executions explored, {} {what}, in {:.1?}{first}",
         tally.executions(),
         tally.hits(),
         started.elapsed()
