@@ -130,25 +130,33 @@ fn step<M: Clone + std::fmt::Debug, P: Process<M>>(
 
 /// The messages `from` sent in `round`, decided by the adversary, in sending order.
 fn route<M>(adversary: &dyn Adversary, round: Round, from: Pid, sends: Vec<(Pid, M)>) -> Vec<Sent<M>> {
-    // How many messages `from` has sent each receiver so far this round. A process sends to a
-    // handful of others, so a short list searched in order serves better than a hash map, whose
-    // hasher is seeded anew for every step of every process (5% of `smr --world C`).
-    let mut per_link: Vec<(Pid, usize)> = Vec::new();
-    sends
-        .into_iter()
-        .map(|(to, msg)| {
-            let k = match per_link.iter_mut().find(|(p, _)| *p == to) {
-                Some((_, k)) => k,
-                None => {
-                    per_link.push((to, 0));
-                    &mut per_link.last_mut().expect("just pushed").1
-                }
-            };
-            let delivered = adversary.delivers(round, from, to, *k) && !adversary.crashed(to, round + 1);
-            *k += 1;
+    numbered(sends)
+        .map(|(to, k, msg)| {
+            let delivered = adversary.delivers(round, from, to, k) && !adversary.crashed(to, round + 1);
             Sent { round, from, to, msg, delivered }
         })
         .collect()
+}
+
+/// One step's messages in sending order, each with its number on its link: how many the sender
+/// sent the same receiver before it this round (the `k` by which an adversary names a message).
+pub(crate) fn numbered<M>(sends: Vec<(Pid, M)>) -> impl Iterator<Item = (Pid, usize, M)> {
+    // A process sends to a handful of others, so a short list searched in order serves better
+    // than a hash map, whose hasher would be seeded anew for every step of every process.
+    let mut per_link: Vec<(Pid, usize)> = Vec::new();
+    sends.into_iter().map(move |(to, msg)| {
+        let k = match per_link.iter_mut().find(|(p, _)| *p == to) {
+            Some((_, k)) => {
+                *k += 1;
+                *k
+            }
+            None => {
+                per_link.push((to, 0));
+                0
+            }
+        };
+        (to, k, msg)
+    })
 }
 
 /// Runs `procs` (indexed by [`Pid`]) for `rounds` rounds in a plain loop; stops at the first
