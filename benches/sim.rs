@@ -55,11 +55,14 @@ const PENDING_REDLOCK: usize = 14;
 /// clients) has one step due, so a loop with four pending does the same bookkeeping.
 const PENDING_WORLD_C: usize = 4;
 
-/// What the profile showed where a goal was missed, for the section (the issue's `perf record`
-/// of `faultline lock --clients 16 --acquisitions 1000000`); update it with the profile of the
-/// code the figures come from.
-const PROFILE: &str = "`perf record` of `faultline lock --clients 16 --acquisitions 1000000` (issue 18, before the \
-    rewrite): `BinaryHeap::pop` 31%, `engine::core::apply` 15%, `sim::run` 13%, `SimStep::arm` 7%, the oracle 4-6%.";
+/// What the profile shows where a goal is missed (`perf record` at commit 861bdfc, after this
+/// issue's rewrite); update it with the profile of the code the figures come from.
+const PROFILE: &str = "with lossy links every message is a heap event (no same-instant lane), so the run \
+    pays the bare loop's whole pop and push per event, and its own work on top: `perf record` of the fenced case \
+    gives `BinaryHeap::pop` 18% (about a fifth of the pops are cancelled timers), the event loop 21%, \
+    delivering and arming 14%, the delay and drop draws 11% (`ln` for the exponential), `core::apply` 8%, the \
+    oracle 8%. World C is 256 events in tens of microseconds: its time is the round driver's bookkeeping \
+    (a transcript of every inbox and message, which the views are compared on), allocation a fifth of it.";
 
 /// The bare event loop: `events` pops from a binary heap holding `pending` events (the key and six
 /// words of payload, 64 bytes, as a simulator event carries its message or timer), each replaced
