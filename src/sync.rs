@@ -143,4 +143,9 @@ impl Condvar {
     pub fn notify_all(&self) {
         self.inner.notify_all();
     }
+
+    /// Wakes one waiting thread, for a condition variable only one thread ever waits on.
+    pub fn notify_one(&self) {
+        self.inner.notify_one();
+    }
 }
