@@ -35,7 +35,7 @@
 //! comes ([`sync::passed`]), and the models wait only for one another.
 
 use crate::node::NodeId;
-use crate::sync::{self, Condvar, Mutex};
+use crate::sync::{self, Backoff, Condvar, Mutex};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -172,6 +172,7 @@ impl<T> Mailbox<T> {
     /// Waits for the oldest letter, until `deadline` (`None`: however long it takes) or the
     /// run's end.
     pub fn take(&self, deadline: Option<Instant>) -> Take<T> {
+        let backoff = Backoff::default();
         let mut letters = self.letters.lock();
         loop {
             if letters.stopped {
@@ -183,7 +184,9 @@ impl<T> Mailbox<T> {
             if sync::passed(deadline) {
                 return Take::Due;
             }
-            letters = self.arrived.wait_until(letters, deadline);
+            if !backoff.snooze(&mut letters) {
+                letters = self.arrived.wait_until(letters, deadline);
+            }
         }
     }
 
@@ -197,10 +200,12 @@ impl<T> Mailbox<T> {
 
     /// Waits until letter `number` is handled, the owner is frozen or dead, or the run is over.
     fn await_handled(&self, number: u64) -> Awaited {
+        let backoff = Backoff::default();
         let mut letters = self.letters.lock();
         loop {
             match letters.verdict(number) {
                 Some(outcome) => return outcome,
+                None if backoff.snooze(&mut letters) => {}
                 None => letters = self.settled.wait(letters),
             }
         }
