@@ -29,6 +29,10 @@
 //!   queue from the moment it is queued, so an owner that is awake anyway may take it before the
 //!   ring; it then waits for its own letter's handling like any sender.
 //!
+//! A wait checks again a few times, yielding the processor in between, before it sleeps
+//! ([`sync::Backoff`]): the thread it waits for usually answers within a step, and a sleeper costs
+//! a trip through the kernel to wake.
+//!
 //! Everything here goes through the [`sync`] facade, so loom explores every
 //! interleaving of it: `loom_tests/exchange.rs` checks the rules over small worlds of
 //! senders, receivers, deaths, freezes and stops. Loom has no time, so there a deadline never
