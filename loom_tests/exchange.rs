@@ -4,6 +4,9 @@
 //! live node accepted is handled, or dropped when its receiver died, and its sender hears which)
 //! or handled twice.
 //!
+//! A reply is queued during its sender's step and rung for after it, as the engine's nodes do; a
+//! model checks that it still reaches a sender asleep waiting for it.
+//!
 //! The models of two threads try every interleaving there is; the two of three or four threads
 //! (two senders and a receiver that dies holding a letter; a stop racing a sender, a frozen node
 //! and an idle one) try every one with at most four preemptions, twice the lock models' bound.
@@ -71,6 +74,47 @@ fn every_letter_to_a_live_node_is_handled_once_in_order_and_its_sender_goes_on()
     });
     report("exchange, delivery", &TALLY, "ended with both letters handled once, in order", started);
     assert_eq!(TALLY.hits(), TALLY.executions());
+}
+
+#[test]
+fn a_reply_queued_during_a_step_and_rung_for_after_it_reaches_a_sender_that_waits_for_nothing_else() {
+    static TALLY: Tally = Tally::new();
+    static EARLY: Tally = Tally::new();
+    let started = std::time::Instant::now();
+    explore(&TALLY, None, || {
+        let exchange = Arc::new(Exchange::new(2));
+        // The receiver answers as the engine's nodes do: it queues the reply during its step,
+        // says the letter is handled when the step is over, and only then rings the sender.
+        let ex = Arc::clone(&exchange);
+        let receiver = thread::spawn(move || {
+            let mailbox = ex.mailbox(RECEIVER);
+            let Take::Letter(letter) = mailbox.take(None) else { unreachable!("nothing stops this run") };
+            let reply = ex.queue(SENDER, letter.item + 1).expect("the sender is alive");
+            mailbox.handled(letter.number);
+            ex.ring(SENDER);
+            reply
+        });
+        let receipt = exchange.post(RECEIVER, 1).expect("the receiver is alive");
+        // The sender has nothing to do until the reply comes, so it waits for the reply alone, and
+        // for the handling of its letter only before it acts on the reply.
+        let Take::Letter(reply) = exchange.mailbox(SENDER).take(None) else {
+            unreachable!("nothing stops this run")
+        };
+        assert_eq!(reply.item, 2);
+        if exchange.verdict(receipt).is_none() {
+            // Taken between the queueing and the ring: the sender was awake, not rung.
+            EARLY.hits.fetch_add(1, SeqCst);
+        }
+        assert_eq!(exchange.await_handled(SENDER, receipt), Awaited::Handled);
+        exchange.mailbox(SENDER).handled(reply.number);
+        let answered = receiver.join().unwrap();
+        assert_eq!(exchange.verdict(answered), Some(Awaited::Handled));
+        TALLY.hits.fetch_add(1, SeqCst);
+    });
+    report("exchange, reply", &TALLY, "delivered the reply and ended with both letters handled", started);
+    println!("exchange, reply: {} took the reply before its letter was handled, and waited", EARLY.hits());
+    assert_eq!(TALLY.hits(), TALLY.executions());
+    assert!(EARLY.hits() > 0 && EARLY.hits() < TALLY.executions());
 }
 
 #[test]

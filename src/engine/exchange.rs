@@ -1,16 +1,18 @@
 //! How the threads engine's threads hand each other messages, and how the end of a run reaches
 //! them: all of the engine's synchronisation, and none of its time.
 //!
-//! Each node has a [`Mailbox`]: a queue of numbered letters under a lock, and a condition variable
-//! on which its owner waits for a letter and its senders wait for a letter to be handled. Four
-//! rules make a run end without losing or doubling a message:
+//! Each node has a [`Mailbox`]: a queue of numbered letters under a lock, a condition variable on
+//! which its owner waits for a letter, and another on which its senders wait for their letter to
+//! be handled. Each wait has its own so that a wake-up is never spent on a thread that finds
+//! nothing for it: a letter wakes only the owner, a handled letter only the senders. Five rules
+//! make a run end without losing or doubling a message, and cost a message one wake-up:
 //!
 //! - **A dead node receives nothing.** [`Mailbox::close`] refuses every later letter and drops the
-//!   queue, under the same lock [`Mailbox::post`] takes, so a letter is either refused (its sender
-//!   knows) or accepted before the close, never in between. An accepted letter is then handled,
-//!   or dropped with the queue, or was taken and not yet handled when its receiver died (a node
-//!   holds one letter back while a timer due earlier goes first); a sender waiting for either of
-//!   the last two hears [`Awaited::Dead`].
+//!   queue, under the same lock [`Mailbox::queue`] takes, so a letter is either refused (its
+//!   sender knows) or accepted before the close, never in between. An accepted letter is then
+//!   handled, or dropped with the queue, or was taken and not yet handled when its receiver died
+//!   (a node holds one letter back while a timer due earlier goes first); a sender waiting for
+//!   either of the last two hears [`Awaited::Dead`].
 //! - **A letter is taken once.** Taking pops it from the queue under the lock.
 //! - **A sender never waits forever.** [`Exchange::await_handled`] returns when the letter is
 //!   handled, or its receiver is frozen (it would wait out a stall), dead, or itself waiting for
@@ -19,14 +21,25 @@
 //!   each other.
 //! - **A stop reaches every wait.** [`Mailbox::stop`] sets a flag every wait checks under the
 //!   lock and then wakes them, so no waiter can miss it.
+//! - **A receiver is woken once its sender is done.** [`Exchange::queue`] only queues a letter;
+//!   [`Exchange::ring`] wakes its receiver. A node queues the letters of a step as it goes, tells
+//!   the sender of the letter it handled that it is done ([`Mailbox::handled`]), and only then
+//!   rings: a reply wakes the node it answers with the letter it answers already handled, so that
+//!   node goes on at once instead of waking a second time for the handling. A letter is in the
+//!   queue from the moment it is queued, so an owner that is awake anyway may take it before the
+//!   ring; it then waits for its own letter's handling like any sender.
+//!
+//! A wait checks again a few times, yielding the processor in between, before it sleeps
+//! ([`sync::Backoff`]): the thread it waits for usually answers within a step, and a sleeper costs
+//! a trip through the kernel to wake.
 //!
 //! Everything here goes through the [`sync`] facade, so loom explores every
-//! interleaving of it: `loom_tests/exchange.rs` checks the four rules over small worlds of
+//! interleaving of it: `loom_tests/exchange.rs` checks the rules over small worlds of
 //! senders, receivers, deaths, freezes and stops. Loom has no time, so there a deadline never
 //! comes ([`sync::passed`]), and the models wait only for one another.
 
 use crate::node::NodeId;
-use crate::sync::{self, Condvar, Mutex};
+use crate::sync::{self, Backoff, Condvar, Mutex};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -103,11 +116,15 @@ impl<T> Letters<T> {
     }
 }
 
-/// One thread's queue of letters, and the waits around it (see the module docs).
+/// One thread's queue of letters, and the waits around it (see the module docs). Only its owner
+/// takes from it, sleeps on it or says a letter is handled.
 #[derive(Debug)]
 pub struct Mailbox<T> {
     letters: Mutex<Letters<T>>,
-    changed: Condvar,
+    /// The owner waits here for a letter, its deadline or the end of the run.
+    arrived: Condvar,
+    /// Senders wait here for their letter's fate.
+    settled: Condvar,
 }
 
 impl<T> Default for Mailbox<T> {
@@ -120,13 +137,14 @@ impl<T> Default for Mailbox<T> {
             closed: false,
             stopped: false,
         };
-        Mailbox { letters: Mutex::new(letters), changed: Condvar::new() }
+        Mailbox { letters: Mutex::new(letters), arrived: Condvar::new(), settled: Condvar::new() }
     }
 }
 
 impl<T> Mailbox<T> {
-    /// Queues `item`; its number, or `None` if the mailbox is closed (its owner is dead).
-    pub fn post(&self, item: T) -> Option<u64> {
+    /// Queues `item` without waking the owner ([`ring`](Self::ring) does); its number, or `None`
+    /// if the mailbox is closed (its owner is dead).
+    pub fn queue(&self, item: T) -> Option<u64> {
         let mut letters = self.letters.lock();
         if letters.closed {
             return None;
@@ -134,7 +152,19 @@ impl<T> Mailbox<T> {
         letters.posted += 1;
         let number = letters.posted;
         letters.queue.push_back(Letter { number, item });
-        self.changed.notify_all();
+        Some(number)
+    }
+
+    /// Wakes the owner if it waits for a letter. The letters rung for were queued under the lock
+    /// its waits check, so an owner that was not waiting yet finds them before it waits.
+    pub fn ring(&self) {
+        self.arrived.notify_one();
+    }
+
+    /// Queues `item` and wakes the owner; its number, or `None` if the mailbox is closed.
+    pub fn post(&self, item: T) -> Option<u64> {
+        let number = self.queue(item)?;
+        self.ring();
         Some(number)
     }
 
@@ -146,6 +176,7 @@ impl<T> Mailbox<T> {
     /// Waits for the oldest letter, until `deadline` (`None`: however long it takes) or the
     /// run's end.
     pub fn take(&self, deadline: Option<Instant>) -> Take<T> {
+        let backoff = Backoff::default();
         let mut letters = self.letters.lock();
         loop {
             if letters.stopped {
@@ -157,7 +188,9 @@ impl<T> Mailbox<T> {
             if sync::passed(deadline) {
                 return Take::Due;
             }
-            letters = self.changed.wait_until(letters, deadline);
+            if !backoff.snooze(&mut letters) {
+                letters = self.arrived.wait_until(letters, deadline);
+            }
         }
     }
 
@@ -166,21 +199,23 @@ impl<T> Mailbox<T> {
     pub fn handled(&self, number: u64) {
         let mut letters = self.letters.lock();
         letters.handled = letters.handled.max(number);
-        self.changed.notify_all();
+        self.settled.notify_all();
     }
 
     /// Waits until letter `number` is handled, the owner is frozen or dead, or the run is over.
     fn await_handled(&self, number: u64) -> Awaited {
+        let backoff = Backoff::default();
         let mut letters = self.letters.lock();
         loop {
             match letters.verdict(number) {
                 Some(outcome) => return outcome,
-                None => letters = self.changed.wait(letters),
+                None if backoff.snooze(&mut letters) => {}
+                None => letters = self.settled.wait(letters),
             }
         }
     }
 
-    /// What a sender waiting for letter `number` would hear now, if waiting is over.
+    /// What a sender waiting for letter `number` would hear now, if its wait is over.
     fn verdict(&self, number: u64) -> Option<Awaited> {
         self.letters.lock().verdict(number)
     }
@@ -188,7 +223,7 @@ impl<T> Mailbox<T> {
     /// The owner freezes (true) or thaws (false); senders waiting on it give up.
     pub fn freeze(&self, frozen: bool) {
         self.letters.lock().frozen = frozen;
-        self.changed.notify_all();
+        self.settled.notify_all();
     }
 
     /// Sleeps, reading nothing, until `deadline` (`None`: until the run is over); false if the
@@ -202,7 +237,7 @@ impl<T> Mailbox<T> {
             if sync::passed(deadline) {
                 return true;
             }
-            letters = self.changed.wait_until(letters, deadline);
+            letters = self.arrived.wait_until(letters, deadline);
         }
     }
 
@@ -213,14 +248,15 @@ impl<T> Mailbox<T> {
         letters.closed = true;
         let dropped = letters.queue.len();
         letters.queue.clear();
-        self.changed.notify_all();
+        self.settled.notify_all();
         dropped
     }
 
     /// The run is over: every wait on this mailbox returns, now and from now on.
     pub fn stop(&self) {
         self.letters.lock().stopped = true;
-        self.changed.notify_all();
+        self.arrived.notify_all();
+        self.settled.notify_all();
     }
 
     /// True once the run is over.
@@ -257,9 +293,25 @@ impl<T> Exchange<T> {
         &self.boxes[node]
     }
 
-    /// Posts `item` to `to`; the receipt, or `None` if `to` is dead.
+    /// Queues `item` for `to` without waking it ([`ring`](Self::ring) does); the receipt, or
+    /// `None` if `to` is dead.
+    pub fn queue(&self, to: NodeId, item: T) -> Option<Receipt> {
+        self.boxes[to].queue(item).map(|number| Receipt { to, number })
+    }
+
+    /// Wakes `to` if it waits for a letter.
+    pub fn ring(&self, to: NodeId) {
+        self.boxes[to].ring();
+    }
+
+    /// Queues `item` for `to` and wakes it; the receipt, or `None` if `to` is dead.
     pub fn post(&self, to: NodeId, item: T) -> Option<Receipt> {
         self.boxes[to].post(item).map(|number| Receipt { to, number })
+    }
+
+    /// What the sender of `receipt` would hear now if it waited, if its wait is over.
+    pub fn verdict(&self, receipt: Receipt) -> Option<Awaited> {
+        self.boxes[receipt.to].verdict(receipt.number)
     }
 
     /// Node `me` waits until the letter of `receipt` is handled, unless waiting could last a
@@ -268,7 +320,7 @@ impl<T> Exchange<T> {
         debug_assert_ne!(me, receipt.to, "a node waiting for itself would wait until the run ends");
         let mailbox = &self.boxes[receipt.to];
         // Nothing to wait for: no need to tell the others this node is waiting.
-        if let Some(outcome) = mailbox.verdict(receipt.number) {
+        if let Some(outcome) = self.verdict(receipt) {
             return outcome;
         }
         {

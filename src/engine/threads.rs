@@ -25,10 +25,15 @@
 //! an idle receiver thread that the scheduler wakes late would act long after the send: a client
 //! could send its SMS, have its write answered, release, and see the lock granted to the next
 //! client before the outbox thread got round to sending the SMS, and the oracle would rightly see
-//! a stale effect that no fault caused, only the scheduler. So after each step the sender waits
-//! until every receiver of a zero-delay message has handled it, except where waiting could close
-//! a cycle or last a stall: it never waits for a receiver that is itself waiting (so the waits
-//! form chains ending at a node that runs, never a cycle), frozen at a pause point, or dead.
+//! a stale effect that no fault caused, only the scheduler. So before it acts again the sender
+//! waits until every receiver of its last step's zero-delay messages has handled them, except
+//! where waiting could close a cycle or last a stall: it never waits for a receiver that is itself
+//! waiting (so the waits form chains ending at a node that runs, never a cycle), frozen at a pause
+//! point, or dead. It waits when it is about to act, not when its step ends, because a sender with
+//! nothing to do until an answer comes would otherwise wake once for the handling and again for
+//! the answer; and the receiver wakes the nodes it wrote to only after it has handled the letter it
+//! answers (see [`exchange`](super::exchange)), so a sender woken by the answer finds its wait
+//! over. A message costs one wake-up, as in a channel ping-pong.
 //!
 //! The oracle needs the event stream in non-decreasing true time *and* in causal order. Both come
 //! from one rule: an event's timestamp is read while holding the observer's lock. Stamps are then
@@ -115,6 +120,20 @@ impl<M> Ord for Queued<M> {
     fn cmp(&self, other: &Self) -> cmp::Ordering {
         other.key().cmp(&self.key())
     }
+}
+
+/// What a node's thread does next.
+enum Next<T> {
+    /// Goes on with the step that paused, after its stall if it stalled.
+    Resume,
+    /// Suffers the fault scheduled for now.
+    Strike,
+    /// Fires the timer that became due at this instant.
+    Timer(Instant, T),
+    /// Handles the pending letter.
+    Letter,
+    /// Waits for a letter until this instant (`None`: until one comes or the run ends).
+    Idle(Option<Instant>),
 }
 
 /// Why the main thread woke before the horizon.
@@ -386,7 +405,7 @@ struct Worker<'s, 'o, N: Node, E, O> {
     /// Resume timers owed by pause points: the true time each is due, and whether the node is
     /// frozen until then (it stalled) or only owes it since the step that paused.
     resumes: VecDeque<(N::Timer, Nanos, bool)>,
-    /// Zero-delay messages sent in the current step to other nodes, not yet handled.
+    /// Zero-delay messages sent in the last step to other nodes, not yet known to be handled.
     unhandled: Vec<Receipt>,
     out: NodeOut<N>,
     deliveries: Vec<Nanos>,
@@ -442,63 +461,79 @@ where
             if self.mailbox().stopped() {
                 return;
             }
-            // Resumes come before the inbox: the node is still inside the step that paused, and a
-            // frozen process does not read its messages until it thaws.
-            if let Some((id, due, frozen)) = self.resumes.pop_front() {
-                if frozen {
-                    if !self.freeze_until(due) {
-                        return;
-                    }
-                    self.emit(|o, at, node| o.fault(at, node, FaultEvent::StallEnd));
-                }
-                if self.step(|node, now, out| node.on_timer(now, id, out), None, due).is_break() {
-                    return;
-                }
-                continue;
-            }
-            if let Some(&(at, what)) = self.scheduled.front()
-                && at <= self.shared.now()
-            {
-                self.scheduled.pop_front();
-                if self.strike(what, at).is_break() {
-                    return;
-                }
-                continue;
-            }
-            if pending.is_none() {
-                pending = self.mailbox().try_take();
-            }
-            let next = self.next_timer();
-            let now = Instant::now();
-            let due = next.filter(|&(at, _)| at <= now);
-            // Both ready: whichever became due first goes first, as the simulator would order them.
-            let timer_first = match (&pending, due) {
-                (Some(letter), Some((at, _))) => at < letter.item.at,
-                (None, Some(_)) => true,
-                (_, None) => false,
-            };
-            let flow = if let (true, Some((at, id))) = (timer_first, due) {
-                self.timers.disarm(id);
-                let due = self.shared.true_time(at);
-                self.step(|node, now, out| node.on_timer(now, id, out), None, due)
-            } else if let Some(Letter { number, item: Envelope { from, msg, at } }) = pending.take() {
-                let due = self.shared.true_time(at);
-                self.step(|node, now, out| node.on_msg(now, from, msg, out), Some(number), due)
+            let next = self.next(&mut pending);
+            let flow = if !self.unhandled.is_empty() && !matches!(next, Next::Idle(_)) {
+                // What is due is decided afresh once the wait is over: more may be due by then.
+                self.await_handling()
             } else {
-                let fault = self.scheduled.front().and_then(|&(at, _)| self.shared.instant(at));
-                let wake = match (next.map(|(at, _)| at), fault) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                match self.mailbox().take(wake) {
-                    Take::Letter(letter) => pending = Some(letter),
-                    Take::Due => {}
-                    Take::Stopped => return,
+                match next {
+                    Next::Resume => {
+                        let (id, due, frozen) = self.resumes.pop_front().expect("a resume is owed");
+                        if frozen {
+                            if !self.freeze_until(due) {
+                                return;
+                            }
+                            self.emit(|o, at, node| o.fault(at, node, FaultEvent::StallEnd));
+                        }
+                        self.step(|node, now, out| node.on_timer(now, id, out), None, due)
+                    }
+                    Next::Strike => {
+                        let (at, what) = self.scheduled.pop_front().expect("a fault is due");
+                        self.strike(what, at)
+                    }
+                    Next::Timer(at, id) => {
+                        self.timers.disarm(id);
+                        let due = self.shared.true_time(at);
+                        self.step(|node, now, out| node.on_timer(now, id, out), None, due)
+                    }
+                    Next::Letter => {
+                        let Letter { number, item: Envelope { from, msg, at } } =
+                            pending.take().expect("a letter is pending");
+                        let due = self.shared.true_time(at);
+                        self.step(|node, now, out| node.on_msg(now, from, msg, out), Some(number), due)
+                    }
+                    Next::Idle(wake) => {
+                        match self.mailbox().take(wake) {
+                            Take::Letter(letter) => pending = Some(letter),
+                            Take::Due => {}
+                            Take::Stopped => return,
+                        }
+                        ControlFlow::Continue(())
+                    }
                 }
-                ControlFlow::Continue(())
             };
             if flow.is_break() {
                 return;
+            }
+        }
+    }
+
+    /// What the node does next; takes the oldest letter into `pending` if none is there.
+    fn next(&self, pending: &mut Option<Letter<Envelope<N::Msg>>>) -> Next<N::Timer> {
+        // Resumes come before the inbox: the node is still inside the step that paused, and a
+        // frozen process does not read its messages until it thaws.
+        if !self.resumes.is_empty() {
+            return Next::Resume;
+        }
+        if self.scheduled.front().is_some_and(|&(at, _)| at <= self.shared.now()) {
+            return Next::Strike;
+        }
+        if pending.is_none() {
+            *pending = self.mailbox().try_take();
+        }
+        let next = self.next_timer();
+        let now = Instant::now();
+        match (pending, next.filter(|&(at, _)| at <= now)) {
+            // Both ready: whichever became due first goes first, as the simulator would order them.
+            (Some(letter), Some((at, id))) if at < letter.item.at => Next::Timer(at, id),
+            (Some(_), _) => Next::Letter,
+            (None, Some((at, id))) => Next::Timer(at, id),
+            (None, None) => {
+                let fault = self.scheduled.front().and_then(|&(at, _)| self.shared.instant(at));
+                Next::Idle(match (next.map(|(at, _)| at), fault) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                })
             }
         }
     }
@@ -554,8 +589,9 @@ where
     /// One reaction of the node at the current time, then its effects; breaks on a crash.
     ///
     /// `letter` is the number of the message being handled: once the step's commands are carried
-    /// out, its sender is told, and then the node waits for its own zero-delay messages. `due`
-    /// is the true time the node was due to take it.
+    /// out, its sender is told, and then the receivers of the step's zero-delay messages are
+    /// rung; the node waits for their handling before it acts again. `due` is the true time the
+    /// node was due to take it.
     fn step(
         &mut self,
         react: impl FnOnce(&mut N, Nanos, &mut NodeOut<N>),
@@ -584,18 +620,23 @@ where
         if let Some(number) = letter {
             self.mailbox().handled(number);
         }
-        flow?;
-        self.await_handling()
+        // Only now, so that a receiver answering the letter just handled finds it handled (see
+        // the module docs); a crash rings too, for what the step sent before it.
+        for receipt in &self.unhandled {
+            self.shared.exchange.ring(receipt.to);
+        }
+        flow
     }
 
-    /// Waits until every receiver of this step's zero-delay messages has handled them, or may
-    /// not be waited for (see [`Awaited`]); breaks when the run shuts down meanwhile.
+    /// Waits until every receiver of the last step's zero-delay messages has handled them, or
+    /// may not be waited for (see [`Awaited`]); breaks when the run shuts down meanwhile.
     fn await_handling(&mut self) -> ControlFlow<()> {
-        for receipt in std::mem::take(&mut self.unhandled) {
-            if self.shared.exchange.await_handled(self.id, receipt) == Awaited::Stopped {
+        for i in 0..self.unhandled.len() {
+            if self.shared.exchange.await_handled(self.id, self.unhandled[i]) == Awaited::Stopped {
                 return ControlFlow::Break(());
             }
         }
+        self.unhandled.clear();
         ControlFlow::Continue(())
     }
 
@@ -647,8 +688,9 @@ where
             return;
         }
         // Refused if `to` is dead: a dead process receives nothing, and nobody waits for it. A
-        // node never waits for itself: it handles its own message after this step.
-        if let Some(receipt) = self.shared.exchange.post(to, envelope)
+        // node never waits for itself: it handles its own message after this step. The receiver
+        // is rung when the step ends.
+        if let Some(receipt) = self.shared.exchange.queue(to, envelope)
             && to != self.id
         {
             self.unhandled.push(receipt);
