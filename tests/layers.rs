@@ -23,7 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["check"],
     &["engine"],
     &["node", "fault", "service"],
-    &["time", "rng", "sync"],
+    &["time", "rng", "sync", "digest"],
     &["input"],
 ];
 
