@@ -27,11 +27,10 @@ use super::judge::{Finding, FindingKind, Judge};
 use super::msg::LockEvent;
 use super::rare::{Estimator, RareReport, Weigher};
 use super::topology::{Role, Topology};
-use crate::check::Rate;
+use crate::check::{Latencies, Rate};
 use crate::engine::{Ending, FaultEvent, Lateness, Observer, RunEnd};
 use crate::node::NodeId;
 use crate::time::Nanos;
-use hdrhistogram::Histogram;
 use serde::Serialize;
 
 /// An event the oracle could not place.
@@ -284,7 +283,7 @@ pub struct LockOracle {
     expiries: u64,
     unwaited_expiries: u64,
     effects: u64,
-    latency: Histogram<u64>,
+    latency: Latencies,
     longest_wait: u64,
     unavailable: Nanos,
     last: Nanos,
@@ -306,7 +305,7 @@ impl LockOracle {
             expiries: 0,
             unwaited_expiries: 0,
             effects: 0,
-            latency: Histogram::new(3).expect("3 significant figures is a valid precision"),
+            latency: Latencies::default(),
             longest_wait: 0,
             unavailable: 0,
             last: 0,
@@ -439,10 +438,10 @@ impl LockOracle {
             effects: self.effects,
             rates,
             acquire_latency_ns: Latency {
-                p50: latency.value_at_quantile(0.5).min(self.longest_wait),
-                p99: latency.value_at_quantile(0.99).min(self.longest_wait),
+                p50: latency.quantile(0.5).min(self.longest_wait),
+                p99: latency.quantile(0.99).min(self.longest_wait),
                 max: self.longest_wait,
-                mean: if latency.is_empty() { 0.0 } else { latency.mean() },
+                mean: latency.mean(),
             },
             unavailable: if end.at == 0 { 0.0 } else { self.unavailable as f64 / end.at as f64 },
             ending: end.ending,
@@ -500,7 +499,7 @@ impl Observer<LockEvent> for LockOracle {
                     w.entered(client);
                 }
                 if let Some(since) = self.judge.clients()[client].waiting_since {
-                    self.latency.record(at - since).expect("an auto-resizing histogram records any u64");
+                    self.latency.record(at - since);
                     self.longest_wait = self.longest_wait.max(at - since);
                 }
             }
