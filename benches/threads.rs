@@ -89,7 +89,11 @@ fn write_section() {
          Two clients on the lease, no stall, no work, perfect links: {ACQUISITIONS} acquisitions of \
          {MESSAGES_PER_ACQUISITION} messages each, every message handled by its receiver's thread before its \
          sender goes on (`cargo bench --bench threads`). The baseline is two threads bouncing one message over a \
-         pair of bounded crossbeam channels as many times.\n\n\
+         pair of bounded crossbeam channels as many times. On a virtual machine both have two speeds, by whether \
+         the kernel lets the waiting thread's processor idle (waking it costs tens of microseconds): the engine, \
+         which yields up to 16 times before it sleeps, kept to the fast one in the runs of issue 18; the \
+         ping-pong, whose channels spin briefly and then sleep, did not. A ratio well below 1 says the \
+         ping-pong ran in its slow mode, not that the engine does less work than it.\n\n\
          | case | per run | per acquisition |\n|---|---|---|\n\
          | {BASELINE} ({} messages) | {} | {} |\n\
          | {ENGINE} | {} | {} |\n\n",
