@@ -23,8 +23,9 @@
 //! observations go out as data ([`node::Command`]). The same nodes are then driven by
 //!
 //! - [`engine::sim`], a deterministic discrete-event simulator with integer-nanosecond virtual
-//!   time and seeded random streams ([`rng`]): exact, reproducible, about ten million events a
-//!   second, for the violation-rate curves and the tests;
+//!   time and seeded random streams ([`rng`]): exact, reproducible, over a million acquisitions
+//!   (fifteen million events) a second on one core with perfect links, within 1.5x of a bare
+//!   binary-heap event loop (`results/PERFORMANCE.md`), for the violation-rate curves and the tests;
 //! - `engine::threads`, one OS thread per node, mailboxes behind a lossy link layer and real
 //!   sleeps for stalls: the stress runs, where scheduling noise is part of the measurement; its
 //!   synchronisation ([`engine::exchange`]) goes through the [`sync`] facade and loom checks it;
