@@ -24,7 +24,7 @@
 //!
 //! - [`engine::sim`], a deterministic discrete-event simulator with integer-nanosecond virtual
 //!   time and seeded random streams ([`rng`]): exact, reproducible, over a million acquisitions
-//!   (fifteen million events) a second on one core with perfect links, within 1.5x of a bare
+//!   (sixteen million events) a second on one core with perfect links, within 1.5x of a bare
 //!   binary-heap event loop (`results/PERFORMANCE.md`), for the violation-rate curves and the tests;
 //! - `engine::threads`, one OS thread per node, mailboxes behind a lossy link layer and real
 //!   sleeps for stalls: the stress runs, where scheduling noise is part of the measurement; its
